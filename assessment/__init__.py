@@ -1,0 +1,1 @@
+"""assessment (arrives with its issue)."""

@@ -1,0 +1,1 @@
+"""harness (arrives with its issue)."""

@@ -1,0 +1,95 @@
+"""The `readiness` command line: a thin shell over the library's composition roots.
+
+Exit codes: 0 success, 1 a run-time failure or policy refusal, 2 bad input.
+"""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from readiness.errors import InvalidInput, ReadinessError
+from readiness.home import readiness_home
+
+app = typer.Typer(
+    name="readiness",
+    help="Measured AI production readiness: train, deploy, inject, assess, gate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+errors = Console(stderr=True)
+
+
+def fail(error: ReadinessError) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {error}", highlight=False)
+    return typer.Exit(2 if isinstance(error, InvalidInput) else 1)
+
+
+@app.callback()
+def main() -> None:
+    """readiness: prove an AI system is ready for production, from evidence."""
+
+
+@app.command()
+def train(
+    quick: Annotated[bool, typer.Option("--quick", help="Small sizes: done in under 2 minutes.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary on stdout.")] = False,
+    policy: Annotated[
+        Path | None, typer.Option(help="Fairness policy YAML (default: the whitepaper's).")
+    ] = None,
+    approver: Annotated[str, typer.Option(help="Who approves a version that passes its gates.")] = "",
+) -> None:
+    """Train teacher and student, distil, export ONNX, quantise INT8, evaluate, register."""
+    from reference.platform.lifecycle import STAGES, TrainOptions
+    from reference.platform.lifecycle import train as run_training
+
+    home = readiness_home()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=errors, transient=as_json,
+    ) as progress:  # fmt: skip
+        overall = progress.add_task("lifecycle", total=len(STAGES))
+        epochs = progress.add_task("epochs", total=None, visible=False)
+
+        def on_stage(name: str) -> None:
+            progress.update(overall, completed=STAGES.index(name), description=f"lifecycle: {name}")
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            progress.update(epochs, visible=True, completed=done, total=total,
+                            description=f"  {stage} epochs")  # fmt: skip
+
+        try:
+            summary = run_training(
+                home, TrainOptions(quick=quick, policy_path=policy, approver=approver),
+                on_stage, on_progress,
+            )  # fmt: skip
+        except ReadinessError as error:
+            raise fail(error) from error
+        progress.update(overall, completed=len(STAGES), description="lifecycle: done")
+
+    if as_json:
+        sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
+        return
+    console = Console()
+    table = Table(title=f"readiness train ({'quick' if quick else 'full'}, {summary.device})")
+    for column in ("variant", "accuracy", "AUC", "params", "MACs", "rows/s b256", "p50 µs b1"):
+        table.add_column(column, justify="right" if column != "variant" else "left")
+    for name in ("teacher", "student", "student_int8", "student_int8_dynamic"):
+        m = getattr(summary, name)
+        table.add_row(name, f"{m.accuracy:.4f}", f"{m.auc:.4f}", f"{m.parameters:,}", f"{m.macs:,}",
+                      f"{m.throughput_b256:,.0f}", f"{m.p50_us_b1:,.0f}")  # fmt: skip
+    console.print(table)
+    console.print(
+        f"retention: accuracy {summary.retention.accuracy:.1%}, AUC {summary.retention.auc:.1%}; "
+        f"cost ratio (teacher/student INT8) {summary.cost_ratio:.1f}x; "
+        f"INT8 speed-up {summary.int8_speedup:.2f}x"
+    )
+    reg = summary.registry
+    console.print(f"registered {reg.model} version {reg.registered_version} ({reg.semver}); "
+                  f"champion: {reg.champion_version or 'none'}")  # fmt: skip
+    if reg.refusal:
+        console.print(f"[yellow]approval refused:[/] {reg.refusal}", highlight=False)

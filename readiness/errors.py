@@ -1,0 +1,79 @@
+"""The one exception tree of readiness.
+
+Every error the project raises on purpose derives from `ReadinessError`, so a caller (the
+CLI, a test, a user's script) can catch the whole family in one place and show its message,
+which always names what is wrong::
+
+    ReadinessError
+    ├── InvalidInput            bad input from a user: a file, an argument, a record
+    │   ├── InvalidDataset      a data file is missing, unreadable, or not the data set expected
+    │   ├── InvalidSchema       a feature schema file does not describe a valid schema
+    │   ├── InvalidFeatures     a frame or record does not match the feature schema
+    │   ├── InvalidApproval     an approval lacks its approver or its reason
+    │   └── InvalidPolicy       a policy file (fairness, gate) is malformed
+    ├── PolicyViolation         the input is well formed but a policy forbids the action
+    │   ├── ApprovalRefused     a model version fails the fairness policy
+    │   └── PromotionRefused    a model version has no approval record
+    └── OperationFailed         something outside the caller's input failed at run time
+        ├── RegistryUnavailable the MLflow tracking/registry store cannot be reached
+        ├── FeatureStoreFailed  Feast could not apply, materialise or retrieve
+        └── ExportFailed        an exported model does not reproduce the source model
+
+`InvalidInput` maps to exit code 2 in the CLI, the other families to exit code 1.
+"""
+
+
+class ReadinessError(Exception):
+    """Root of every error raised on purpose by readiness."""
+
+
+class InvalidInput(ReadinessError):
+    """A user-supplied input is malformed; the message names the field and the problem."""
+
+
+class InvalidDataset(InvalidInput):
+    """A data file is missing, corrupt, or does not have the columns expected."""
+
+
+class InvalidSchema(InvalidInput):
+    """A feature schema file does not describe a valid schema."""
+
+
+class InvalidFeatures(InvalidInput):
+    """A frame or record does not match the feature schema (unknown column, bad value)."""
+
+
+class InvalidApproval(InvalidInput):
+    """An approval record is incomplete: it needs who approves and why."""
+
+
+class InvalidPolicy(InvalidInput):
+    """A policy file is malformed."""
+
+
+class PolicyViolation(ReadinessError):
+    """The request is well formed, but a policy forbids it; the message says which rule."""
+
+
+class ApprovalRefused(PolicyViolation):
+    """A model version cannot be approved because it fails the fairness policy."""
+
+
+class PromotionRefused(PolicyViolation):
+    """A model version cannot become champion because it has no approval record."""
+
+
+class OperationFailed(ReadinessError):
+    """An operation failed for a reason outside the caller's input."""
+
+
+class RegistryUnavailable(OperationFailed):
+    """The MLflow tracking and registry store cannot be reached or opened."""
+
+
+class FeatureStoreFailed(OperationFailed):
+    """Feast failed to apply definitions, materialise, or retrieve features."""
+
+
+class ExportFailed(OperationFailed):
+    """An exported or quantised model does not reproduce its source within tolerance."""

@@ -1,0 +1,57 @@
+"""Where readiness keeps its state.
+
+All state (MLflow database and artifacts, the Feast repository data, exported models,
+evidence bundles) lives under one folder, `READINESS_HOME`, so that a test can point it at
+a temporary folder and a user can delete one folder to start again.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_VARIABLE = "READINESS_HOME"
+DEFAULT_HOME = Path(".readiness")
+
+
+@dataclass(frozen=True)
+class Home:
+    """The state folder and the well-known places inside it."""
+
+    root: Path
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        return f"sqlite:///{self.mlflow_db}"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return self.root / "mlartifacts"
+
+    @property
+    def feature_repo(self) -> Path:
+        return self.root / "feature_repo"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    def ensure(self) -> "Home":
+        """Create the folder tree; idempotent."""
+        for folder in (self.root, self.mlflow_artifacts, self.feature_repo, self.models, self.runs):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def readiness_home() -> Home:
+    """The home named by `READINESS_HOME`, or `./.readiness`, as an absolute path."""
+    configured = os.environ.get(HOME_VARIABLE, "").strip()
+    root = Path(configured) if configured else DEFAULT_HOME
+    return Home(root.expanduser().resolve())

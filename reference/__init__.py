@@ -1,0 +1,1 @@
+"""The reference systems under test, and the platform library they share."""

@@ -1,0 +1,1 @@
+"""Reference architecture: edge (arrives with its issue)."""

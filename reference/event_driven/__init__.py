@@ -1,0 +1,1 @@
+"""Reference architecture: event_driven (arrives with its issue)."""

@@ -1,0 +1,1 @@
+"""Reference architecture: microservice (arrives with its issue)."""

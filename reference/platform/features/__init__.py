@@ -1,0 +1,1 @@
+"""The Feast feature repository of applicant features, and point-in-time training sets."""

@@ -1,0 +1,55 @@
+"""Point-in-time training sets: the feature values known at each decision, and no later.
+
+Feast's `get_historical_features` does the as-of join, but it was seen to drop entity rows
+that have no feature row inside the TTL instead of returning nulls. So every request row
+carries a row key, and the answer is rebuilt on the request: one output row per request row,
+in request order, with nulls where Feast found nothing, whatever Feast returned.
+"""
+
+import warnings
+
+import pandas as pd
+from feast import FeatureStore
+
+from readiness.errors import FeatureStoreFailed, InvalidFeatures
+from reference.platform.features.repo import FEATURE_VIEW
+from reference.platform.features.timeline import EVENT_TIMESTAMP
+from reference.platform.schema import FeatureSchema
+
+ROW_KEY = "readiness_request_row"
+
+
+def training_frame(
+    store: FeatureStore, schema: FeatureSchema, requests: pd.DataFrame
+) -> pd.DataFrame:
+    """`requests` (entity key, `event_timestamp`, anything else) joined with its features."""
+    missing = [c for c in (schema.entity, EVENT_TIMESTAMP) if c not in requests.columns]
+    if missing:
+        raise InvalidFeatures(f"training requests lack column(s) {', '.join(missing)}")
+    features = [c.name for c in schema.features]
+    request = requests.reset_index(drop=True)
+    keyed = pd.DataFrame(
+        {schema.entity: request[schema.entity], EVENT_TIMESTAMP: request[EVENT_TIMESTAMP],
+         ROW_KEY: range(len(request))}  # fmt: skip
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            job = store.get_historical_features(
+                entity_df=keyed, features=[f"{FEATURE_VIEW}:{name}" for name in features]
+            )
+            answer = job.to_df()
+    except Exception as error:
+        raise FeatureStoreFailed(f"Feast point-in-time retrieval failed: {error}") from error
+    if ROW_KEY not in answer.columns:
+        raise FeatureStoreFailed("Feast's answer lost the request row key")
+    answer = answer.drop_duplicates(subset=ROW_KEY).set_index(ROW_KEY)
+    aligned = answer.reindex(range(len(request)))[features]
+    aligned.index = request.index
+    frame = pd.concat([request.drop(columns=[c for c in features if c in request]), aligned], axis=1)
+    for column in schema.features:
+        if column.kind == "numeric":
+            frame[column.name] = pd.to_numeric(frame[column.name], errors="coerce").astype("float64")
+        else:
+            frame[column.name] = frame[column.name].astype(object).where(frame[column.name].notna(), None)
+    return frame

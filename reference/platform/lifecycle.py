@@ -1,0 +1,316 @@
+"""The model lifecycle in one call: data -> features -> teacher -> student -> ONNX -> INT8 ->
+evaluation -> MLflow run -> registry (approval gate, champion).
+
+`train()` is the composition root that `readiness train` and the tests call; it reports
+progress through a callback, so it works the same with a Rich progress bar or none.
+"""
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import onnx
+from mlflow import MlflowClient
+from pydantic import BaseModel
+
+from readiness.errors import ApprovalRefused
+from readiness.home import Home
+from readiness.provenance import code_version, sha256_file
+from reference.platform.dataset import AdultDataset, load_adult
+from reference.platform.evaluation import (
+    DECISION_THRESHOLD,
+    Predict,
+    VariantMetrics,
+    measure_cost,
+    measure_quality,
+)
+from reference.platform.explain import GlobalImportance, global_importance
+from reference.platform.fairness import (
+    FairnessPolicy,
+    FairnessReport,
+    assess_fairness,
+    default_policy_path,
+    load_policy,
+)
+from reference.platform.features.repo import open_store, publish
+from reference.platform.features.retrieval import training_frame
+from reference.platform.features.timeline import build_timeline
+from reference.platform.models.architectures import (
+    InputSpec,
+    multiply_accumulates,
+    parameter_count,
+)
+from reference.platform.models.export import export_onnx
+from reference.platform.models.quantise import QuantisationMode, quantise
+from reference.platform.models.runtime import OnnxModel
+from reference.platform.models.training import (
+    ProgressCallback,
+    TrainingConfig,
+    TrainingData,
+    distil_student,
+    train_teacher,
+    training_device,
+)
+from reference.platform.registry import FAIRNESS_TAG, ModelRegistry, RegisteredVersion
+
+SERVED_MODEL = "adult-income"
+EXPERIMENT = "adult-income"
+STAGES = ("data", "features", "teacher", "student", "export", "evaluate", "explain", "register")
+
+
+class Retention(BaseModel):
+    accuracy: float
+    auc: float
+
+
+class RegistrySummary(BaseModel):
+    tracking_uri: str
+    model: str
+    registered_version: str
+    semver: str
+    champion_version: str | None
+    approved: bool
+    refusal: str | None
+
+
+class TrainingSummary(BaseModel):
+    """What `readiness train --json` prints; every figure here was measured in this run."""
+
+    teacher: VariantMetrics
+    student: VariantMetrics
+    student_int8: VariantMetrics
+    student_int8_dynamic: VariantMetrics
+    retention: Retention
+    cost_ratio: float
+    """Teacher cost over student INT8 cost, by measured throughput at batch 256."""
+    int8_speedup: float
+    """Student INT8 (static) throughput over student FP32 throughput, batch 256."""
+    fairness: dict[str, FairnessReport]
+    importance: GlobalImportance
+    registry: RegistrySummary
+    run_id: str
+    dataset_digest: str
+    code_version: str
+    device: str
+    training_rows: int
+    quick: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    quick: bool = False
+    policy_path: Path | None = None
+    approver: str = ""
+    """Who approves the new version when it passes its gates; default: the OS user."""
+    cost_seconds: float = 1.0
+
+
+StageCallback = Callable[[str], None]
+
+
+def train(
+    home: Home,
+    options: TrainOptions,
+    on_stage: StageCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> TrainingSummary:
+    started = time.perf_counter()
+    stage = on_stage or (lambda _: None)
+    home.ensure()
+    registry = ModelRegistry(home.mlflow_tracking_uri)
+    registry.check_reachable()
+    policy = load_policy(options.policy_path or default_policy_path())
+    config = TrainingConfig.quick() if options.quick else TrainingConfig.full()
+
+    stage("data")
+    data = load_adult()
+    stage("features")
+    train_rows = _training_rows(home, data)
+    numeric, categorical = data.schema.encode(train_rows)
+    spec = InputSpec.fit(data.schema, numeric)
+    training = TrainingData(numeric, categorical, train_rows[data.schema.label.name].to_numpy())
+
+    stage("teacher")
+    teacher = train_teacher(spec, training, config, on_progress)
+    stage("student")
+    student = distil_student(spec, training, teacher, config, on_progress)
+
+    stage("export")
+    folder = home.models / f"train-{int(time.time())}"
+    test_numeric, test_categorical = data.schema.encode(data.test)
+    files = {
+        "teacher": export_onnx(teacher, folder / "teacher.onnx", test_numeric, test_categorical),
+        "student": export_onnx(student, folder / "student.onnx", test_numeric, test_categorical),
+    }
+    calibration = (numeric[:4096], categorical[:4096])
+    files["student_int8"] = quantise(files["student"], folder / "student_int8.onnx",
+                                     QuantisationMode.STATIC, calibration)  # fmt: skip
+    files["student_int8_dynamic"] = quantise(files["student"], folder / "student_int8_dynamic.onnx",
+                                             QuantisationMode.DYNAMIC)  # fmt: skip
+
+    stage("evaluate")
+    sizes = {"teacher": teacher, "student": student}
+    metrics: dict[str, VariantMetrics] = {}
+    fairness: dict[str, FairnessReport] = {}
+    labels = data.test[data.schema.label.name].to_numpy()
+    for variant, path in files.items():
+        model = OnnxModel(path, threads=1)
+        quality, probability = measure_quality(model.predict, test_numeric, test_categorical, labels)
+        cost = measure_cost(model.predict, test_numeric, test_categorical, options.cost_seconds)
+        network = sizes["teacher" if variant == "teacher" else "student"]
+        metrics[variant] = VariantMetrics(
+            **quality.model_dump(), **cost.model_dump(),
+            parameters=parameter_count(network), macs=multiply_accumulates(network),
+            size_bytes=path.stat().st_size,
+        )  # fmt: skip
+        decisions = (probability >= DECISION_THRESHOLD).astype(np.int64)
+        fairness[variant] = assess_fairness(labels, decisions, data.test, policy)
+
+    stage("explain")
+    served = OnnxModel(files["student_int8"], threads=1)
+    importance = global_importance(served.predict, data.schema, test_numeric, test_categorical,
+                                   rows=40 if options.quick else 200)  # fmt: skip
+
+    stage("register")
+    summary_fields = {
+        "teacher": metrics["teacher"], "student": metrics["student"],
+        "student_int8": metrics["student_int8"],
+        "student_int8_dynamic": metrics["student_int8_dynamic"],
+        "retention": Retention(
+            accuracy=metrics["student"].accuracy / metrics["teacher"].accuracy,
+            auc=metrics["student"].auc / metrics["teacher"].auc,
+        ),
+        "cost_ratio": metrics["student_int8"].throughput_b256 / metrics["teacher"].throughput_b256,
+        "int8_speedup": metrics["student_int8"].throughput_b256 / metrics["student"].throughput_b256,
+        "fairness": fairness, "importance": importance,
+    }  # fmt: skip
+    run_id, served_sha = _log_run(home, data, config, policy, summary_fields, files)
+    registry_summary = _register(registry, run_id, served_sha, data, fairness["student_int8"],
+                                 options.approver or _os_user(), policy)  # fmt: skip
+    return TrainingSummary(
+        **summary_fields,
+        registry=registry_summary,
+        run_id=run_id,
+        dataset_digest=data.digest,
+        code_version=code_version(),
+        device=str(training_device()),
+        training_rows=len(train_rows),
+        quick=options.quick,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _training_rows(home: Home, data: AdultDataset):  # type: ignore[no-untyped-def]
+    """Training rows as of each decision time, retrieved from Feast point in time."""
+    timeline = build_timeline(data.train, data.schema)
+    store = open_store(home.feature_repo)
+    publish(store, data.schema, timeline.feature_rows, materialize=True)
+    return training_frame(store, data.schema, timeline.decisions)
+
+
+def _log_run(
+    home: Home,
+    data: AdultDataset,
+    config: TrainingConfig,
+    policy: FairnessPolicy,
+    fields: dict[str, object],
+    files: dict[str, Path],
+) -> tuple[str, str]:
+    """One MLflow run with params, metrics, lineage tags and artifacts; returns (run, sha)."""
+    mlflow.set_tracking_uri(home.mlflow_tracking_uri)
+    client = MlflowClient(home.mlflow_tracking_uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    experiment_id = (
+        experiment.experiment_id
+        if experiment
+        else client.create_experiment(EXPERIMENT, artifact_location=home.mlflow_artifacts.as_uri())
+    )
+    served_sha = sha256_file(files["student_int8"])
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_params(_flatten("", config.model_dump(mode="json")))
+        for variant in ("teacher", "student", "student_int8", "student_int8_dynamic"):
+            variant_metrics = fields[variant]
+            assert isinstance(variant_metrics, VariantMetrics)
+            mlflow.log_metrics({f"{variant}.{k}": float(v) for k, v in variant_metrics.model_dump().items()})
+        mlflow.set_tags({
+            "code_version": code_version(), "dataset_digest": data.digest,
+            "schema_digest": data.schema.digest(), "fairness_policy": policy.name,
+            "served_artifact_sha256": served_sha, "device": str(training_device()),
+        })  # fmt: skip
+        with tempfile.TemporaryDirectory() as scratch:
+            reports = Path(scratch)
+            for name in ("fairness", "importance"):
+                value = fields[name]
+                payload = (
+                    {k: v.model_dump(mode="json") for k, v in value.items()}  # type: ignore[attr-defined]
+                    if isinstance(value, dict) else value.model_dump(mode="json")  # type: ignore[attr-defined]
+                )
+                (reports / f"{name}.json").write_text(json.dumps(payload, indent=2))
+            mlflow.log_artifacts(str(reports), artifact_path="reports")
+        for variant, path in files.items():
+            mlflow.log_artifact(str(path), artifact_path="onnx")
+            mlflow.set_tag(f"sha256.{variant}", sha256_file(path))
+        mlflow.onnx.log_model(
+            onnx.load(str(files["student_int8"])), name="served",
+            pip_requirements=["onnxruntime"], save_as_external_data=False,
+        )  # fmt: skip
+        return run.info.run_id, served_sha
+
+
+def _register(
+    registry: ModelRegistry,
+    run_id: str,
+    served_sha: str,
+    data: AdultDataset,
+    fairness: FairnessReport,
+    approver: str,
+    policy: FairnessPolicy,
+) -> RegistrySummary:
+    version = registry.register(
+        SERVED_MODEL,
+        f"runs:/{run_id}/served",
+        run_id,
+        data.schema.digest(),
+        {"artifact_sha256": served_sha, "dataset_digest": data.digest,
+         "code_version": code_version(), "fairness.policy": policy.name,
+         FAIRNESS_TAG: json.dumps(fairness.violations)},  # fmt: skip
+    )
+    refusal: str | None = None
+    try:
+        registry.approve(SERVED_MODEL, version.version, approver,
+                         f"automated gates of readiness train passed (fairness policy '{policy.name}')")  # fmt: skip
+        registry.promote(SERVED_MODEL, version.version)
+    except ApprovalRefused as refused:
+        refusal = str(refused)
+    champion: RegisteredVersion | None = registry.champion(SERVED_MODEL)
+    return RegistrySummary(
+        tracking_uri=registry.tracking_uri,
+        model=SERVED_MODEL,
+        registered_version=version.version,
+        semver=version.semver,
+        champion_version=champion.version if champion else None,
+        approved=refusal is None,
+        refusal=refusal,
+    )
+
+
+def _flatten(prefix: str, value: object) -> dict[str, str]:
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for key, inner in value.items():
+            out |= _flatten(f"{prefix}{key}.", inner)
+        return out
+    return {prefix.rstrip("."): json.dumps(value) if isinstance(value, list) else str(value)}
+
+
+def _os_user() -> str:
+    return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+

@@ -1,0 +1,1 @@
+"""Model lifecycle: architectures, training and distillation, ONNX export, quantisation."""
