@@ -36,12 +36,18 @@ def main() -> None:
 
 @app.command()
 def train(
-    quick: Annotated[bool, typer.Option("--quick", help="Small sizes: done in under 2 minutes.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary on stdout.")] = False,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Small sizes: done in under 2 minutes.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON summary on stdout.")
+    ] = False,
     policy: Annotated[
         Path | None, typer.Option(help="Fairness policy YAML (default: the whitepaper's).")
     ] = None,
-    approver: Annotated[str, typer.Option(help="Who approves a version that passes its gates.")] = "",
+    approver: Annotated[
+        str, typer.Option(help="Who approves a version that passes its gates.")
+    ] = "",
 ) -> None:
     """Train teacher and student, distil, export ONNX, quantise INT8, evaluate, register."""
     from reference.platform.lifecycle import STAGES, TrainOptions
@@ -49,9 +55,14 @@ def train(
 
     home = readiness_home()
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=errors, transient=as_json,
-    ) as progress:  # fmt: skip
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=as_json,
+    ) as progress:
         overall = progress.add_task("lifecycle", total=len(STAGES))
         epochs = progress.add_task("epochs", total=None, visible=False)
 
@@ -59,14 +70,17 @@ def train(
             progress.update(overall, completed=STAGES.index(name), description=f"lifecycle: {name}")
 
         def on_progress(stage: str, done: int, total: int) -> None:
-            progress.update(epochs, visible=True, completed=done, total=total,
-                            description=f"  {stage} epochs")  # fmt: skip
+            progress.update(
+                epochs, visible=True, completed=done, total=total, description=f"  {stage} epochs"
+            )
 
         try:
             summary = run_training(
-                home, TrainOptions(quick=quick, policy_path=policy, approver=approver),
-                on_stage, on_progress,
-            )  # fmt: skip
+                home,
+                TrainOptions(quick=quick, policy_path=policy, approver=approver),
+                on_stage,
+                on_progress,
+            )
         except ReadinessError as error:
             raise fail(error) from error
         progress.update(overall, completed=len(STAGES), description="lifecycle: done")
@@ -80,8 +94,15 @@ def train(
         table.add_column(column, justify="right" if column != "variant" else "left")
     for name in ("teacher", "student", "student_int8", "student_int8_dynamic"):
         m = getattr(summary, name)
-        table.add_row(name, f"{m.accuracy:.4f}", f"{m.auc:.4f}", f"{m.parameters:,}", f"{m.macs:,}",
-                      f"{m.throughput_b256:,.0f}", f"{m.p50_us_b1:,.0f}")  # fmt: skip
+        table.add_row(
+            name,
+            f"{m.accuracy:.4f}",
+            f"{m.auc:.4f}",
+            f"{m.parameters:,}",
+            f"{m.macs:,}",
+            f"{m.throughput_b256:,.0f}",
+            f"{m.p50_us_b1:,.0f}",
+        )
     console.print(table)
     console.print(
         f"retention: accuracy {summary.retention.accuracy:.1%}, AUC {summary.retention.auc:.1%}; "
@@ -89,7 +110,9 @@ def train(
         f"INT8 speed-up {summary.int8_speedup:.2f}x"
     )
     reg = summary.registry
-    console.print(f"registered {reg.model} version {reg.registered_version} ({reg.semver}); "
-                  f"champion: {reg.champion_version or 'none'}")  # fmt: skip
+    console.print(
+        f"registered {reg.model} version {reg.registered_version} ({reg.semver}); "
+        f"champion: {reg.champion_version or 'none'}"
+    )
     if reg.refusal:
         console.print(f"[yellow]approval refused:[/] {reg.refusal}", highlight=False)

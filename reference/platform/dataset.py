@@ -19,10 +19,22 @@ from readiness.errors import InvalidDataset, InvalidFeatures
 from reference.platform.schema import FeatureSchema, load_schema
 
 RAW_COLUMNS = (
-    "age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
-    "occupation", "relationship", "race", "sex", "capital_gain", "capital_loss",
-    "hours_per_week", "native_country", "income",
-)  # fmt: skip
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education_num",
+    "marital_status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital_gain",
+    "capital_loss",
+    "hours_per_week",
+    "native_country",
+    "income",
+)
 TRAIN_FILE = "adult.data.gz"
 TEST_FILE = "adult.test.gz"
 CONTACT_DOMAIN = "example.invalid"
@@ -80,11 +92,15 @@ def _read_split(
     if raw.empty:
         raise InvalidDataset(f"data file {path} holds no rows")
     if raw[list(RAW_COLUMNS)].iloc[:, -1].isna().any():
-        raise InvalidDataset(f"data file {path}: some rows have fewer than {len(RAW_COLUMNS)} fields")
+        raise InvalidDataset(
+            f"data file {path}: some rows have fewer than {len(RAW_COLUMNS)} fields"
+        )
     try:
         return _clean(raw, schema, first_id=first_id)
     except InvalidFeatures as error:
-        raise InvalidDataset(f"data file {path} does not match the feature schema: {error}") from error
+        raise InvalidDataset(
+            f"data file {path} does not match the feature schema: {error}"
+        ) from error
 
 
 def _clean(raw: pd.DataFrame, schema: FeatureSchema, *, first_id: int) -> pd.DataFrame:
@@ -105,7 +121,9 @@ def _clean(raw: pd.DataFrame, schema: FeatureSchema, *, first_id: int) -> pd.Dat
     income = raw[schema.label.source_column].str.rstrip(".")
     unknown = sorted(set(income) - {schema.label.positive_value, "<=50K"})
     if unknown:
-        raise InvalidFeatures(f"column '{schema.label.source_column}' has unknown labels {unknown[:3]}")
+        raise InvalidFeatures(
+            f"column '{schema.label.source_column}' has unknown labels {unknown[:3]}"
+        )
     frame[schema.label.name] = (income == schema.label.positive_value).astype("int64")
     frame = frame.reset_index(drop=True)
     schema.validate_frame(frame)

@@ -94,8 +94,10 @@ def assess_fairness(
     violations: list[str] = []
     for feature in policy.sensitive_features:
         if feature not in groups.columns:
-            raise InvalidPolicy(f"policy '{policy.name}' names sensitive feature '{feature}', "
-                                "which the evaluation data lacks")  # fmt: skip
+            raise InvalidPolicy(
+                f"policy '{policy.name}' names sensitive feature '{feature}', "
+                "which the evaluation data lacks"
+            )
         attribute = _measure(labels, decisions, groups[feature].astype(str), policy.min_group_size)
         attributes.append(attribute)
         violations += _violations(attribute, policy)
@@ -109,8 +111,12 @@ def _measure(
     min_group_size: int,
 ) -> AttributeFairness:
     frame = MetricFrame(
-        metrics={"selection_rate": selection_rate, "true_positive_rate": true_positive_rate,
-                 "false_positive_rate": false_positive_rate, "count": _count},  # fmt: skip
+        metrics={
+            "selection_rate": selection_rate,
+            "true_positive_rate": true_positive_rate,
+            "false_positive_rate": false_positive_rate,
+            "count": _count,
+        },
         y_true=labels,
         y_pred=decisions,
         sensitive_features=group,

@@ -16,6 +16,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import onnx
+import pandas as pd
 from mlflow import MlflowClient
 from pydantic import BaseModel
 
@@ -25,7 +26,6 @@ from readiness.provenance import code_version, sha256_file
 from reference.platform.dataset import AdultDataset, load_adult
 from reference.platform.evaluation import (
     DECISION_THRESHOLD,
-    Predict,
     VariantMetrics,
     measure_cost,
     measure_quality,
@@ -77,6 +77,23 @@ class RegistrySummary(BaseModel):
     champion_version: str | None
     approved: bool
     refusal: str | None
+
+
+class LoggedServedModel(BaseModel):
+    """The served model as MLflow stores it; its hash is of the file a server will load."""
+
+    run_id: str
+    model_id: str
+    source: str
+    sha256: str
+
+
+class Evaluation(BaseModel):
+    """What was measured of every variant: quality and cost, fairness, explanation."""
+
+    metrics: dict[str, VariantMetrics]
+    fairness: dict[str, FairnessReport]
+    importance: GlobalImportance
 
 
 class TrainingSummary(BaseModel):
@@ -150,10 +167,12 @@ def train(
         "student": export_onnx(student, folder / "student.onnx", test_numeric, test_categorical),
     }
     calibration = (numeric[:4096], categorical[:4096])
-    files["student_int8"] = quantise(files["student"], folder / "student_int8.onnx",
-                                     QuantisationMode.STATIC, calibration)  # fmt: skip
-    files["student_int8_dynamic"] = quantise(files["student"], folder / "student_int8_dynamic.onnx",
-                                             QuantisationMode.DYNAMIC)  # fmt: skip
+    files["student_int8"] = quantise(
+        files["student"], folder / "student_int8.onnx", QuantisationMode.STATIC, calibration
+    )
+    files["student_int8_dynamic"] = quantise(
+        files["student"], folder / "student_int8_dynamic.onnx", QuantisationMode.DYNAMIC
+    )
 
     stage("evaluate")
     sizes = {"teacher": teacher, "student": student}
@@ -162,42 +181,57 @@ def train(
     labels = data.test[data.schema.label.name].to_numpy()
     for variant, path in files.items():
         model = OnnxModel(path, threads=1)
-        quality, probability = measure_quality(model.predict, test_numeric, test_categorical, labels)
+        quality, probability = measure_quality(
+            model.predict, test_numeric, test_categorical, labels
+        )
         cost = measure_cost(model.predict, test_numeric, test_categorical, options.cost_seconds)
         network = sizes["teacher" if variant == "teacher" else "student"]
         metrics[variant] = VariantMetrics(
-            **quality.model_dump(), **cost.model_dump(),
-            parameters=parameter_count(network), macs=multiply_accumulates(network),
+            **quality.model_dump(),
+            **cost.model_dump(),
+            parameters=parameter_count(network),
+            macs=multiply_accumulates(network),
             size_bytes=path.stat().st_size,
-        )  # fmt: skip
+        )
         decisions = (probability >= DECISION_THRESHOLD).astype(np.int64)
         fairness[variant] = assess_fairness(labels, decisions, data.test, policy)
 
     stage("explain")
-    served = OnnxModel(files["student_int8"], threads=1)
-    importance = global_importance(served.predict, data.schema, test_numeric, test_categorical,
-                                   rows=40 if options.quick else 200)  # fmt: skip
+    served_runtime = OnnxModel(files["student_int8"], threads=1)
+    importance = global_importance(
+        served_runtime.predict,
+        data.schema,
+        test_numeric,
+        test_categorical,
+        rows=40 if options.quick else 200,
+    )
 
     stage("register")
-    summary_fields = {
-        "teacher": metrics["teacher"], "student": metrics["student"],
-        "student_int8": metrics["student_int8"],
-        "student_int8_dynamic": metrics["student_int8_dynamic"],
-        "retention": Retention(
+    evaluation = Evaluation(metrics=metrics, fairness=fairness, importance=importance)
+    served = _log_run(home, data, config, policy, evaluation, files)
+    registry_summary = _register(
+        registry,
+        served,
+        data,
+        fairness["student_int8"],
+        options.approver or _os_user(),
+        policy,
+    )
+    return TrainingSummary(
+        teacher=metrics["teacher"],
+        student=metrics["student"],
+        student_int8=metrics["student_int8"],
+        student_int8_dynamic=metrics["student_int8_dynamic"],
+        retention=Retention(
             accuracy=metrics["student"].accuracy / metrics["teacher"].accuracy,
             auc=metrics["student"].auc / metrics["teacher"].auc,
         ),
-        "cost_ratio": metrics["student_int8"].throughput_b256 / metrics["teacher"].throughput_b256,
-        "int8_speedup": metrics["student_int8"].throughput_b256 / metrics["student"].throughput_b256,
-        "fairness": fairness, "importance": importance,
-    }  # fmt: skip
-    run_id, served_sha = _log_run(home, data, config, policy, summary_fields, files)
-    registry_summary = _register(registry, run_id, served_sha, data, fairness["student_int8"],
-                                 options.approver or _os_user(), policy)  # fmt: skip
-    return TrainingSummary(
-        **summary_fields,
+        cost_ratio=metrics["student_int8"].throughput_b256 / metrics["teacher"].throughput_b256,
+        int8_speedup=metrics["student_int8"].throughput_b256 / metrics["student"].throughput_b256,
+        fairness=fairness,
+        importance=importance,
         registry=registry_summary,
-        run_id=run_id,
+        run_id=served.run_id,
         dataset_digest=data.digest,
         code_version=code_version(),
         device=str(training_device()),
@@ -207,7 +241,7 @@ def train(
     )
 
 
-def _training_rows(home: Home, data: AdultDataset):  # type: ignore[no-untyped-def]
+def _training_rows(home: Home, data: AdultDataset) -> pd.DataFrame:
     """Training rows as of each decision time, retrieved from Feast point in time."""
     timeline = build_timeline(data.train, data.schema)
     store = open_store(home.feature_repo)
@@ -220,10 +254,10 @@ def _log_run(
     data: AdultDataset,
     config: TrainingConfig,
     policy: FairnessPolicy,
-    fields: dict[str, object],
+    evaluation: Evaluation,
     files: dict[str, Path],
-) -> tuple[str, str]:
-    """One MLflow run with params, metrics, lineage tags and artifacts; returns (run, sha)."""
+) -> LoggedServedModel:
+    """One MLflow run with params, metrics, lineage tags and artifacts, and the served model."""
     mlflow.set_tracking_uri(home.mlflow_tracking_uri)
     client = MlflowClient(home.mlflow_tracking_uri)
     experiment = client.get_experiment_by_name(EXPERIMENT)
@@ -232,42 +266,48 @@ def _log_run(
         if experiment
         else client.create_experiment(EXPERIMENT, artifact_location=home.mlflow_artifacts.as_uri())
     )
-    served_sha = sha256_file(files["student_int8"])
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(_flatten("", config.model_dump(mode="json")))
-        for variant in ("teacher", "student", "student_int8", "student_int8_dynamic"):
-            variant_metrics = fields[variant]
-            assert isinstance(variant_metrics, VariantMetrics)
-            mlflow.log_metrics({f"{variant}.{k}": float(v) for k, v in variant_metrics.model_dump().items()})
-        mlflow.set_tags({
-            "code_version": code_version(), "dataset_digest": data.digest,
-            "schema_digest": data.schema.digest(), "fairness_policy": policy.name,
-            "served_artifact_sha256": served_sha, "device": str(training_device()),
-        })  # fmt: skip
+        for variant, variant_metrics in evaluation.metrics.items():
+            mlflow.log_metrics(
+                {f"{variant}.{k}": float(v) for k, v in variant_metrics.model_dump().items()}
+            )
+        mlflow.set_tags(
+            {
+                "code_version": code_version(),
+                "dataset_digest": data.digest,
+                "schema_digest": data.schema.digest(),
+                "fairness_policy": policy.name,
+                "device": str(training_device()),
+            }
+        )
         with tempfile.TemporaryDirectory() as scratch:
             reports = Path(scratch)
-            for name in ("fairness", "importance"):
-                value = fields[name]
-                payload = (
-                    {k: v.model_dump(mode="json") for k, v in value.items()}  # type: ignore[attr-defined]
-                    if isinstance(value, dict) else value.model_dump(mode="json")  # type: ignore[attr-defined]
-                )
-                (reports / f"{name}.json").write_text(json.dumps(payload, indent=2))
+            fairness = {k: v.model_dump(mode="json") for k, v in evaluation.fairness.items()}
+            (reports / "fairness.json").write_text(json.dumps(fairness, indent=2))
+            (reports / "importance.json").write_text(
+                evaluation.importance.model_dump_json(indent=2)
+            )
             mlflow.log_artifacts(str(reports), artifact_path="reports")
         for variant, path in files.items():
             mlflow.log_artifact(str(path), artifact_path="onnx")
             mlflow.set_tag(f"sha256.{variant}", sha256_file(path))
-        mlflow.onnx.log_model(
-            onnx.load(str(files["student_int8"])), name="served",
-            pip_requirements=["onnxruntime"], save_as_external_data=False,
-        )  # fmt: skip
-        return run.info.run_id, served_sha
+        logged = mlflow.onnx.log_model(
+            onnx.load(str(files["student_int8"])),
+            name="served",
+            pip_requirements=["onnxruntime"],
+            save_as_external_data=False,
+        )
+        source = mlflow.get_logged_model(logged.model_id).artifact_location
+        served_sha = sha256_file(Path(mlflow.artifacts.download_artifacts(source)) / "model.onnx")
+        return LoggedServedModel(
+            run_id=run.info.run_id, model_id=logged.model_id, source=source, sha256=served_sha
+        )
 
 
 def _register(
     registry: ModelRegistry,
-    run_id: str,
-    served_sha: str,
+    served: LoggedServedModel,
     data: AdultDataset,
     fairness: FairnessReport,
     approver: str,
@@ -275,17 +315,26 @@ def _register(
 ) -> RegistrySummary:
     version = registry.register(
         SERVED_MODEL,
-        f"runs:/{run_id}/served",
-        run_id,
+        served.source,
+        served.run_id,
         data.schema.digest(),
-        {"artifact_sha256": served_sha, "dataset_digest": data.digest,
-         "code_version": code_version(), "fairness.policy": policy.name,
-         FAIRNESS_TAG: json.dumps(fairness.violations)},  # fmt: skip
+        {
+            "artifact_sha256": served.sha256,
+            "dataset_digest": data.digest,
+            "code_version": code_version(),
+            "fairness.policy": policy.name,
+            FAIRNESS_TAG: json.dumps(fairness.violations),
+        },
+        model_id=served.model_id,
     )
     refusal: str | None = None
     try:
-        registry.approve(SERVED_MODEL, version.version, approver,
-                         f"automated gates of readiness train passed (fairness policy '{policy.name}')")  # fmt: skip
+        registry.approve(
+            SERVED_MODEL,
+            version.version,
+            approver,
+            f"automated gates of readiness train passed (fairness policy '{policy.name}')",
+        )
         registry.promote(SERVED_MODEL, version.version)
     except ApprovalRefused as refused:
         refusal = str(refused)
@@ -312,5 +361,3 @@ def _flatten(prefix: str, value: object) -> dict[str, str]:
 
 def _os_user() -> str:
     return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
-
-

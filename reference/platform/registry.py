@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from mlflow import MlflowClient
@@ -61,7 +62,11 @@ class ModelRegistry:
         self.tracking_uri = tracking_uri
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
-        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+    @cached_property
+    def client(self) -> MlflowClient:
+        """Created on first use: MLflow creates a SQLite store as soon as a client opens it."""
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def check_reachable(self) -> None:
         """Fail fast, before any work, when the store cannot be opened."""
@@ -80,7 +85,13 @@ class ModelRegistry:
             ) from error
 
     def register(
-        self, name: str, source_uri: str, run_id: str, schema_digest: str, tags: dict[str, str]
+        self,
+        name: str,
+        source_uri: str,
+        run_id: str,
+        schema_digest: str,
+        tags: dict[str, str],
+        model_id: str | None = None,
     ) -> RegisteredVersion:
         """Create the next version with all its tags at once, and make it the challenger."""
         semver = self._next_semver(name, schema_digest)
@@ -89,7 +100,7 @@ class ModelRegistry:
             if not self._exists(name):
                 self.client.create_registered_model(name)
             created = self.client.create_model_version(
-                name, source_uri, run_id=run_id, tags=all_tags
+                name, source_uri, run_id=run_id, tags=all_tags, model_id=model_id
             )
             self.client.set_registered_model_alias(name, CHALLENGER, created.version)
         return self.describe(name, str(created.version))
@@ -111,7 +122,11 @@ class ModelRegistry:
             )
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with _registry_errors(self.tracking_uri):
-            for key, value in ((APPROVED_BY, approver), (APPROVED_AT, now), (APPROVAL_REASON, reason)):
+            for key, value in (
+                (APPROVED_BY, approver),
+                (APPROVED_AT, now),
+                (APPROVAL_REASON, reason),
+            ):
                 self.client.set_model_version_tag(name, version, key, value)
         return self.describe(name, version)
 

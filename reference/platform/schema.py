@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -68,9 +68,10 @@ class ColumnSpec(BaseModel):
                 raise ValueError(f"column '{self.name}' lists a category twice")
         elif self.categories:
             raise ValueError(f"column '{self.name}' is {self.kind} but lists categories")
-        if self.kind is ColumnKind.NUMERIC:
-            if self.min is None or self.max is None or self.min >= self.max:
-                raise ValueError(f"numeric column '{self.name}' needs min < max")
+        if self.kind is ColumnKind.NUMERIC and (
+            self.min is None or self.max is None or self.min >= self.max
+        ):
+            raise ValueError(f"numeric column '{self.name}' needs min < max")
         if self.role is not ColumnRole.FEATURE and self.sensitive:
             raise ValueError(f"column '{self.name}' is not a feature, so it cannot be sensitive")
         return self
@@ -166,9 +167,7 @@ class FeatureSchema(BaseModel):
             more = f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""
             raise InvalidFeatures(f"{len(problems)} schema violation(s): {shown}{more}")
 
-    def encode(
-        self, frame: pd.DataFrame
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    def encode(self, frame: pd.DataFrame) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         """Model inputs: raw numeric values, and categorical indices (0 = missing/unseen)."""
         numeric = np.column_stack(
             [frame[c.name].to_numpy(dtype=np.float32) for c in self.numeric_inputs]
@@ -182,10 +181,10 @@ class FeatureSchema(BaseModel):
 def _category_indices(column: ColumnSpec, values: "pd.Series[str]") -> npt.NDArray[np.int64]:
     lookup = {category: index + 1 for index, category in enumerate(column.categories)}
     mapped = values.map(lookup).fillna(UNKNOWN_CATEGORY_INDEX)
-    return mapped.to_numpy(dtype=np.int64)
+    return np.asarray(mapped, dtype=np.int64)
 
 
-def _column_problems(column: ColumnSpec, values: "pd.Series[object]") -> list[str]:
+def _column_problems(column: ColumnSpec, values: "pd.Series[Any]") -> list[str]:
     present = values.dropna()
     problems: list[str] = []
     if not column.nullable and column.role is ColumnRole.FEATURE and len(present) < len(values):
@@ -195,12 +194,13 @@ def _column_problems(column: ColumnSpec, values: "pd.Series[object]") -> list[st
         if numeric.isna().any():
             problems.append(f"column '{column.name}' holds non-numeric values")
             return problems
-        assert column.min is not None and column.max is not None
-        outside = numeric[(numeric < column.min) | (numeric > column.max)]
+        low = column.min if column.min is not None else -np.inf
+        high = column.max if column.max is not None else np.inf
+        outside = numeric[(numeric < low) | (numeric > high)]
         if len(outside):
             problems.append(
                 f"column '{column.name}' has {len(outside)} values outside "
-                f"[{column.min:g}, {column.max:g}] (e.g. {outside.iloc[0]})"
+                f"[{low:g}, {high:g}] (e.g. {outside.iloc[0]})"
             )
     elif column.kind is ColumnKind.CATEGORICAL:
         unseen = sorted(set(present.astype(str)) - set(column.categories))

@@ -29,8 +29,11 @@ def training_frame(
     features = [c.name for c in schema.features]
     request = requests.reset_index(drop=True)
     keyed = pd.DataFrame(
-        {schema.entity: request[schema.entity], EVENT_TIMESTAMP: request[EVENT_TIMESTAMP],
-         ROW_KEY: range(len(request))}  # fmt: skip
+        {
+            schema.entity: request[schema.entity],
+            EVENT_TIMESTAMP: request[EVENT_TIMESTAMP],
+            ROW_KEY: range(len(request)),
+        }
     )
     try:
         with warnings.catch_warnings():
@@ -46,10 +49,14 @@ def training_frame(
     answer = answer.drop_duplicates(subset=ROW_KEY).set_index(ROW_KEY)
     aligned = answer.reindex(range(len(request)))[features]
     aligned.index = request.index
-    frame = pd.concat([request.drop(columns=[c for c in features if c in request]), aligned], axis=1)
+    frame = pd.concat(
+        [request.drop(columns=[c for c in features if c in request]), aligned], axis=1
+    )
     for column in schema.features:
         if column.kind == "numeric":
-            frame[column.name] = pd.to_numeric(frame[column.name], errors="coerce").astype("float64")
+            frame[column.name] = pd.to_numeric(frame[column.name], errors="coerce").astype(
+                "float64"
+            )
         else:
-            frame[column.name] = frame[column.name].astype(object).where(frame[column.name].notna(), None)
+            frame[column.name] = [None if pd.isna(v) else str(v) for v in frame[column.name]]
     return frame

@@ -52,7 +52,10 @@ def build_timeline(frame: pd.DataFrame, schema: FeatureSchema, seed: int = 11) -
     rows = pd.concat([initial, update], ignore_index=True)
     rows[CREATED_TIMESTAMP] = rows[EVENT_TIMESTAMP]
     decisions = pd.DataFrame(
-        {schema.entity: frame[schema.entity].to_numpy(), EVENT_TIMESTAMP: decided,
-         schema.label.name: frame[schema.label.name].to_numpy()}  # fmt: skip
+        {
+            schema.entity: frame[schema.entity].to_numpy(),
+            EVENT_TIMESTAMP: decided,
+            schema.label.name: frame[schema.label.name].to_numpy(),
+        }
     )
     return Timeline(feature_rows=rows, decisions=decisions)

@@ -62,9 +62,11 @@ def quantise(
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         if mode is QuantisationMode.DYNAMIC:
             quantize_dynamic(
-                str(prepared), str(target), weight_type=QuantType.QInt8,
+                str(prepared),
+                str(target),
+                weight_type=QuantType.QInt8,
                 op_types_to_quantize=QUANTISED_OPS,
-            )  # fmt: skip
+            )
             return target
         if calibration is None:
             raise ValueError("static quantisation needs calibration rows")

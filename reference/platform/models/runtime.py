@@ -13,7 +13,9 @@ import onnxruntime as ort
 
 def available_providers(prefer_gpu: bool = True) -> list[str]:
     offered = ort.get_available_providers()
-    providers = ["CUDAExecutionProvider"] if prefer_gpu and "CUDAExecutionProvider" in offered else []
+    providers = (
+        ["CUDAExecutionProvider"] if prefer_gpu and "CUDAExecutionProvider" in offered else []
+    )
     return [*providers, "CPUExecutionProvider"]
 
 
@@ -35,7 +37,9 @@ class OnnxModel:
     def predict(
         self, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float32]:
-        feeds = {"numeric": numeric.astype(np.float32, copy=False),
-                 "categorical": categorical.astype(np.int64, copy=False)}  # fmt: skip
+        feeds = {
+            "numeric": numeric.astype(np.float32, copy=False),
+            "categorical": categorical.astype(np.int64, copy=False),
+        }
         (probability,) = self.session.run([self._output], feeds)
         return np.asarray(probability, dtype=np.float32).reshape(-1)

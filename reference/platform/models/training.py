@@ -48,16 +48,24 @@ class TrainingConfig(BaseModel):
         return cls(
             teacher_members=4,
             teacher=NetConfig(
-                embedding_dim=16, hidden=(1024, 512, 256), dropout=0.2, epochs=8,
-                learning_rate=1e-3, batch_size=256,
+                embedding_dim=16,
+                hidden=(1024, 512, 256),
+                dropout=0.2,
+                epochs=8,
+                learning_rate=1e-3,
+                batch_size=256,
             ),
             student=NetConfig(
-                embedding_dim=6, hidden=(128, 64), dropout=0.0, epochs=20,
-                learning_rate=2e-3, batch_size=256,
+                embedding_dim=6,
+                hidden=(128, 64),
+                dropout=0.0,
+                epochs=20,
+                learning_rate=2e-3,
+                batch_size=256,
             ),
             temperature=2.0,
             distillation_weight=0.7,
-        )  # fmt: skip
+        )
 
     @classmethod
     def quick(cls) -> "TrainingConfig":
@@ -89,19 +97,26 @@ def train_teacher(
     progress: ProgressCallback | None = None,
 ) -> Ensemble:
     device = training_device()
+    labels = torch.as_tensor(data.labels, dtype=torch.float32).to(device)
+
+    def member_loss(logits: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+        return functional.binary_cross_entropy_with_logits(logits, labels[batch])
+
     members: list[TabularNet] = []
-    total = config.teacher_members * config.teacher.epochs
+    epochs, total = config.teacher.epochs, config.teacher_members * config.teacher.epochs
     for index in range(config.teacher_members):
         torch.manual_seed(config.seed + index)
-        member = TabularNet(spec, config.teacher.embedding_dim, config.teacher.hidden,
-                            config.teacher.dropout).to(device)  # fmt: skip
-        labels = torch.as_tensor(data.labels, dtype=torch.float32)
-
-        def member_loss(logits: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
-            return functional.binary_cross_entropy_with_logits(logits, labels[batch].to(device))
-
-        _fit(member, data, config.teacher, member_loss, config.seed + index,
-             lambda done, i=index: progress and progress("teacher", i * config.teacher.epochs + done, total))  # fmt: skip
+        member = TabularNet(
+            spec, config.teacher.embedding_dim, config.teacher.hidden, config.teacher.dropout
+        ).to(device)
+        _fit(
+            member,
+            data,
+            config.teacher,
+            member_loss,
+            config.seed + index,
+            _report(progress, "teacher", index * epochs, total),
+        )
         members.append(member.cpu().eval())
     return Ensemble(members).eval()
 
@@ -116,7 +131,9 @@ def distil_student(
     """Fit the student to a blend of hard labels and the teacher's tempered probabilities."""
     device = training_device()
     with torch.no_grad():
-        teacher_logits = teacher.logit(torch.as_tensor(data.numeric), torch.as_tensor(data.categorical))
+        teacher_logits = teacher.logit(
+            torch.as_tensor(data.numeric), torch.as_tensor(data.categorical)
+        )
     soft = torch.sigmoid(teacher_logits / config.temperature).to(device)
     hard = torch.as_tensor(data.labels, dtype=torch.float32).to(device)
     weight, temperature = config.distillation_weight, config.temperature
@@ -127,11 +144,28 @@ def distil_student(
         return (1 - weight) * hard_loss + weight * temperature**2 * soft_loss
 
     torch.manual_seed(config.seed + 1000)
-    student = TabularNet(spec, config.student.embedding_dim, config.student.hidden,
-                         config.student.dropout).to(device)  # fmt: skip
-    _fit(student, data, config.student, distillation_loss, config.seed + 1000,
-         lambda done: progress and progress("student", done, config.student.epochs))  # fmt: skip
+    student = TabularNet(
+        spec, config.student.embedding_dim, config.student.hidden, config.student.dropout
+    ).to(device)
+    _fit(
+        student,
+        data,
+        config.student,
+        distillation_loss,
+        config.seed + 1000,
+        _report(progress, "student", 0, config.student.epochs),
+    )
     return student.cpu().eval()
+
+
+def _report(
+    progress: ProgressCallback | None, stage: str, offset: int, total: int
+) -> Callable[[int], None]:
+    def on_epoch(done: int) -> None:
+        if progress is not None:
+            progress(stage, offset + done, total)
+
+    return on_epoch
 
 
 def _fit(
@@ -140,7 +174,7 @@ def _fit(
     config: NetConfig,
     loss_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     seed: int,
-    on_epoch: Callable[[int], object],
+    on_epoch: Callable[[int], None],
 ) -> None:
     device = next(model.parameters()).device
     numeric = torch.as_tensor(data.numeric).to(device)

@@ -1,0 +1,5 @@
+"""`python -m readiness` runs the CLI."""
+
+from readiness.cli import app
+
+app()

@@ -1,0 +1,43 @@
+"""Shared, expensive fixtures: one quick training run per test session."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from readiness.home import HOME_VARIABLE, Home
+from reference.platform.dataset import AdultDataset, load_adult
+from reference.platform.lifecycle import TrainingSummary
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches ./.readiness: each gets its own READINESS_HOME."""
+    home = tmp_path / "readiness-home"
+    monkeypatch.setenv(HOME_VARIABLE, str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def adult() -> AdultDataset:
+    return load_adult()
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, TrainingSummary]:
+    """`readiness train --quick --json` run once, as a user runs it, in its own home."""
+    home = Home(tmp_path_factory.mktemp("trained-home"))
+    environment = {**os.environ, HOME_VARIABLE: str(home.root)}
+    finished = subprocess.run(
+        [sys.executable, "-m", "readiness", "train", "--quick", "--json"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return home, TrainingSummary.model_validate(json.loads(finished.stdout))
