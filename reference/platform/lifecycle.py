@@ -15,6 +15,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import numpy.typing as npt
 import onnx
 import pandas as pd
 from mlflow import MlflowClient
@@ -42,7 +43,9 @@ from reference.platform.features.repo import open_store, publish
 from reference.platform.features.retrieval import training_frame
 from reference.platform.features.timeline import build_timeline
 from reference.platform.models.architectures import (
+    Ensemble,
     InputSpec,
+    TabularNet,
     multiply_accumulates,
     parameter_count,
 )
@@ -62,6 +65,49 @@ from reference.platform.registry import FAIRNESS_TAG, ModelRegistry, RegisteredV
 SERVED_MODEL = "adult-income"
 EXPERIMENT = "adult-income"
 STAGES = ("data", "features", "teacher", "student", "export", "evaluate", "explain", "register")
+
+
+StageCallback = Callable[[str], None]
+"""Called with the name of each stage of `STAGES` as it starts."""
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """The trained networks and the ONNX files of every variant, by variant name."""
+
+    teacher: Ensemble
+    student: TabularNet
+    files: dict[str, Path]
+
+
+def build_models(
+    spec: InputSpec,
+    training: TrainingData,
+    config: TrainingConfig,
+    folder: Path,
+    parity_rows: tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]],
+    on_stage: StageCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> ModelSet:
+    """Train, distil, export and quantise: the four variants every evaluation compares."""
+    stage = on_stage or (lambda _: None)
+    stage("teacher")
+    teacher = train_teacher(spec, training, config, on_progress)
+    stage("student")
+    student = distil_student(spec, training, teacher, config, on_progress)
+    stage("export")
+    files = {
+        "teacher": export_onnx(teacher, folder / "teacher.onnx", *parity_rows),
+        "student": export_onnx(student, folder / "student.onnx", *parity_rows),
+    }
+    calibration = (training.numeric[:4096], training.categorical[:4096])
+    files["student_int8"] = quantise(
+        files["student"], folder / "student_int8.onnx", QuantisationMode.STATIC, calibration
+    )
+    files["student_int8_dynamic"] = quantise(
+        files["student"], folder / "student_int8_dynamic.onnx", QuantisationMode.DYNAMIC
+    )
+    return ModelSet(teacher=teacher, student=student, files=files)
 
 
 class Retention(BaseModel):
@@ -129,9 +175,6 @@ class TrainOptions:
     cost_seconds: float = 1.0
 
 
-StageCallback = Callable[[str], None]
-
-
 def train(
     home: Home,
     options: TrainOptions,
@@ -154,25 +197,12 @@ def train(
     spec = InputSpec.fit(data.schema, numeric)
     training = TrainingData(numeric, categorical, train_rows[data.schema.label.name].to_numpy())
 
-    stage("teacher")
-    teacher = train_teacher(spec, training, config, on_progress)
-    stage("student")
-    student = distil_student(spec, training, teacher, config, on_progress)
-
-    stage("export")
-    folder = home.models / f"train-{int(time.time())}"
     test_numeric, test_categorical = data.schema.encode(data.test)
-    files = {
-        "teacher": export_onnx(teacher, folder / "teacher.onnx", test_numeric, test_categorical),
-        "student": export_onnx(student, folder / "student.onnx", test_numeric, test_categorical),
-    }
-    calibration = (numeric[:4096], categorical[:4096])
-    files["student_int8"] = quantise(
-        files["student"], folder / "student_int8.onnx", QuantisationMode.STATIC, calibration
-    )
-    files["student_int8_dynamic"] = quantise(
-        files["student"], folder / "student_int8_dynamic.onnx", QuantisationMode.DYNAMIC
-    )
+    built = build_models(
+        spec, training, config, home.models / f"train-{int(time.time())}",
+        (test_numeric, test_categorical), stage, on_progress,
+    )  # fmt: skip
+    teacher, student, files = built.teacher, built.student, built.files
 
     stage("evaluate")
     sizes = {"teacher": teacher, "student": student}

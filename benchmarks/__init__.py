@@ -1,0 +1,1 @@
+"""Benchmarks: competitors measured side by side in one run."""
