@@ -57,7 +57,7 @@ class TrainingConfig(BaseModel):
             ),
             student=NetConfig(
                 embedding_dim=6,
-                hidden=(128, 64),
+                hidden=(384, 192),
                 dropout=0.0,
                 epochs=20,
                 learning_rate=2e-3,
