@@ -25,7 +25,7 @@ errors = Console(stderr=True)
 
 
 def fail(error: ReadinessError) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {error}", highlight=False)
+    errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
     return typer.Exit(2 if isinstance(error, InvalidInput) else 1)
 
 
@@ -82,6 +82,7 @@ def train(
                 on_progress,
             )
         except ReadinessError as error:
+            progress.stop()
             raise fail(error) from error
         progress.update(overall, completed=len(STAGES), description="lifecycle: done")
 

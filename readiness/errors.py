@@ -10,7 +10,8 @@ which always names what is wrong::
     │   ├── InvalidSchema       a feature schema file does not describe a valid schema
     │   ├── InvalidFeatures     a frame or record does not match the feature schema
     │   ├── InvalidApproval     an approval lacks its approver or its reason
-    │   └── InvalidPolicy       a policy file (fairness, gate) is malformed
+    │   ├── InvalidPolicy       a policy file (fairness, gate) is malformed
+    │   └── InvalidConfiguration an environment setting (READINESS_HOME, ...) is unusable
     ├── PolicyViolation         the input is well formed but a policy forbids the action
     │   ├── ApprovalRefused     a model version fails the fairness policy
     │   └── PromotionRefused    a model version has no approval record
@@ -49,6 +50,10 @@ class InvalidApproval(InvalidInput):
 
 class InvalidPolicy(InvalidInput):
     """A policy file is malformed."""
+
+
+class InvalidConfiguration(InvalidInput):
+    """An environment setting, such as READINESS_HOME, names something unusable."""
 
 
 class PolicyViolation(ReadinessError):

@@ -9,8 +9,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from readiness.errors import InvalidConfiguration
+
 HOME_VARIABLE = "READINESS_HOME"
 DEFAULT_HOME = Path(".readiness")
+MLFLOW_VARIABLE = "MLFLOW_TRACKING_URI"
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,9 @@ class Home:
 
     @property
     def mlflow_tracking_uri(self) -> str:
-        return f"sqlite:///{self.mlflow_db}"
+        """`MLFLOW_TRACKING_URI` when set (an MLflow server), else the SQLite file here."""
+        configured = os.environ.get(MLFLOW_VARIABLE, "").strip()
+        return configured or f"sqlite:///{self.mlflow_db}"
 
     @property
     def mlflow_artifacts(self) -> Path:
@@ -46,7 +51,12 @@ class Home:
     def ensure(self) -> "Home":
         """Create the folder tree; idempotent."""
         for folder in (self.root, self.mlflow_artifacts, self.feature_repo, self.models, self.runs):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise InvalidConfiguration(
+                    f"{HOME_VARIABLE} {self.root} cannot be created: {error.strerror}"
+                ) from error
         return self
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.home import HOME_VARIABLE, Home
+from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE, Home
 from reference.platform.dataset import AdultDataset, load_adult
 from reference.platform.lifecycle import TrainingSummary
 
@@ -18,6 +18,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches ./.readiness: each gets its own READINESS_HOME."""
     home = tmp_path / "readiness-home"
     monkeypatch.setenv(HOME_VARIABLE, str(home))
+    monkeypatch.delenv(MLFLOW_VARIABLE, raising=False)
     return home
 
 
@@ -31,6 +32,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, TrainingSum
     """`readiness train --quick --json` run once, as a user runs it, in its own home."""
     home = Home(tmp_path_factory.mktemp("trained-home"))
     environment = {**os.environ, HOME_VARIABLE: str(home.root)}
+    environment.pop(MLFLOW_VARIABLE, None)
     finished = subprocess.run(
         [sys.executable, "-m", "readiness", "train", "--quick", "--json"],
         env=environment,

@@ -291,11 +291,13 @@ def _log_run(
     mlflow.set_tracking_uri(home.mlflow_tracking_uri)
     client = MlflowClient(home.mlflow_tracking_uri)
     experiment = client.get_experiment_by_name(EXPERIMENT)
-    experiment_id = (
-        experiment.experiment_id
-        if experiment
-        else client.create_experiment(EXPERIMENT, artifact_location=home.mlflow_artifacts.as_uri())
-    )
+    if experiment is not None:
+        experiment_id = experiment.experiment_id
+    elif home.mlflow_tracking_uri.startswith("sqlite:"):
+        location = home.mlflow_artifacts.as_uri()
+        experiment_id = client.create_experiment(EXPERIMENT, artifact_location=location)
+    else:  # a tracking server decides where artifacts live
+        experiment_id = client.create_experiment(EXPERIMENT)
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(_flatten("", config.model_dump(mode="json")))
         for variant, variant_metrics in evaluation.metrics.items():

@@ -1,11 +1,18 @@
+import socket
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from readiness.cli import app
-from readiness.home import HOME_VARIABLE
+from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE
 
 runner = CliRunner()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_train_refuses_a_missing_policy_file_with_exit_code_2(tmp_path: Path) -> None:
@@ -14,12 +21,22 @@ def test_train_refuses_a_missing_policy_file_with_exit_code_2(tmp_path: Path) ->
     assert "cannot read fairness policy" in result.output
 
 
-def test_train_stops_before_training_when_the_registry_is_unreachable(tmp_path: Path) -> None:
+def test_train_refuses_a_home_that_cannot_be_created(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     result = runner.invoke(app, ["train", "--quick"], env={HOME_VARIABLE: str(blocker / "home")})
-    assert result.exit_code in (1, 2)
-    assert "error:" in result.output
+    assert result.exit_code == 2
+    assert f"READINESS_HOME {blocker / 'home'} cannot be created" in result.output
+
+
+def test_train_stops_before_any_work_when_the_registry_is_unreachable(
+    isolated_home: Path,
+) -> None:
+    uri = f"http://127.0.0.1:{free_port()}"
+    result = runner.invoke(app, ["train", "--quick"], env={MLFLOW_VARIABLE: uri})
+    assert result.exit_code == 1
+    assert f"MLflow registry {uri} cannot be reached" in result.output
+    assert not (isolated_home / "feature_repo" / "applicant_features.parquet").exists()
 
 
 def test_help_lists_train() -> None:
