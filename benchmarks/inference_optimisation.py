@@ -30,7 +30,7 @@ from reference.platform.models.architectures import (
     parameter_count,
 )
 from reference.platform.models.runtime import OnnxModel
-from reference.platform.models.training import TrainingConfig, TrainingData, training_device
+from reference.platform.models.training import TrainingConfig, training_data, training_device
 
 RESULTS = Path(__file__).parent / "results"
 RETAIN_ACC = "student/teacher accuracy retention"
@@ -60,9 +60,8 @@ def main() -> int:
     torch.set_num_threads(1)
 
     data = load_adult()
-    numeric, categorical = data.schema.encode(data.train)
-    spec = InputSpec.fit(data.schema, numeric)
-    training = TrainingData(numeric, categorical, data.train["label"].to_numpy())
+    training = training_data(data.schema, data.train)
+    spec = InputSpec.fit(data.schema, training.numeric)
     config = TrainingConfig.quick() if args.quick else TrainingConfig.full()
     test_numeric, test_categorical = data.schema.encode(data.test)
     labels = data.test["label"].to_numpy()

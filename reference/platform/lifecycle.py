@@ -58,6 +58,7 @@ from reference.platform.models.training import (
     TrainingData,
     distil_student,
     train_teacher,
+    training_data,
     training_device,
 )
 from reference.platform.registry import FAIRNESS_TAG, ModelRegistry, RegisteredVersion
@@ -193,9 +194,8 @@ def train(
     data = load_adult()
     stage("features")
     train_rows = _training_rows(home, data)
-    numeric, categorical = data.schema.encode(train_rows)
-    spec = InputSpec.fit(data.schema, numeric)
-    training = TrainingData(numeric, categorical, train_rows[data.schema.label.name].to_numpy())
+    training = training_data(data.schema, train_rows)
+    spec = InputSpec.fit(data.schema, training.numeric)
 
     test_numeric, test_categorical = data.schema.encode(data.test)
     built = build_models(

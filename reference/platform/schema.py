@@ -177,6 +177,12 @@ class FeatureSchema(BaseModel):
         ).astype(np.int64)
         return numeric, categorical
 
+    def encode_sensitive(self, frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+        """Group codes of the sensitive columns, for fairness-aware training only."""
+        columns = [self.column(name) for name in self.sensitive]
+        codes = [_category_indices(c, frame[c.name]) for c in columns]
+        return np.column_stack(codes).astype(np.int64)
+
 
 def _category_indices(column: ColumnSpec, values: "pd.Series[str]") -> npt.NDArray[np.int64]:
     lookup = {category: index + 1 for index, category in enumerate(column.categories)}

@@ -4,16 +4,18 @@ Runs on CUDA when a GPU is present and on the CPU otherwise; results are seeded 
 two runs on the same device give the same models.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch.nn import functional
 
 from reference.platform.models.architectures import Ensemble, InputSpec, TabularNet
+from reference.platform.schema import FeatureSchema
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as (stage, done, total) after every epoch; progress bars subscribe to it."""
@@ -42,6 +44,8 @@ class TrainingConfig(BaseModel):
     temperature: float = Field(gt=0.0)
     distillation_weight: float = Field(ge=0.0, le=1.0)
     """Share of the student's loss that follows the teacher's soft labels."""
+    fairness_weight: float = Field(default=3.0, ge=0.0)
+    """Weight of the equalised-odds penalty on the student (0 turns the mitigation off)."""
 
     @classmethod
     def full(cls) -> "TrainingConfig":
@@ -61,7 +65,7 @@ class TrainingConfig(BaseModel):
                 dropout=0.0,
                 epochs=20,
                 learning_rate=2e-3,
-                batch_size=256,
+                batch_size=1024,
             ),
             temperature=2.0,
             distillation_weight=0.7,
@@ -84,6 +88,16 @@ class TrainingData:
     numeric: npt.NDArray[np.float32]
     categorical: npt.NDArray[np.int64]
     labels: npt.NDArray[np.int64]
+    groups: npt.NDArray[np.int64] | None = None
+    """Sensitive group codes (rows x sensitive attributes), used only by the fairness
+    penalty during training; never a model input."""
+
+
+def training_data(schema: FeatureSchema, frame: pd.DataFrame) -> TrainingData:
+    """Model inputs, labels and sensitive group codes of a labelled frame."""
+    numeric, categorical = schema.encode(frame)
+    labels = frame[schema.label.name].to_numpy(dtype=np.int64)
+    return TrainingData(numeric, categorical, labels, schema.encode_sensitive(frame))
 
 
 def training_device() -> torch.device:
@@ -95,9 +109,10 @@ def train_teacher(
     data: TrainingData,
     config: TrainingConfig,
     progress: ProgressCallback | None = None,
+    device: torch.device | None = None,
 ) -> Ensemble:
-    device = training_device()
-    labels = torch.as_tensor(data.labels, dtype=torch.float32).to(device)
+    device = device or training_device()
+    labels = torch.tensor(data.labels, dtype=torch.float32).to(device)
 
     def member_loss(logits: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
         return functional.binary_cross_entropy_with_logits(logits, labels[batch])
@@ -127,21 +142,31 @@ def distil_student(
     teacher: Ensemble,
     config: TrainingConfig,
     progress: ProgressCallback | None = None,
+    device: torch.device | None = None,
 ) -> TabularNet:
     """Fit the student to a blend of hard labels and the teacher's tempered probabilities."""
-    device = training_device()
+    device = device or training_device()
     with torch.no_grad():
         teacher_logits = teacher.logit(
             torch.as_tensor(data.numeric), torch.as_tensor(data.categorical)
         )
     soft = torch.sigmoid(teacher_logits / config.temperature).to(device)
-    hard = torch.as_tensor(data.labels, dtype=torch.float32).to(device)
+    hard = torch.tensor(data.labels, dtype=torch.float32).to(device)
     weight, temperature = config.distillation_weight, config.temperature
+
+    memberships = _memberships(data.groups, device)
+    fairness_weight = config.fairness_weight if memberships else 0.0
 
     def distillation_loss(logits: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
         hard_loss = functional.binary_cross_entropy_with_logits(logits, hard[batch])
         soft_loss = functional.binary_cross_entropy_with_logits(logits / temperature, soft[batch])
-        return (1 - weight) * hard_loss + weight * temperature**2 * soft_loss
+        loss = (1 - weight) * hard_loss + weight * temperature**2 * soft_loss
+        if fairness_weight > 0:
+            batch_members = [members[batch] for members in memberships]
+            loss = loss + fairness_weight * equalised_odds_penalty(
+                torch.sigmoid(logits), hard[batch], batch_members
+            )
+        return loss
 
     torch.manual_seed(config.seed + 1000)
     student = TabularNet(
@@ -156,6 +181,38 @@ def distil_student(
         _report(progress, "student", 0, config.student.epochs),
     )
     return student.cpu().eval()
+
+
+def _memberships(groups: npt.NDArray[np.int64] | None, device: torch.device) -> list[torch.Tensor]:
+    """One float one-hot matrix (rows x groups) per sensitive attribute, on the device."""
+    if groups is None:
+        return []
+    codes = torch.tensor(groups)
+    return [functional.one_hot(codes[:, i]).float().to(device) for i in range(codes.shape[1])]
+
+
+def equalised_odds_penalty(
+    probability: torch.Tensor,
+    labels: torch.Tensor,
+    memberships: Sequence[torch.Tensor],
+    min_rows: int = 5,
+) -> torch.Tensor:
+    """Squared gaps between each group's mean score and everyone's, among positives and
+    among negatives, summed over sensitive attributes: a smooth stand-in for the equalised
+    odds difference that gradient descent can shrink. Groups with fewer than `min_rows`
+    rows in the batch are skipped, their means being noise. `memberships` holds one
+    rows x groups one-hot matrix per attribute; everything is masks and products, so the
+    penalty never waits on the GPU."""
+    penalty = probability.new_zeros(())
+    for members in memberships:
+        for label in (0.0, 1.0):
+            among = (labels == label).to(probability.dtype)
+            count = members.T @ among
+            group_mean = (members.T @ (probability * among)) / count.clamp(min=1.0)
+            overall = (probability * among).sum() / among.sum().clamp(min=1.0)
+            counted = (count >= min_rows).to(probability.dtype)
+            penalty = penalty + (counted * (group_mean - overall) ** 2).sum()
+    return penalty
 
 
 def _report(
@@ -177,8 +234,8 @@ def _fit(
     on_epoch: Callable[[int], None],
 ) -> None:
     device = next(model.parameters()).device
-    numeric = torch.as_tensor(data.numeric).to(device)
-    categorical = torch.as_tensor(data.categorical).to(device)
+    numeric = torch.tensor(data.numeric).to(device)
+    categorical = torch.tensor(data.categorical).to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
     generator = torch.Generator().manual_seed(seed)
