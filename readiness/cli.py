@@ -3,7 +3,9 @@
 Exit codes: 0 success, 1 a run-time failure or policy refusal, 2 bad input.
 """
 
+import logging
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +34,14 @@ def fail(error: ReadinessError) -> typer.Exit:
 @app.callback()
 def main() -> None:
     """readiness: prove an AI system is ready for production, from evidence."""
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """Libraries' deprecation notices and info logs are for their developers, not our users."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    for name in ("mlflow", "alembic", "feast", "torch.onnx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @app.command()

@@ -9,6 +9,7 @@ import json
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,10 @@ from reference.platform.models.training import (
 from reference.platform.registry import FAIRNESS_TAG, ModelRegistry, RegisteredVersion
 
 SERVED_MODEL = "adult-income"
+SERVED_VARIANT = "student_int8"
+"""The variant registered and served: the statically quantised student."""
 EXPERIMENT = "adult-income"
-STAGES = ("data", "features", "teacher", "student", "export", "evaluate", "explain", "register")
+STAGES = ("data", "features", "teacher", "student", "export", "evaluate", "register")
 
 
 StageCallback = Callable[[str], None]
@@ -197,53 +200,22 @@ def train(
     training = training_data(data.schema, train_rows)
     spec = InputSpec.fit(data.schema, training.numeric)
 
-    test_numeric, test_categorical = data.schema.encode(data.test)
+    folder = home.models / f"train-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     built = build_models(
-        spec, training, config, home.models / f"train-{int(time.time())}",
-        (test_numeric, test_categorical), stage, on_progress,
-    )  # fmt: skip
-    teacher, student, files = built.teacher, built.student, built.files
-
-    stage("evaluate")
-    sizes = {"teacher": teacher, "student": student}
-    metrics: dict[str, VariantMetrics] = {}
-    fairness: dict[str, FairnessReport] = {}
-    labels = data.test[data.schema.label.name].to_numpy()
-    for variant, path in files.items():
-        model = OnnxModel(path, threads=1)
-        quality, probability = measure_quality(
-            model.predict, test_numeric, test_categorical, labels
-        )
-        cost = measure_cost(model.predict, test_numeric, test_categorical, options.cost_seconds)
-        network = sizes["teacher" if variant == "teacher" else "student"]
-        metrics[variant] = VariantMetrics(
-            **quality.model_dump(),
-            **cost.model_dump(),
-            parameters=parameter_count(network),
-            macs=multiply_accumulates(network),
-            size_bytes=path.stat().st_size,
-        )
-        decisions = (probability >= DECISION_THRESHOLD).astype(np.int64)
-        fairness[variant] = assess_fairness(labels, decisions, data.test, policy)
-
-    stage("explain")
-    served_runtime = OnnxModel(files["student_int8"], threads=1)
-    importance = global_importance(
-        served_runtime.predict,
-        data.schema,
-        test_numeric,
-        test_categorical,
-        rows=40 if options.quick else 200,
+        spec, training, config, folder, data.schema.encode(data.test), stage, on_progress
     )
 
+    stage("evaluate")
+    evaluation = _evaluate(built, data, policy, options)
+    metrics, fairness = evaluation.metrics, evaluation.fairness
+
     stage("register")
-    evaluation = Evaluation(metrics=metrics, fairness=fairness, importance=importance)
-    served = _log_run(home, data, config, policy, evaluation, files)
+    served = _log_run(home, data, config, policy, evaluation, built.files)
     registry_summary = _register(
         registry,
         served,
         data,
-        fairness["student_int8"],
+        fairness[SERVED_VARIANT],
         options.approver or _os_user(),
         policy,
     )
@@ -259,7 +231,7 @@ def train(
         cost_ratio=metrics["student_int8"].throughput_b256 / metrics["teacher"].throughput_b256,
         int8_speedup=metrics["student_int8"].throughput_b256 / metrics["student"].throughput_b256,
         fairness=fairness,
-        importance=importance,
+        importance=evaluation.importance,
         registry=registry_summary,
         run_id=served.run_id,
         dataset_digest=data.digest,
@@ -269,6 +241,38 @@ def train(
         quick=options.quick,
         seconds=time.perf_counter() - started,
     )
+
+
+def _evaluate(
+    built: ModelSet, data: AdultDataset, policy: FairnessPolicy, options: TrainOptions
+) -> Evaluation:
+    """Quality, cost and fairness of every variant on the test set; SHAP of the served one."""
+    test_numeric, test_categorical = data.schema.encode(data.test)
+    labels = data.test[data.schema.label.name].to_numpy()
+    metrics: dict[str, VariantMetrics] = {}
+    fairness: dict[str, FairnessReport] = {}
+    for variant, path in built.files.items():
+        model = OnnxModel(path, threads=1)
+        quality, probability = measure_quality(
+            model.predict, test_numeric, test_categorical, labels
+        )
+        cost = measure_cost(model.predict, test_numeric, test_categorical, options.cost_seconds)
+        network = built.teacher if variant == "teacher" else built.student
+        metrics[variant] = VariantMetrics(
+            **quality.model_dump(),
+            **cost.model_dump(),
+            parameters=parameter_count(network),
+            macs=multiply_accumulates(network),
+            size_bytes=path.stat().st_size,
+        )
+        decisions = (probability >= DECISION_THRESHOLD).astype(np.int64)
+        fairness[variant] = assess_fairness(labels, decisions, data.test, policy)
+    served = OnnxModel(built.files[SERVED_VARIANT], threads=1)
+    importance = global_importance(
+        served.predict, data.schema, test_numeric, test_categorical,
+        rows=40 if options.quick else 200,
+    )  # fmt: skip
+    return Evaluation(metrics=metrics, fairness=fairness, importance=importance)
 
 
 def _training_rows(home: Home, data: AdultDataset) -> pd.DataFrame:
@@ -325,7 +329,7 @@ def _log_run(
             mlflow.log_artifact(str(path), artifact_path="onnx")
             mlflow.set_tag(f"sha256.{variant}", sha256_file(path))
         logged = mlflow.onnx.log_model(
-            onnx.load(str(files["student_int8"])),
+            onnx.load(str(files[SERVED_VARIANT])),
             name="served",
             pip_requirements=["onnxruntime"],
             save_as_external_data=False,
