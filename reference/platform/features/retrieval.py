@@ -1,9 +1,10 @@
 """Point-in-time training sets: the feature values known at each decision, and no later.
 
 Feast's `get_historical_features` does the as-of join, but it was seen to drop entity rows
-that have no feature row inside the TTL instead of returning nulls. So every request row
-carries a row key, and the answer is rebuilt on the request: one output row per request row,
-in request order, with nulls where Feast found nothing, whatever Feast returned.
+that have no feature row inside the TTL instead of returning nulls, and to answer only one
+of two identical requests. So Feast is asked once per distinct (entity, time) pair, each
+pair carrying a row key, and the answer is rebuilt on the request: one output row per
+request row, in request order, with nulls where Feast found nothing, whatever it returned.
 """
 
 import warnings
@@ -27,19 +28,16 @@ def training_frame(
     if missing:
         raise InvalidFeatures(f"training requests lack column(s) {', '.join(missing)}")
     features = [c.name for c in schema.features]
+    keys = [schema.entity, EVENT_TIMESTAMP]
     request = requests.reset_index(drop=True)
-    keyed = pd.DataFrame(
-        {
-            schema.entity: request[schema.entity],
-            EVENT_TIMESTAMP: request[EVENT_TIMESTAMP],
-            ROW_KEY: range(len(request)),
-        }
-    )
+    # Feast answers each distinct (entity, time) once at most, so ask once per pair.
+    pairs = request[keys].drop_duplicates().reset_index(drop=True)
+    pairs[ROW_KEY] = range(len(pairs))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             job = store.get_historical_features(
-                entity_df=keyed, features=[f"{FEATURE_VIEW}:{name}" for name in features]
+                entity_df=pairs, features=[f"{FEATURE_VIEW}:{name}" for name in features]
             )
             answer = job.to_df()
     except Exception as error:
@@ -47,10 +45,9 @@ def training_frame(
     if ROW_KEY not in answer.columns:
         raise FeatureStoreFailed("Feast's answer lost the request row key")
     answer = answer.drop_duplicates(subset=ROW_KEY).set_index(ROW_KEY)
-    aligned = answer.reindex(range(len(request)))[features]
-    aligned.index = request.index
-    frame = pd.concat(
-        [request.drop(columns=[c for c in features if c in request]), aligned], axis=1
+    found = pairs.join(answer.reindex(range(len(pairs)))[features], on=ROW_KEY)
+    frame = request.drop(columns=[c for c in features if c in request]).merge(
+        found.drop(columns=ROW_KEY), on=keys, how="left", validate="many_to_one"
     )
     for column in schema.features:
         if column.kind == "numeric":

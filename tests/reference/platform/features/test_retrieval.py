@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from feast import FeatureStore
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from readiness.errors import InvalidFeatures
@@ -97,9 +97,11 @@ requests_strategy = st.lists(
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=rows_strategy, requests=requests_strategy)
+@example(rows=[(0, 0, 17, 1, 0)], requests=[(0, 0), (0, 0)])  # Feast answered one of the two
+@example(rows=[(0, 0, 17, 1, 0)], requests=[(0, 400), (1, 5), (0, 1)])  # beyond TTL, unknown
 def test_training_rows_equal_a_brute_force_as_of_join(
     store: FeatureStore,
     rows: list[tuple[int, int, float, float, int]],
