@@ -136,6 +136,7 @@ class LoggedServedModel(BaseModel):
     model_id: str
     source: str
     sha256: str
+    code_version: str
 
 
 class Evaluation(BaseModel):
@@ -235,7 +236,7 @@ def train(
         registry=registry_summary,
         run_id=served.run_id,
         dataset_digest=data.digest,
-        code_version=code_version(),
+        code_version=served.code_version,
         device=str(training_device()),
         training_rows=len(train_rows),
         quick=options.quick,
@@ -302,6 +303,7 @@ def _log_run(
         experiment_id = client.create_experiment(EXPERIMENT, artifact_location=location)
     else:  # a tracking server decides where artifacts live
         experiment_id = client.create_experiment(EXPERIMENT)
+    version = code_version()
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(_flatten("", config.model_dump(mode="json")))
         for variant, variant_metrics in evaluation.metrics.items():
@@ -310,7 +312,7 @@ def _log_run(
             )
         mlflow.set_tags(
             {
-                "code_version": code_version(),
+                "code_version": version,
                 "dataset_digest": data.digest,
                 "schema_digest": data.schema.digest(),
                 "fairness_policy": policy.name,
@@ -337,7 +339,11 @@ def _log_run(
         source = mlflow.get_logged_model(logged.model_id).artifact_location
         served_sha = sha256_file(Path(mlflow.artifacts.download_artifacts(source)) / "model.onnx")
         return LoggedServedModel(
-            run_id=run.info.run_id, model_id=logged.model_id, source=source, sha256=served_sha
+            run_id=run.info.run_id,
+            model_id=logged.model_id,
+            source=source,
+            sha256=served_sha,
+            code_version=version,
         )
 
 
@@ -357,7 +363,7 @@ def _register(
         {
             "artifact_sha256": served.sha256,
             "dataset_digest": data.digest,
-            "code_version": code_version(),
+            "code_version": served.code_version,
             "fairness.policy": policy.name,
             FAIRNESS_TAG: json.dumps(fairness.violations),
         },
