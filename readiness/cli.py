@@ -127,3 +127,37 @@ def train(
     )
     if reg.refusal:
         console.print(f"[yellow]approval refused:[/] {reg.refusal}", highlight=False)
+
+
+@app.command()
+def approve(
+    model: Annotated[str, typer.Argument(help="Registered model name, e.g. adult-income.")],
+    version: Annotated[str, typer.Argument(help="Registry version number.")],
+    by: Annotated[str, typer.Option("--by", help="Who approves (recorded).")] = "",
+    reason: Annotated[str, typer.Option(help="Why this version may serve (recorded).")] = "",
+) -> None:
+    """Record an approval (who, when, why); refused if the version broke its fairness policy."""
+    from reference.platform.registry import ModelRegistry
+
+    try:
+        approved = ModelRegistry(readiness_home().mlflow_tracking_uri).approve(
+            model, version, by, reason
+        )
+    except ReadinessError as error:
+        raise fail(error) from error
+    Console().print(f"approved {model} version {version} ({approved.semver}) by {by}")
+
+
+@app.command()
+def promote(
+    model: Annotated[str, typer.Argument(help="Registered model name, e.g. adult-income.")],
+    version: Annotated[str, typer.Argument(help="Registry version number.")],
+) -> None:
+    """Make an approved version champion; the champion it replaces becomes `previous`."""
+    from reference.platform.registry import ModelRegistry
+
+    try:
+        promoted = ModelRegistry(readiness_home().mlflow_tracking_uri).promote(model, version)
+    except ReadinessError as error:
+        raise fail(error) from error
+    Console().print(f"{model} version {version} ({promoted.semver}) is now champion")

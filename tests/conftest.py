@@ -28,7 +28,15 @@ def adult() -> AdultDataset:
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, TrainingSummary]:
+def train_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working folder of the session's training run; it must stay empty."""
+    return tmp_path_factory.mktemp("train-workdir")
+
+
+@pytest.fixture(scope="session")
+def trained(
+    tmp_path_factory: pytest.TempPathFactory, train_workdir: Path
+) -> tuple[Home, TrainingSummary]:
     """`readiness train --quick --json` run once, as a user runs it, in its own home."""
     home = Home(tmp_path_factory.mktemp("trained-home"))
     environment = {**os.environ, HOME_VARIABLE: str(home.root)}
@@ -36,6 +44,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, TrainingSum
     finished = subprocess.run(
         [sys.executable, "-m", "readiness", "train", "--quick", "--json"],
         env=environment,
+        cwd=train_workdir,
         capture_output=True,
         text=True,
         timeout=600,

@@ -176,7 +176,8 @@ class TrainOptions:
     quick: bool = False
     policy_path: Path | None = None
     approver: str = ""
-    """Who approves the new version when it passes its gates; default: the OS user."""
+    """Who approves the new version when it passes its gates; default: the OS user, marked
+    as approving through the automated gates of `readiness train`."""
     cost_seconds: float = 1.0
 
 
@@ -217,7 +218,7 @@ def train(
         served,
         data,
         fairness[SERVED_VARIANT],
-        options.approver or _os_user(),
+        options.approver or f"{_os_user()} (automated gates of readiness train)",
         policy,
     )
     return TrainingSummary(

@@ -43,3 +43,15 @@ def test_help_lists_train() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "train" in result.output
+
+
+def test_approve_without_a_reason_is_bad_input(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["approve", "adult-income", "1", "--by", "ana"])
+    assert result.exit_code == 2
+    assert "approval needs 'reason'" in result.output
+
+
+def test_approving_a_version_the_registry_lacks_is_bad_input() -> None:
+    result = runner.invoke(app, ["approve", "no-such-model", "7", "--by", "ana", "--reason", "ok"])
+    assert result.exit_code == 2
+    assert "the registry has no no-such-model version 7" in result.output

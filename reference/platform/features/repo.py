@@ -49,7 +49,7 @@ def open_store(repo: Path) -> FeatureStore:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return FeatureStore(config=config)
+        return FeatureStore(repo_path=str(repo), config=config)
 
 
 def definitions(schema: FeatureSchema, source: Path) -> tuple[Entity, FeatureView]:

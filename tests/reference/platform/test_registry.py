@@ -31,7 +31,11 @@ def registry(tmp_path: Path) -> ModelRegistry:
 
 def register(registry: ModelRegistry, violations: list[str], schema: str = "s1") -> str:
     mlflow.set_tracking_uri(registry.tracking_uri)
-    with mlflow.start_run() as run:
+    folder = Path(registry.tracking_uri.removeprefix("sqlite:///")).parent
+    experiment = registry.client.get_experiment_by_name("test") or registry.client.get_experiment(
+        registry.client.create_experiment("test", artifact_location=(folder / "artifacts").as_uri())
+    )
+    with mlflow.start_run(experiment_id=experiment.experiment_id) as run:
         mlflow.log_text("weights", "model/weights.txt")
     version = registry.register(
         NAME,
