@@ -120,10 +120,7 @@ def train_teacher(
     members: list[TabularNet] = []
     epochs, total = config.teacher.epochs, config.teacher_members * config.teacher.epochs
     for index in range(config.teacher_members):
-        torch.manual_seed(config.seed + index)
-        member = TabularNet(
-            spec, config.teacher.embedding_dim, config.teacher.hidden, config.teacher.dropout
-        ).to(device)
+        member = _seeded_network(spec, config.teacher, config.seed + index, device)
         _fit(
             member,
             data,
@@ -168,10 +165,7 @@ def distil_student(
             )
         return loss
 
-    torch.manual_seed(config.seed + 1000)
-    student = TabularNet(
-        spec, config.student.embedding_dim, config.student.hidden, config.student.dropout
-    ).to(device)
+    student = _seeded_network(spec, config.student, config.seed + 1000, device)
     _fit(
         student,
         data,
@@ -181,6 +175,14 @@ def distil_student(
         _report(progress, "student", 0, config.student.epochs),
     )
     return student.cpu().eval()
+
+
+def _seeded_network(
+    spec: InputSpec, config: NetConfig, seed: int, device: torch.device
+) -> TabularNet:
+    """The same seed gives the same initial weights, so a retrain is reproducible."""
+    torch.manual_seed(seed)
+    return TabularNet(spec, config.embedding_dim, config.hidden, config.dropout).to(device)
 
 
 def _memberships(groups: npt.NDArray[np.int64] | None, device: torch.device) -> list[torch.Tensor]:
