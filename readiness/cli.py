@@ -34,11 +34,11 @@ def fail(error: ReadinessError) -> typer.Exit:
 @app.callback()
 def main() -> None:
     """readiness: prove an AI system is ready for production, from evidence."""
-    quiet_libraries()
 
 
 def quiet_libraries() -> None:
-    """Libraries' deprecation notices and info logs are for their developers, not our users."""
+    """Libraries' deprecation notices and info logs are for their developers, not our users.
+    Called after the libraries are imported: MLflow sets its own log level on import."""
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     for name in ("mlflow", "alembic", "feast", "torch.onnx"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -62,6 +62,8 @@ def train(
     """Train teacher and student, distil, export ONNX, quantise INT8, evaluate, register."""
     from reference.platform.lifecycle import STAGES, TrainOptions
     from reference.platform.lifecycle import train as run_training
+
+    quiet_libraries()
 
     home = readiness_home()
     with Progress(
@@ -101,8 +103,9 @@ def train(
         return
     console = Console()
     table = Table(title=f"readiness train ({'quick' if quick else 'full'}, {summary.device})")
-    for column in ("variant", "accuracy", "AUC", "params", "MACs", "rows/s b256", "p50 µs b1"):
-        table.add_column(column, justify="right" if column != "variant" else "left")
+    table.add_column("variant", no_wrap=True)
+    for column in ("accuracy", "AUC", "params", "MACs", "rows/s b256", "p50 µs b1"):
+        table.add_column(column, justify="right")
     for name in ("teacher", "student", "student_int8", "student_int8_dynamic"):
         m = getattr(summary, name)
         table.add_row(
@@ -139,6 +142,7 @@ def approve(
     """Record an approval (who, when, why); refused if the version broke its fairness policy."""
     from reference.platform.registry import ModelRegistry
 
+    quiet_libraries()
     try:
         approved = ModelRegistry(readiness_home().mlflow_tracking_uri).approve(
             model, version, by, reason
@@ -156,6 +160,7 @@ def promote(
     """Make an approved version champion; the champion it replaces becomes `previous`."""
     from reference.platform.registry import ModelRegistry
 
+    quiet_libraries()
     try:
         promoted = ModelRegistry(readiness_home().mlflow_tracking_uri).promote(model, version)
     except ReadinessError as error:
