@@ -1,18 +1,12 @@
-import socket
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from readiness.cli import app
 from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE
+from tests.servers import free_port
 
 runner = CliRunner()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_train_refuses_a_missing_policy_file_with_exit_code_2(tmp_path: Path) -> None:

@@ -1,5 +1,4 @@
 import json
-import socket
 from pathlib import Path
 
 import mlflow
@@ -18,6 +17,7 @@ from reference.platform.registry import (
     PREVIOUS,
     ModelRegistry,
 )
+from tests.servers import free_port
 
 NAME = "test-model"
 
@@ -133,9 +133,7 @@ def test_a_registry_in_a_missing_folder_is_unavailable(tmp_path: Path) -> None:
 
 
 def test_a_registry_server_that_does_not_answer_is_unavailable() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     registry = ModelRegistry(f"http://127.0.0.1:{port}")
     with pytest.raises(RegistryUnavailable, match=rf"http://127\.0\.0\.1:{port} cannot be reached"):
         registry.check_reachable()
