@@ -13,7 +13,7 @@ from readiness.errors import InvalidFeatures
 from reference.platform.features.repo import FEATURE_TTL, open_store, publish
 from reference.platform.features.retrieval import training_frame
 from reference.platform.features.timeline import CREATED_TIMESTAMP, EVENT_TIMESTAMP
-from reference.platform.schema import FeatureSchema, load_schema
+from reference.platform.schema import load_schema
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 APPLICANTS = ["A0000001", "A0000002", "A0000003"]
@@ -143,7 +143,3 @@ def test_requests_keep_their_own_columns(store: FeatureStore, tmp_path: Path) ->
     assert answer.loc[0, "age"] == 33.0
     assert answer.loc[0, "label"] == 1
     assert answer.loc[0, "education"] == "HS-grad"
-
-
-def schema_features(schema: FeatureSchema) -> list[str]:
-    return [c.name for c in schema.features]
