@@ -18,7 +18,8 @@ which always names what is wrong::
     └── OperationFailed         something outside the caller's input failed at run time
         ├── RegistryUnavailable the MLflow tracking/registry store cannot be reached
         ├── FeatureStoreFailed  Feast could not apply, materialise or retrieve
-        └── ExportFailed        an exported model does not reproduce the source model
+        ├── ExportFailed        an exported model does not reproduce the source model
+        └── IntegrityFailed     a model artifact's sha256 differs from its registry record
 
 `InvalidInput` maps to exit code 2 in the CLI, the other families to exit code 1.
 """
@@ -82,3 +83,7 @@ class FeatureStoreFailed(OperationFailed):
 
 class ExportFailed(OperationFailed):
     """An exported or quantised model does not reproduce its source within tolerance."""
+
+
+class IntegrityFailed(OperationFailed):
+    """A model artifact does not match the sha256 its registry record holds; never served."""
