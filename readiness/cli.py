@@ -166,3 +166,50 @@ def promote(
     except ReadinessError as error:
         raise fail(error) from error
     Console().print(f"{model} version {version} ({promoted.semver}) is now champion")
+
+
+ARCHITECTURES = ("microservice", "event-driven", "edge")
+
+
+def _architecture(name: str) -> str:
+    if name not in ARCHITECTURES:
+        raise fail(InvalidInput(f"ARCH must be one of {', '.join(ARCHITECTURES)}, not '{name}'"))
+    if name != "microservice":
+        raise fail(InvalidInput(f"the {name} architecture is not available yet"))
+    return name
+
+
+@app.command()
+def up(
+    arch: Annotated[str, typer.Argument(help="microservice, event-driven or edge.")],
+    profile: Annotated[str, typer.Option(help="production or prototype.")] = "production",
+    alias: Annotated[str, typer.Option(help="Registry alias to serve (production).")] = "champion",
+) -> None:
+    """Start a reference deployment locally and print the path of its target descriptor."""
+    _architecture(arch)
+    from reference.microservice.deployment import up as start
+    from reference.microservice.service import Profile
+
+    quiet_libraries()
+    try:
+        chosen = Profile(profile)
+    except ValueError:
+        raise fail(
+            InvalidInput(f"--profile must be production or prototype, not '{profile}'")
+        ) from None
+    try:
+        with errors.status(f"starting {arch} ({chosen.value}) ..."):
+            descriptor = start(readiness_home(), chosen, alias)
+    except ReadinessError as error:
+        raise fail(error) from error
+    sys.stdout.write(f"{descriptor}\n")
+
+
+@app.command()
+def down(arch: Annotated[str, typer.Argument(help="microservice, event-driven or edge.")]) -> None:
+    """Stop a reference deployment started by `readiness up`."""
+    _architecture(arch)
+    from reference.microservice.deployment import down as stop
+
+    stopped = stop(readiness_home())
+    errors.print(f"{arch}: {'stopped' if stopped else 'was not running'}")

@@ -11,7 +11,8 @@ which always names what is wrong::
     │   ├── InvalidFeatures     a frame or record does not match the feature schema
     │   ├── InvalidApproval     an approval lacks its approver or its reason
     │   ├── InvalidPolicy       a policy file (fairness, gate) is malformed
-    │   └── InvalidConfiguration an environment setting (READINESS_HOME, ...) is unusable
+    │   ├── InvalidConfiguration an environment setting (READINESS_HOME, ...) is unusable
+    │   └── InvalidDescriptor   a target descriptor file is malformed
     ├── PolicyViolation         the input is well formed but a policy forbids the action
     │   ├── ApprovalRefused     a model version fails the fairness policy
     │   └── PromotionRefused    a model version has no approval record
@@ -55,6 +56,10 @@ class InvalidPolicy(InvalidInput):
 
 class InvalidConfiguration(InvalidInput):
     """An environment setting, such as READINESS_HOME, names something unusable."""
+
+
+class InvalidDescriptor(InvalidInput):
+    """A target descriptor file is malformed."""
 
 
 class PolicyViolation(ReadinessError):

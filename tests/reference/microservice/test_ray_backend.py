@@ -32,7 +32,7 @@ def local_ray() -> Iterator[None]:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
              log_to_driver=False, configure_logging=False)  # fmt: skip
-    serve.start(http_options={"location": "NoServer"})
+    serve.start(proxy_location="Disabled")
     try:
         yield
     finally:

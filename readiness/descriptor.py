@@ -1,0 +1,95 @@
+"""The target descriptor: how the harness and the assessment reach a deployment.
+
+A contract between components, so it lives here rather than in any one of them. It holds
+only what a user's own system could offer too: endpoints, credentials by environment
+variable, the registry and model name, fault hooks, SLOs. Our reference systems write one
+on `readiness up`; nothing downstream may reach them any other way.
+"""
+
+from enum import StrEnum
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from readiness.errors import InvalidDescriptor
+
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pattern(StrEnum):
+    REAL_TIME = "real-time"
+    STREAMING = "streaming"
+    EDGE = "edge"
+
+
+class SLOs(_Strict):
+    p99_latency_ms: float = Field(gt=0)
+    error_rate: float = Field(ge=0, le=1)
+    availability: float = Field(ge=0, le=1)
+
+
+class Endpoints(_Strict):
+    predict: str
+    health: str
+    ready: str | None = None
+    metrics: str | None = None
+    openapi: str | None = None
+    explain: str | None = None
+    feedback: str | None = None
+
+
+class Credentials(_Strict):
+    api_key_env: str | None = None
+    admin_key_env: str | None = None
+    env_file: Path | None = None
+    """A file of VAR=value lines holding those variables, where the deployment wrote one."""
+
+
+class Registry(_Strict):
+    uri: str
+    model: str
+
+
+class FaultHook(_Strict):
+    name: str
+    kind: str = Field(pattern="^(http|shell)$")
+    target: str
+
+
+class TargetDescriptor(_Strict):
+    schema_version: int = SCHEMA_VERSION
+    name: str
+    architecture: str
+    pattern: Pattern
+    profile: str
+    slos: SLOs
+    endpoints: Endpoints
+    credentials: Credentials = Credentials()
+    registry: Registry | None = None
+    audit_store: str | None = None
+    fault_hooks: list[FaultHook] = []
+    attestations: Path | None = None
+    policy: Path | None = None
+
+    def write(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False))
+        return path
+
+
+def load_descriptor(path: Path) -> TargetDescriptor:
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise InvalidDescriptor(f"cannot read target descriptor {path}: {error}") from error
+    try:
+        return TargetDescriptor.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise InvalidDescriptor(f"target descriptor {path}: {where}: {first['msg']}") from error

@@ -1,0 +1,222 @@
+"""`readiness up microservice` and `readiness down microservice`.
+
+`up` generates the tenants' API keys (only their hashes go into the service's
+configuration; the keys go into a private credentials file named by the descriptor),
+starts the service as its own process session on a free loopback port, waits until it is
+ready, and writes the target descriptor. `down` stops that process session by PID.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from readiness.descriptor import (
+    Credentials,
+    Endpoints,
+    Pattern,
+    Registry,
+    SLOs,
+    TargetDescriptor,
+)
+from readiness.errors import InvalidInput, OperationFailed
+from readiness.home import Home
+from reference.microservice.auth import Role, TenantKey, hash_key, new_key
+from reference.microservice.gateway import GatewaySettings, Switches
+from reference.microservice.ratelimit import RateLimit
+from reference.microservice.service import Profile, ServiceConfig
+from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
+from reference.platform.registry import ModelRegistry
+
+ARCHITECTURE = "microservice"
+API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
+READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
+PRODUCTION_SLOS = SLOs(p99_latency_ms=100.0, error_rate=0.01, availability=0.999)
+
+
+class DeploymentFailed(OperationFailed):
+    """The service did not start or did not become ready; the message quotes its log."""
+
+
+def folder(home: Home) -> Path:
+    return home.root / "deployments" / ARCHITECTURE
+
+
+def up(home: Home, profile: Profile, alias: str = "champion") -> Path:
+    """Start the microservice in `profile`; return the path of its target descriptor."""
+    home.ensure()
+    place = folder(home)
+    place.mkdir(parents=True, exist_ok=True)
+    running = _running_pid(place)
+    if running is not None:
+        raise InvalidInput(
+            f"the microservice is already running (pid {running}); "
+            "run 'readiness down microservice' first"
+        )
+    model_file = _prototype_model(home) if profile is Profile.PROTOTYPE else None
+    if profile is Profile.PRODUCTION:
+        _require_alias(home, alias)
+    port = _free_port()
+    keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key()}
+    config = ServiceConfig(
+        profile=profile, port=port, model=SERVED_MODEL, alias=alias,
+        tracking_uri=home.mlflow_tracking_uri, feature_repo=home.feature_repo,
+        model_file=model_file, cache_dir=place / "models",
+        gateway=_gateway_settings(profile, keys),
+    )  # fmt: skip
+    config_path = place / "service.yaml"
+    config_path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    credentials = place / "credentials.env"
+    credentials.touch(mode=0o600)
+    credentials.write_text("".join(f"{name}={key}\n" for name, key in keys.items()))
+    log = place / "service.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reference.microservice.service", str(config_path)],
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
+        )  # fmt: skip
+    (place / "service.pid").write_text(str(process.pid))
+    base = f"http://127.0.0.1:{port}"
+    _wait_until_ready(process, f"{base}/readyz", log, READY_TIMEOUT_S[profile], home)
+    return _descriptor(profile, base, credentials, home).write(place / "target.yaml")
+
+
+def down(home: Home) -> bool:
+    """Stop the microservice's process session; False when nothing was running."""
+    place = folder(home)
+    pid = _running_pid(place)
+    (place / "service.pid").unlink(missing_ok=True)
+    if pid is None:
+        return False
+    _stop_session(pid)
+    return True
+
+
+def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings:
+    if profile is Profile.PROTOTYPE:
+        off = Switches(auth=False, rate_limit=False, validation=False, cache=False, metrics=False)
+        return GatewaySettings(switches=off)
+    models = frozenset({SERVED_MODEL})
+    return GatewaySettings(
+        tenants=[
+            TenantKey(tenant="demo", key_hash=hash_key(keys[API_KEY_ENV]), models=models),
+            TenantKey(tenant="ops", key_hash=hash_key(keys[ADMIN_KEY_ENV]), models=models,
+                      roles=frozenset({Role.PREDICT, Role.ADMIN})),
+        ],
+        limits={"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)},
+    )  # fmt: skip
+
+
+def _descriptor(profile: Profile, base: str, credentials: Path, home: Home) -> TargetDescriptor:
+    production = profile is Profile.PRODUCTION
+    return TargetDescriptor(
+        name=f"readiness-microservice-{profile}",
+        architecture=ARCHITECTURE,
+        pattern=Pattern.REAL_TIME,
+        profile=profile.value,
+        slos=PRODUCTION_SLOS,
+        endpoints=Endpoints(
+            predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
+            ready=f"{base}/readyz", metrics=f"{base}/metrics" if production else None,
+            openapi=f"{base}/openapi.json",
+        ),
+        credentials=Credentials(api_key_env=API_KEY_ENV, admin_key_env=ADMIN_KEY_ENV,
+                                env_file=credentials) if production else Credentials(),
+        registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
+    )  # fmt: skip
+
+
+def _prototype_model(home: Home) -> Path:
+    candidates = sorted(home.models.glob(f"train-*/{SERVED_VARIANT}.onnx"), key=os.path.getmtime)
+    if not candidates:
+        raise InvalidInput(f"no trained model under {home.models}: run 'readiness train' first")
+    return candidates[-1]
+
+
+def _require_alias(home: Home, alias: str) -> None:
+    registry = ModelRegistry(home.mlflow_tracking_uri)
+    registry.check_reachable()
+    try:
+        registry.client.get_model_version_by_alias(SERVED_MODEL, alias)
+    except Exception as error:
+        raise InvalidInput(
+            f"the registry has no {SERVED_MODEL}@{alias}: train and approve a version first"
+        ) from error
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_ready(
+    process: subprocess.Popen[bytes], url: str, log: Path, timeout_s: float, home: Home
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            (folder(home) / "service.pid").unlink(missing_ok=True)
+            raise DeploymentFailed(f"the service exited ({process.returncode}): {_tail(log)}")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    _stop_session(process.pid)
+    (folder(home) / "service.pid").unlink(missing_ok=True)
+    raise DeploymentFailed(f"the service was not ready within {timeout_s:.0f} s: {_tail(log)}")
+
+
+def _running_pid(place: Path) -> int | None:
+    try:
+        pid = int((place / "service.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    return pid
+
+
+def _stop_session(pid: int, grace_s: float = 30.0) -> None:
+    """SIGTERM the process session (the service and what it started), then SIGKILL."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        _reap(pid)
+        time.sleep(0.2)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+
+
+def _reap(pid: int) -> None:
+    """Collect our own child once it exits, so it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,105 @@
+"""`readiness up/down microservice` as a user runs them, against the session's trained home.
+
+The session's model was refused by the whitepaper fairness policy, so it has no champion:
+production is asked to serve the `challenger` alias, which is what the check is about.
+"""
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from readiness.descriptor import TargetDescriptor, load_descriptor
+from readiness.home import HOME_VARIABLE, Home
+from reference.platform.lifecycle import TrainingSummary
+
+ROW: dict[str, Any] = {
+    "age": 40, "workclass": "Private", "fnlwgt": 100000.0, "education": "HS-grad",
+    "education_num": 9, "marital_status": "Divorced", "occupation": None,
+    "relationship": "Unmarried", "capital_gain": 0, "capital_loss": 0, "hours_per_week": 40,
+    "native_country": "Peru",
+}  # fmt: skip
+
+
+def readiness(home: Home, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "readiness", *arguments],
+        env={**os.environ, HOME_VARIABLE: str(home.root)},
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def credentials(descriptor: TargetDescriptor) -> dict[str, str]:
+    assert descriptor.credentials.env_file is not None
+    lines = descriptor.credentials.env_file.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line)
+
+
+@pytest.fixture
+def deployed(
+    request: pytest.FixtureRequest, trained: tuple[Home, TrainingSummary]
+) -> Iterator[TargetDescriptor]:
+    home, _ = trained
+    profile, alias = request.param
+    started = readiness(home, "up", "microservice", "--profile", profile, "--alias", alias)
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        yield load_descriptor(Path(started.stdout.strip()))
+    finally:
+        stopped = readiness(home, "down", "microservice")
+        assert stopped.returncode == 0, stopped.stderr
+
+
+@pytest.mark.parametrize("deployed", [("prototype", "champion")], indirect=True)
+def test_the_prototype_answers_anyone_and_stops(deployed: TargetDescriptor) -> None:
+    predict = deployed.endpoints.predict.format(model="adult-income")
+    answer = httpx.post(predict, json={"instances": [ROW]}, timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["predictions"][0]["version"] == "file"
+    assert deployed.endpoints.metrics is None
+    assert deployed.registry is None
+
+
+@pytest.mark.parametrize("deployed", [("production", "challenger")], indirect=True)
+def test_production_serves_the_registry_version_behind_auth_with_online_features(
+    deployed: TargetDescriptor, trained: tuple[Home, TrainingSummary]
+) -> None:
+    _, summary = trained
+    predict = deployed.endpoints.predict.format(model="adult-income")
+    assert httpx.post(predict, json={"instances": [ROW]}, timeout=10).status_code == 401
+    keys = credentials(deployed)
+    assert deployed.credentials.api_key_env is not None
+    headers = {"x-api-key": keys[deployed.credentials.api_key_env]}
+    body = {"instances": [ROW, {"applicant_id": "A0000002", "hours_per_week": 60}]}
+    answer = httpx.post(predict, json=body, headers=headers, timeout=30)
+    assert answer.status_code == 200, answer.text
+    versions = {p["version"] for p in answer.json()["predictions"]}
+    assert versions == {summary.registry.registered_version}
+    assert deployed.endpoints.metrics is not None
+    assert "readiness_requests_total" in httpx.get(deployed.endpoints.metrics, timeout=10).text
+
+
+def test_down_when_nothing_runs_says_so(tmp_path: Path) -> None:
+    finished = readiness(Home(tmp_path), "down", "microservice")
+    assert finished.returncode == 0
+    assert "was not running" in finished.stderr
+
+
+def test_an_unknown_architecture_is_bad_input(tmp_path: Path) -> None:
+    finished = readiness(Home(tmp_path), "up", "monolith")
+    assert finished.returncode == 2
+    assert "ARCH must be one of microservice, event-driven, edge" in finished.stderr
+
+
+def test_production_without_the_alias_is_refused_before_starting(
+    trained: tuple[Home, TrainingSummary],
+) -> None:
+    home, _ = trained
+    finished = readiness(home, "up", "microservice", "--alias", "champion")
+    assert finished.returncode == 2
+    assert "the registry has no adult-income@champion" in finished.stderr
