@@ -10,8 +10,9 @@ from enum import StrEnum
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from readiness.documents import load_document
 from readiness.errors import InvalidDescriptor
 
 SCHEMA_VERSION = 1
@@ -83,13 +84,4 @@ class TargetDescriptor(_Strict):
 
 
 def load_descriptor(path: Path) -> TargetDescriptor:
-    try:
-        document = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise InvalidDescriptor(f"cannot read target descriptor {path}: {error}") from error
-    try:
-        return TargetDescriptor.model_validate(document)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise InvalidDescriptor(f"target descriptor {path}: {where}: {first['msg']}") from error
+    return load_document(path, TargetDescriptor, InvalidDescriptor, "target descriptor")

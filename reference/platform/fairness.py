@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
 from fairlearn.metrics import (
     MetricFrame,
     demographic_parity_ratio,
@@ -19,8 +18,9 @@ from fairlearn.metrics import (
     selection_rate,
     true_positive_rate,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from readiness.documents import load_document
 from readiness.errors import InvalidPolicy
 
 POLICY_FOLDER = Path(__file__).parent / "policies"
@@ -66,17 +66,7 @@ class FairnessReport(BaseModel):
 
 
 def load_policy(path: Path) -> FairnessPolicy:
-    try:
-        document = yaml.safe_load(path.read_text())
-        return FairnessPolicy.model_validate(document)
-    except OSError as error:
-        raise InvalidPolicy(f"cannot read fairness policy {path}: {error}") from error
-    except yaml.YAMLError as error:
-        raise InvalidPolicy(f"fairness policy {path} is not valid YAML: {error}") from error
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise InvalidPolicy(f"fairness policy {path}: {where}: {first['msg']}") from error
+    return load_document(path, FairnessPolicy, InvalidPolicy, "fairness policy")
 
 
 def default_policy_path() -> Path:

@@ -15,9 +15,9 @@ from typing import Any, Self
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from readiness.documents import load_document, parse_document
 from readiness.errors import InvalidFeatures, InvalidSchema
 
 DEFAULT_SCHEMA_RESOURCE = "feature_schema.yaml"
@@ -217,19 +217,9 @@ def _column_problems(column: ColumnSpec, values: "pd.Series[Any]") -> list[str]:
 
 def load_schema(path: Path | None = None) -> FeatureSchema:
     """Load and validate a schema file; the packaged applicant schema by default."""
-    try:
-        if path is None:
-            text = resources.files(__package__).joinpath(DEFAULT_SCHEMA_RESOURCE).read_text()
-            where = DEFAULT_SCHEMA_RESOURCE
-        else:
-            text = path.read_text()
-            where = str(path)
-        document = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as error:
-        raise InvalidSchema(f"cannot read feature schema {path}: {error}") from error
-    try:
-        return FeatureSchema.model_validate(document)
-    except ValidationError as error:
-        first = error.errors()[0]
-        location = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise InvalidSchema(f"{where}: {location}: {first['msg']}") from error
+    if path is not None:
+        return load_document(path, FeatureSchema, InvalidSchema, "feature schema")
+    text = resources.files(__package__).joinpath(DEFAULT_SCHEMA_RESOURCE).read_text()
+    return parse_document(
+        text, DEFAULT_SCHEMA_RESOURCE, FeatureSchema, InvalidSchema, "feature schema"
+    )

@@ -1,16 +1,9 @@
 import pytest
 
 from reference.microservice.cache import PredictionCache
+from tests.examples import FakeClock
 
 ROW = {"age": 40.0, "workclass": "Private"}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_repeated_instance_is_a_hit_and_counted() -> None:
@@ -32,7 +25,7 @@ def test_entries_expire_after_the_ttl() -> None:
     clock = FakeClock()
     cache = PredictionCache(ttl_s=10, clock=clock)
     cache.put("m", "1", ROW, 0.7)
-    clock.now = 10.0
+    clock.now += 10.0
     assert cache.get("m", "1", ROW) is None
     assert len(cache) == 0
 

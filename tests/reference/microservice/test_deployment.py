@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -17,13 +16,9 @@ import pytest
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import HOME_VARIABLE, Home
 from reference.platform.lifecycle import TrainingSummary
+from tests.examples import VALID_ROW
 
-ROW: dict[str, Any] = {
-    "age": 40, "workclass": "Private", "fnlwgt": 100000.0, "education": "HS-grad",
-    "education_num": 9, "marital_status": "Divorced", "occupation": None,
-    "relationship": "Unmarried", "capital_gain": 0, "capital_loss": 0, "hours_per_week": 40,
-    "native_country": "Peru",
-}  # fmt: skip
+ROW = VALID_ROW
 
 
 def readiness(home: Home, *arguments: str) -> subprocess.CompletedProcess[str]:

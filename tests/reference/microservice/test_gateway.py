@@ -14,15 +14,11 @@ from reference.microservice.ratelimit import RateLimit
 from reference.platform.dataset import AdultDataset
 from reference.platform.models.architectures import InputSpec, TabularNet
 from reference.platform.models.export import export_onnx
+from tests.examples import VALID_ROW
 
 MODEL = "adult-income"
 ACME, GLOBEX, VIEWER = new_key(), new_key(), new_key()
-ROW: dict[str, Any] = {
-    "age": 40, "workclass": "Private", "fnlwgt": 100000.0, "education": "HS-grad",
-    "education_num": 9, "marital_status": "Divorced", "occupation": None,
-    "relationship": "Unmarried", "capital_gain": 0, "capital_loss": 0, "hours_per_week": 40,
-    "native_country": "Peru",
-}  # fmt: skip
+ROW = VALID_ROW
 SETTINGS = GatewaySettings(
     tenants=[
         TenantKey(tenant="acme", key_hash=hash_key(ACME), models=frozenset({MODEL})),

@@ -9,15 +9,11 @@ from pydantic import BaseModel, ValidationError
 
 from reference.microservice.payloads import predict_request_model
 from reference.platform.schema import load_schema
+from tests.examples import VALID_ROW
 
 SCHEMA = load_schema()
 Request = predict_request_model(SCHEMA, max_batch=4)
-ROW: dict[str, Any] = {
-    "age": 40, "workclass": "Private", "fnlwgt": 100000.0, "education": "HS-grad",
-    "education_num": 9, "marital_status": "Divorced", "occupation": None,
-    "relationship": "Unmarried", "capital_gain": 0, "capital_loss": 0, "hours_per_week": 40,
-    "native_country": "Peru",
-}  # fmt: skip
+ROW = VALID_ROW
 
 
 def first_error(body: object) -> tuple[tuple[int | str, ...], str]:

@@ -1,16 +1,7 @@
 import pytest
 
 from reference.microservice.ratelimit import RateLimit, TenantLimiter, TokenBucket
-
-
-class FakeClock:
-    """A real clock double: time moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.examples import FakeClock
 
 
 def test_a_burst_passes_then_the_next_request_waits_for_a_token() -> None:
