@@ -54,15 +54,15 @@ def up(home: Home, profile: Profile, alias: str = "champion") -> Path:
     home.ensure()
     place = folder(home)
     place.mkdir(parents=True, exist_ok=True)
+    model_file = _prototype_model(home) if profile is Profile.PROTOTYPE else None
+    if profile is Profile.PRODUCTION:
+        _require_alias(home, alias)
     running = _running_pid(place)
     if running is not None:
         raise InvalidInput(
             f"the microservice is already running (pid {running}); "
             "run 'readiness down microservice' first"
         )
-    model_file = _prototype_model(home) if profile is Profile.PROTOTYPE else None
-    if profile is Profile.PRODUCTION:
-        _require_alias(home, alias)
     port = _free_port()
     keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key()}
     config = ServiceConfig(

@@ -4,14 +4,18 @@ The session's model was refused by the whitepaper fairness policy, so it has no 
 production is asked to serve the `challenger` alias, which is what the check is about.
 """
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import HOME_VARIABLE, Home
@@ -35,12 +39,8 @@ def credentials(descriptor: TargetDescriptor) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if line)
 
 
-@pytest.fixture
-def deployed(
-    request: pytest.FixtureRequest, trained: tuple[Home, TrainingSummary]
-) -> Iterator[TargetDescriptor]:
-    home, _ = trained
-    profile, alias = request.param
+@contextmanager
+def deployment(home: Home, profile: str, alias: str) -> Iterator[TargetDescriptor]:
     started = readiness(home, "up", "microservice", "--profile", profile, "--alias", alias)
     assert started.returncode == 0, started.stderr[-2000:]
     try:
@@ -50,33 +50,76 @@ def deployed(
         assert stopped.returncode == 0, stopped.stderr
 
 
-@pytest.mark.parametrize("deployed", [("prototype", "champion")], indirect=True)
-def test_the_prototype_answers_anyone_and_stops(deployed: TargetDescriptor) -> None:
-    predict = deployed.endpoints.predict.format(model="adult-income")
-    answer = httpx.post(predict, json={"instances": [ROW]}, timeout=10)
-    assert answer.status_code == 200
-    assert answer.json()["predictions"][0]["version"] == "file"
-    assert deployed.endpoints.metrics is None
-    assert deployed.registry is None
+@pytest.fixture(scope="module")
+def production(trained: tuple[Home, TrainingSummary]) -> Iterator[TargetDescriptor]:
+    with deployment(trained[0], "production", "challenger") as descriptor:
+        yield descriptor
 
 
-@pytest.mark.parametrize("deployed", [("production", "challenger")], indirect=True)
+def test_the_prototype_answers_anyone_and_stops(trained: tuple[Home, TrainingSummary]) -> None:
+    with deployment(trained[0], "prototype", "champion") as prototype:
+        predict = prototype.endpoints.predict.format(model="adult-income")
+        answer = httpx.post(predict, json={"instances": [ROW]}, timeout=10)
+        assert answer.status_code == 200
+        assert answer.json()["predictions"][0]["version"] == "file"
+        assert prototype.endpoints.metrics is None
+        assert prototype.registry is None
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(prototype.endpoints.health, timeout=2)
+
+
 def test_production_serves_the_registry_version_behind_auth_with_online_features(
-    deployed: TargetDescriptor, trained: tuple[Home, TrainingSummary]
+    production: TargetDescriptor, trained: tuple[Home, TrainingSummary]
 ) -> None:
     _, summary = trained
-    predict = deployed.endpoints.predict.format(model="adult-income")
+    predict = production.endpoints.predict.format(model="adult-income")
     assert httpx.post(predict, json={"instances": [ROW]}, timeout=10).status_code == 401
-    keys = credentials(deployed)
-    assert deployed.credentials.api_key_env is not None
-    headers = {"x-api-key": keys[deployed.credentials.api_key_env]}
     body = {"instances": [ROW, {"applicant_id": "A0000002", "hours_per_week": 60}]}
-    answer = httpx.post(predict, json=body, headers=headers, timeout=30)
+    answer = httpx.post(predict, json=body, headers=api_key(production), timeout=30)
     assert answer.status_code == 200, answer.text
     versions = {p["version"] for p in answer.json()["predictions"]}
     assert versions == {summary.registry.registered_version}
-    assert deployed.endpoints.metrics is not None
-    assert "readiness_requests_total" in httpx.get(deployed.endpoints.metrics, timeout=10).text
+    assert production.endpoints.metrics is not None
+    assert "readiness_requests_total" in httpx.get(production.endpoints.metrics, timeout=10).text
+
+
+def api_key(descriptor: TargetDescriptor) -> dict[str, str]:
+    assert descriptor.credentials.api_key_env is not None
+    return {"x-api-key": credentials(descriptor)[descriptor.credentials.api_key_env]}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from([*ROW, "applicant_id", "instances", "x"]) | st.text(max_size=8),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=24,
+)
+bodies = (
+    json_values.map(lambda v: json.dumps(v).encode())
+    | st.builds(
+        lambda rows: json.dumps({"instances": rows}).encode(), st.lists(json_values, max_size=3)
+    )
+    | st.binary(max_size=200)
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=bodies)
+def test_no_body_a_client_sends_gets_a_server_error(
+    production: TargetDescriptor, body: bytes
+) -> None:
+    predict = production.endpoints.predict.format(model="adult-income")
+    headers = {**api_key(production), "content-type": "application/json"}
+    answer = httpx.post(predict, content=body, headers=headers, timeout=30)
+    assert answer.status_code < 500, answer.text
 
 
 def test_down_when_nothing_runs_says_so(tmp_path: Path) -> None:
