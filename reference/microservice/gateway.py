@@ -26,7 +26,7 @@ from prometheus_client import (
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reference.microservice.auth import Identity, KeyStore, Role, TenantKey
-from reference.microservice.backends import InferenceBackend
+from reference.microservice.backends import InferenceBackend, ServedVersion
 from reference.microservice.cache import PredictionCache
 from reference.microservice.payloads import (
     DEFAULT_MAX_BATCH,
@@ -199,7 +199,7 @@ def create_app(
                     raise Problem(429, f"{decision.reason} for tenant '{tenant}'",
                                   {"Retry-After": decision.retry_after_header})  # fmt: skip
             rows = resolve(instances)
-            probabilities = await infer(model, rows)
+            probabilities = await infer(model, served, rows)
             status = 200
             metrics.batch.labels(model).observe(len(rows))
             answer = PredictResponse(
@@ -222,16 +222,18 @@ def create_app(
                     time.perf_counter() - started
                 )
 
-    async def infer(model: str, rows: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    async def infer(
+        model: str, served: ServedVersion, rows: list[dict[str, Any]]
+    ) -> list[tuple[str, float]]:
+        """Cached answers of the version the request was admitted for; the rest inferred."""
         results: list[tuple[str, float] | None] = [None] * len(rows)
         misses: list[int] = []
-        served = backend.served(model)
         for index, row in enumerate(rows):
             key = {name: row.get(name) for name in inputs}
-            hit = cache.get(model, served.version, key) if cache and served else None
+            hit = cache.get(model, served.version, key) if cache else None
             if cache is not None:
                 metrics.cache.labels(model, "hit" if hit is not None else "miss").inc()
-            if hit is not None and served is not None:
+            if hit is not None:
                 results[index] = (served.version, hit)
             else:
                 misses.append(index)
