@@ -184,6 +184,9 @@ def up(
     arch: Annotated[str, typer.Argument(help="microservice, event-driven or edge.")],
     profile: Annotated[str, typer.Option(help="production or prototype.")] = "production",
     alias: Annotated[str, typer.Option(help="Registry alias to serve (production).")] = "champion",
+    faults: Annotated[
+        bool, typer.Option("--faults", help="Enable the harness's fault hooks (production).")
+    ] = False,
 ) -> None:
     """Start a reference deployment locally and print the path of its target descriptor."""
     _architecture(arch)
@@ -199,7 +202,7 @@ def up(
         ) from None
     try:
         with errors.status(f"starting {arch} ({chosen.value}) ..."):
-            descriptor = start(readiness_home(), chosen, alias)
+            descriptor = start(readiness_home(), chosen, alias, faults=faults)
     except ReadinessError as error:
         raise fail(error) from error
     sys.stdout.write(f"{descriptor}\n")

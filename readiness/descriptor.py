@@ -8,6 +8,7 @@ on `readiness up`; nothing downstream may reach them any other way.
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +43,8 @@ class Endpoints(_Strict):
     openapi: str | None = None
     explain: str | None = None
     feedback: str | None = None
+    admin: str | None = None
+    """Base URL of the admin routes (promote, rollback, routing, deployments)."""
 
 
 class Credentials(_Strict):
@@ -57,9 +60,13 @@ class Registry(_Strict):
 
 
 class FaultHook(_Strict):
+    """One way to break the target on purpose: POST `payload` to `target` (http), or run
+    `target` (shell)."""
+
     name: str
     kind: str = Field(pattern="^(http|shell)$")
     target: str
+    payload: dict[str, Any] = {}
 
 
 class TargetDescriptor(_Strict):

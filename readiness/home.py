@@ -45,6 +45,15 @@ class Home:
         return self.root / "models"
 
     @property
+    def audit_db(self) -> Path:
+        """Prediction log, feedback, deployment log and audit trail (SQLite)."""
+        return self.root / "audit.db"
+
+    @property
+    def audit_url(self) -> str:
+        return f"sqlite:///{self.audit_db}"
+
+    @property
     def runs(self) -> Path:
         return self.root / "runs"
 

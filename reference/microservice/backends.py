@@ -1,57 +1,122 @@
 """Where the gateway's predictions come from: an inference backend.
 
-`InferenceBackend` is the seam between the gateway and the replicas. `LocalBackend` runs
-ONNX Runtime in the gateway's own process: the prototype profile, the bare baseline of the
-serving benchmark, and the test double for the gateway. The Ray Serve backend implements
-the same protocol.
+`InferenceBackend` is the seam between the gateway and the replicas, addressed by model
+and version, so that the router can send a request to the champion, a canary or a shadow.
+`LocalBackend` runs ONNX Runtime in the gateway's own process: the prototype profile, the
+bare baseline of the serving benchmark, and the test double for the gateway. The Ray
+Serve backend implements the same protocol with replicas in their own processes.
 """
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from readiness.errors import OperationFailed
+from reference.microservice.faults import FaultRequest
+from reference.platform.explain import Attribution, LocalExplainer
 from reference.platform.models.runtime import OnnxModel
+from reference.platform.schema import FeatureSchema
+
+Background = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
 
 
-@dataclass(frozen=True)
-class ServedVersion:
-    model: str
-    version: str
+class InferenceFailed(OperationFailed):
+    """Every attempt at a prediction failed; the gateway answers 503."""
+
+
+class FaultUnsupported(OperationFailed):
+    """This backend cannot simulate the fault asked for."""
 
 
 class InferenceBackend(Protocol):
-    def served(self, model: str) -> ServedVersion | None:
-        """The version answering for `model` now, or None when it is not served."""
+    def loaded(self, model: str) -> set[str]:
+        """The versions of `model` that can answer now."""
         ...
 
+    async def load(self, model: str, version: str, path: Path) -> None: ...
+
+    async def unload(self, model: str, version: str) -> None: ...
+
     async def predict(
-        self, model: str, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
-    ) -> tuple[ServedVersion, npt.NDArray[np.float32]]: ...
+        self,
+        model: str,
+        version: str,
+        numeric: npt.NDArray[np.float32],
+        categorical: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.float32]: ...
+
+    async def explain(
+        self,
+        model: str,
+        version: str,
+        numeric: npt.NDArray[np.float32],
+        categorical: npt.NDArray[np.int64],
+    ) -> list[Attribution]: ...
+
+    async def inject(self, model: str, request: FaultRequest) -> str:
+        """Apply a harness fault hook; returns what was done."""
+        ...
+
+    async def replicas(self, model: str) -> dict[str, int]:
+        """Running replicas per version of `model`."""
+        ...
 
     def ready(self) -> bool: ...
 
 
 class LocalBackend:
-    """ONNX Runtime in-process, one session per model."""
+    """ONNX Runtime in-process, one session per model version."""
 
-    def __init__(self) -> None:
-        self._models: dict[str, tuple[ServedVersion, OnnxModel]] = {}
+    def __init__(self, schema: FeatureSchema, background: Background | None = None) -> None:
+        self.schema, self.background = schema, background
+        self._models: dict[tuple[str, str], OnnxModel] = {}
+        self._explainers: dict[tuple[str, str], LocalExplainer] = {}
 
-    def load(self, model: str, version: str, path: Path) -> None:
-        self._models[model] = (ServedVersion(model, version), OnnxModel(path, threads=1))
+    def load_now(self, model: str, version: str, path: Path) -> None:
+        self._models[(model, version)] = OnnxModel(path, threads=1)
 
-    def served(self, model: str) -> ServedVersion | None:
-        entry = self._models.get(model)
-        return entry[0] if entry else None
+    async def load(self, model: str, version: str, path: Path) -> None:
+        self.load_now(model, version, path)
+
+    async def unload(self, model: str, version: str) -> None:
+        self._models.pop((model, version), None)
+        self._explainers.pop((model, version), None)
+
+    def loaded(self, model: str) -> set[str]:
+        return {version for name, version in self._models if name == model}
 
     async def predict(
-        self, model: str, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
-    ) -> tuple[ServedVersion, npt.NDArray[np.float32]]:
-        served, session = self._models[model]
-        return served, session.predict(numeric, categorical)
+        self,
+        model: str,
+        version: str,
+        numeric: npt.NDArray[np.float32],
+        categorical: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.float32]:
+        return self._models[(model, version)].predict(numeric, categorical)
+
+    async def explain(
+        self,
+        model: str,
+        version: str,
+        numeric: npt.NDArray[np.float32],
+        categorical: npt.NDArray[np.int64],
+    ) -> list[Attribution]:
+        explainer = self._explainers.get((model, version))
+        if explainer is None:
+            if self.background is None:
+                raise OperationFailed("this backend was given no background data to explain")
+            session = self._models[(model, version)]
+            explainer = LocalExplainer(session.predict, self.schema, *self.background)
+            self._explainers[(model, version)] = explainer
+        return explainer.explain(numeric, categorical)
+
+    async def inject(self, model: str, request: FaultRequest) -> str:
+        raise FaultUnsupported("the in-process backend has no replicas to break")
+
+    async def replicas(self, model: str) -> dict[str, int]:
+        return dict.fromkeys(self.loaded(model), 1)
 
     def ready(self) -> bool:
         return bool(self._models)

@@ -21,6 +21,7 @@ import yaml
 from readiness.descriptor import (
     Credentials,
     Endpoints,
+    FaultHook,
     Pattern,
     Registry,
     SLOs,
@@ -49,8 +50,13 @@ def folder(home: Home) -> Path:
     return home.root / "deployments" / ARCHITECTURE
 
 
-def up(home: Home, profile: Profile, alias: str = "champion") -> Path:
-    """Start the microservice in `profile`; return the path of its target descriptor."""
+def up(home: Home, profile: Profile, alias: str = "champion", *, faults: bool = False) -> Path:
+    """Start the microservice in `profile`; return the path of its target descriptor.
+
+    `faults` enables the harness's fault hooks (production only: the prototype has no
+    replicas to break)."""
+    if faults and profile is Profile.PROTOTYPE:
+        raise InvalidInput("--faults needs the production profile: the prototype has no replicas")
     home.ensure()
     place = folder(home)
     place.mkdir(parents=True, exist_ok=True)
@@ -64,11 +70,14 @@ def up(home: Home, profile: Profile, alias: str = "champion") -> Path:
             "run 'readiness down microservice' first"
         )
     port = _free_port()
+    (place / "faults.json").unlink(missing_ok=True)  # no fault survives a restart
     keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key()}
     config = ServiceConfig(
         profile=profile, port=port, model=SERVED_MODEL, alias=alias,
         tracking_uri=home.mlflow_tracking_uri, feature_repo=home.feature_repo,
         model_file=model_file, cache_dir=place / "models",
+        prediction_log_url=home.audit_url if profile is Profile.PRODUCTION else None,
+        fault_file=place / "faults.json" if faults else None,
         gateway=_gateway_settings(profile, keys),
     )  # fmt: skip
     config_path = place / "service.yaml"
@@ -86,7 +95,8 @@ def up(home: Home, profile: Profile, alias: str = "champion") -> Path:
     (place / "service.pid").write_text(str(process.pid))
     base = f"http://127.0.0.1:{port}"
     _wait_until_ready(process, f"{base}/readyz", log, READY_TIMEOUT_S[profile], home)
-    return _descriptor(profile, base, credentials, home).write(place / "target.yaml")
+    hooks = _fault_hooks(base) if faults else []
+    return _descriptor(profile, base, credentials, home, hooks).write(place / "target.yaml")
 
 
 def down(home: Home) -> bool:
@@ -102,7 +112,8 @@ def down(home: Home) -> bool:
 
 def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings:
     if profile is Profile.PROTOTYPE:
-        off = Switches(auth=False, rate_limit=False, validation=False, cache=False, metrics=False)
+        off = Switches(auth=False, rate_limit=False, validation=False, cache=False,
+                       metrics=False, prediction_log=False, admin=False, explain=False)  # fmt: skip
         return GatewaySettings(switches=off)
     models = frozenset({SERVED_MODEL})
     return GatewaySettings(
@@ -115,7 +126,22 @@ def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings
     )  # fmt: skip
 
 
-def _descriptor(profile: Profile, base: str, credentials: Path, home: Home) -> TargetDescriptor:
+def _fault_hooks(base: str) -> list[FaultHook]:
+    target = f"{base}/v1/admin/models/{{model}}/faults"
+    return [
+        FaultHook(name=name, kind="http", target=target, payload=payload)
+        for name, payload in (
+            ("accelerator-failure", {"fault": "device_error"}),
+            ("slow-replica", {"fault": "slow", "delay_ms": 200}),
+            ("kill-replica", {"fault": "kill_replica"}),
+            ("clear", {"fault": "none"}),
+        )
+    ]
+
+
+def _descriptor(
+    profile: Profile, base: str, credentials: Path, home: Home, hooks: list[FaultHook]
+) -> TargetDescriptor:
     production = profile is Profile.PRODUCTION
     return TargetDescriptor(
         name=f"readiness-microservice-{profile}",
@@ -127,10 +153,15 @@ def _descriptor(profile: Profile, base: str, credentials: Path, home: Home) -> T
             predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
             ready=f"{base}/readyz", metrics=f"{base}/metrics" if production else None,
             openapi=f"{base}/openapi.json",
+            explain=f"{base}/v1/models/{{model}}/explain" if production else None,
+            feedback=f"{base}/v1/feedback" if production else None,
+            admin=f"{base}/v1/admin/models/{{model}}" if production else None,
         ),
         credentials=Credentials(api_key_env=API_KEY_ENV, admin_key_env=ADMIN_KEY_ENV,
                                 env_file=credentials) if production else Credentials(),
         registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
+        audit_store=home.audit_url if production else None,
+        fault_hooks=hooks,
     )  # fmt: skip
 
 

@@ -1,42 +1,46 @@
-"""The API gateway: auth -> rate limit -> validation -> features -> cache -> inference.
+"""The API gateway: auth -> rate limit -> validation -> features -> router -> cache -> inference.
 
 Checks run in that order on purpose: an unauthenticated caller learns nothing about the
 body's rules, and a limited tenant costs nothing past the token bucket. Every refusal is a
-4xx whose body names the problem; the body is parsed by our own code (not by the framework
-before auth) so its size is checked first. Each production feature can be switched off
-alone (`Switches`), which the prototype profile does all at once.
+4xx whose body names the problem. The router picks the version (champion, canary, a
+tenant's pin) per request and, in shadow mode, mirrors the request to the challenger
+after the answer is sent. Each production feature can be switched off alone (`Switches`),
+which the prototype profile does all at once.
 """
 
-import json
+import asyncio
 import time
 import uuid
-from collections.abc import Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
 
+from readiness.errors import IntegrityFailed, InvalidInput, OperationFailed, PolicyViolation
+from reference.microservice.admin import add_admin_routes
 from reference.microservice.auth import Identity, KeyStore, Role, TenantKey
-from reference.microservice.backends import InferenceBackend, ServedVersion
+from reference.microservice.backends import FaultUnsupported, InferenceBackend
 from reference.microservice.cache import PredictionCache
+from reference.microservice.control import ModelControl
+from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.payloads import (
     DEFAULT_MAX_BATCH,
     Prediction,
     PredictResponse,
     predict_request_model,
 )
+from reference.microservice.problems import Problem, read_body, read_json, validated
 from reference.microservice.ratelimit import RateLimit, TenantLimiter
+from reference.microservice.routing import Router
 from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.prometheus import use_in_process_metrics
+from reference.platform.explain import Attribution
+from reference.platform.prediction_log import Answer, PredictionLog
 from reference.platform.schema import FeatureSchema
 
 API_KEY_HEADER = "x-api-key"
@@ -53,6 +57,9 @@ class Switches(BaseModel):
     validation: bool = True
     cache: bool = True
     metrics: bool = True
+    prediction_log: bool = True
+    admin: bool = True
+    explain: bool = True
 
 
 class GatewaySettings(BaseModel):
@@ -61,6 +68,7 @@ class GatewaySettings(BaseModel):
     tenants: list[TenantKey] = []
     limits: dict[str, RateLimit] = {}
     max_batch: int = Field(default=DEFAULT_MAX_BATCH, ge=1)
+    max_explain_batch: int = Field(default=16, ge=1)
     max_body_bytes: int = Field(default=1_000_000, ge=1)
     cache_ttl_s: float = Field(default=300.0, gt=0)
     switches: Switches = Switches()
@@ -72,94 +80,112 @@ class FeatureLookup(Protocol):
         ...
 
 
-class Problem(Exception):
-    """A refusal: its status and a body that names what is wrong."""
+@dataclass
+class Serving:
+    """What the gateway serves with; everything but the backend and router is optional."""
 
-    def __init__(self, status: int, detail: object, headers: Mapping[str, str] | None = None):
-        super().__init__(str(detail))
-        self.status, self.detail, self.headers = status, detail, dict(headers or {})
-
-
-class GatewayMetrics:
-    def __init__(self) -> None:
-        use_in_process_metrics()
-        self.registry = CollectorRegistry()
-        labels = ["route", "model", "version", "tenant", "status"]
-        self.requests = Counter(
-            "readiness_requests", "Requests answered", labels, registry=self.registry
-        )
-        self.latency = Histogram(
-            "readiness_request_latency_seconds", "Request latency", labels[:-1],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-            registry=self.registry,
-        )  # fmt: skip
-        self.batch = Histogram(
-            "readiness_batch_instances", "Instances per request", ["model"],
-            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=self.registry,
-        )  # fmt: skip
-        self.cache = Counter(
-            "readiness_cache",
-            "Prediction cache lookups",
-            ["model", "result"],
-            registry=self.registry,
-        )
+    backend: InferenceBackend
+    router: Router
+    features: FeatureLookup | None = None
+    log: PredictionLog | None = None
+    control: ModelControl | None = None
+    shadow_tasks: set["asyncio.Task[None]"] = field(default_factory=set)
 
 
-def create_app(
-    schema: FeatureSchema,
-    backend: InferenceBackend,
-    settings: GatewaySettings,
-    features: FeatureLookup | None = None,
-) -> FastAPI:
+class FeedbackLabel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str = Field(pattern=r"^[0-9a-f-]{36}$")
+    position: int = Field(default=0, ge=0, le=100_000)
+    label: Literal[0, 1]
+
+
+class FeedbackRequest(BaseModel):
+    """The body of `POST /v1/feedback`: ground truth for earlier predictions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    labels: list[FeedbackLabel] = Field(min_length=1, max_length=1000)
+
+
+class FeedbackResponse(BaseModel):
+    accepted: int
+
+
+class ExplainResponse(BaseModel):
+    request_id: str
+    model: str
+    version: str
+    explanations: list[Attribution]
+
+
+def error_status(error: OperationFailed | PolicyViolation | InvalidInput) -> int:
+    """Refused by a rule or an integrity check: 409; a name that is not there: 404; our
+    own or a dependency's failure: 503 (never a 500 with a stack trace)."""
+    if isinstance(error, PolicyViolation | IntegrityFailed | FaultUnsupported):
+        return 409
+    if isinstance(error, InvalidInput):
+        return 404
+    return 503
+
+
+async def failed(_: Request, error: OperationFailed | PolicyViolation | InvalidInput) -> Response:
+    return JSONResponse({"detail": str(error)}, error_status(error))
+
+
+def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySettings) -> FastAPI:
     app = FastAPI(title="readiness microservice gateway", version="1")
     request_model = predict_request_model(schema, settings.max_batch)
+    explain_model = predict_request_model(schema, settings.max_explain_batch)
     keys = KeyStore(settings.tenants)
     limiter = TenantLimiter(settings.limits)
-    cache = PredictionCache(settings.cache_ttl_s) if settings.switches.cache else None
+    switches = settings.switches
+    cache = PredictionCache(settings.cache_ttl_s) if switches.cache else None
+    if serving.control is not None:
+        serving.control.cache = cache  # promotions and rollbacks drop this cache's answers
+    log = serving.log if switches.prediction_log else None
     metrics = GatewayMetrics()
     inputs = [c.name for c in schema.model_inputs]
-    app.state.cache = cache
-    app.state.metrics = metrics
+    backend, router = serving.backend, serving.router
+    app.state.cache, app.state.metrics, app.state.serving = cache, metrics, serving
 
-    def identify(request: Request, model: str) -> Identity | None:
-        if not settings.switches.auth:
+    def identify(request: Request, role: Role, model: str | None) -> Identity | None:
+        if not switches.auth:
             return None
         identity = keys.identify(request.headers.get(API_KEY_HEADER))
         if identity is None:
             raise Problem(401, "missing or unknown API key", {"WWW-Authenticate": "ApiKey"})
-        if not identity.has(Role.PREDICT):
-            raise Problem(403, f"tenant '{identity.tenant}' lacks the predict role")
-        if not identity.may_call(model):
+        if not identity.has(role):
+            raise Problem(403, f"tenant '{identity.tenant}' lacks the {role} role")
+        if model is not None and not identity.may_call(model):
             raise Problem(403, f"tenant '{identity.tenant}' is not entitled to model '{model}'")
         return identity
 
-    async def parse(request: Request) -> list[dict[str, Any]]:
-        body = await request.body()
-        if len(body) > settings.max_body_bytes:
-            raise Problem(413, f"body of {len(body)} bytes exceeds {settings.max_body_bytes}")
-        try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise Problem(422, [{"loc": ["body"], "msg": f"not JSON: {error}"}]) from error
-        if not settings.switches.validation:
+    async def instances_of(request: Request, body_model: type[BaseModel]) -> list[dict[str, Any]]:
+        document = await read_json(request, settings.max_body_bytes)
+        if not switches.validation:
             instances = document.get("instances") if isinstance(document, dict) else None
             if not isinstance(instances, list) or not all(isinstance(i, dict) for i in instances):
                 raise Problem(422, [{"loc": ["body", "instances"], "msg": "a list of objects"}])
             return instances
-        try:
-            parsed = request_model.model_validate(document)
-        except ValidationError as error:
-            detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in error.errors()]
-            raise Problem(422, detail) from error
+        parsed = validated(body_model, document)
         return [i.model_dump(exclude_none=True) for i in parsed.instances]  # type: ignore[attr-defined]
+
+    def admit(tenant: str, instances: int) -> None:
+        if not switches.rate_limit:
+            return
+        decision = limiter.take(tenant, instances)
+        if not decision.allowed:
+            raise Problem(429, f"{decision.reason} for tenant '{tenant}'",
+                          {"Retry-After": decision.retry_after_header})  # fmt: skip
 
     def resolve(instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
         wanted = [i[schema.entity] for i in instances if schema.entity in i]
         if not wanted:
             return instances
-        if features is None:
+        if serving.features is None:
             raise Problem(422, "this deployment has no feature store: send full feature rows")
-        found = features.lookup(wanted)
+        found = serving.features.lookup(wanted)
         rows: list[dict[str, Any]] = []
         for index, instance in enumerate(instances):
             if schema.entity not in instance:
@@ -173,9 +199,47 @@ def create_app(
             rows.append({**stored, **{k: v for k, v in instance.items() if k != schema.entity}})
         return rows
 
+    def encode(rows: list[dict[str, Any]]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        frame = pd.DataFrame(rows)
+        for name in inputs:
+            if name not in frame:
+                frame[name] = None
+        return schema.encode(frame)
+
+    def routed(model: str, tenant: str) -> tuple[str, str | None]:
+        route = router.route(model, tenant)
+        if route is None or route.version not in backend.loaded(model):
+            raise Problem(404, f"model '{model}' is not served")
+        return route.version, route.shadow
+
+    async def observed(route: str, model: str, request: Request, answer: Any) -> Response:
+        """Run a route's handler with its request count and latency recorded."""
+        started, labels = time.perf_counter(), {"tenant": ANONYMOUS, "version": ""}
+        status = 500
+        try:
+            response: Response = await answer(labels)
+            status = response.status_code
+            return response
+        except Problem as problem:
+            status = problem.status
+            raise
+        except (OperationFailed, PolicyViolation, InvalidInput) as error:
+            status = error_status(error)
+            raise
+        finally:
+            if switches.metrics:
+                tenant, version = labels["tenant"], labels["version"]
+                metrics.requests.labels(route, model, version, tenant, str(status)).inc()
+                metrics.latency.labels(route, model, version, tenant).observe(
+                    time.perf_counter() - started
+                )
+
     @app.exception_handler(Problem)
     async def refuse(_: Request, problem: Problem) -> JSONResponse:
         return JSONResponse({"detail": problem.detail}, problem.status, headers=problem.headers)
+
+    for kind in (OperationFailed, PolicyViolation, InvalidInput):
+        app.add_exception_handler(kind, failed)  # type: ignore[arg-type]
 
     @app.post(
         "/v1/models/{model}/predict",
@@ -184,73 +248,123 @@ def create_app(
             "schema": request_model.model_json_schema()}}, "required": True}},
     )  # fmt: skip
     async def predict(model: str, request: Request) -> Response:
-        started, tenant, version, status = time.perf_counter(), ANONYMOUS, "", 500
-        try:
-            identity = identify(request, model)
-            tenant = identity.tenant if identity else ANONYMOUS
-            served = backend.served(model)
-            if served is None:
-                raise Problem(404, f"model '{model}' is not served")
-            version = served.version
-            instances = await parse(request)
-            if settings.switches.rate_limit:
-                decision = limiter.take(tenant, len(instances))
-                if not decision.allowed:
-                    raise Problem(429, f"{decision.reason} for tenant '{tenant}'",
-                                  {"Retry-After": decision.retry_after_header})  # fmt: skip
+        async def answer(labels: dict[str, str]) -> Response:
+            identity = identify(request, Role.PREDICT, model)
+            tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
+            version, shadow = routed(model, tenant)
+            labels["version"] = version
+            instances = await instances_of(request, request_model)
+            admit(tenant, len(instances))
             rows = resolve(instances)
-            probabilities = await infer(model, served, rows)
-            status = 200
+            probabilities = await infer(model, version, rows)
+            request_id = str(uuid.uuid4())
+            labelled = [int(p >= DECISION_THRESHOLD) for p in probabilities]
+            if log is not None:
+                pairs = enumerate(zip(probabilities, labelled, strict=True))
+                answers = [Answer(i, version, p, y) for i, (p, y) in pairs]
+                await asyncio.to_thread(log.record, request_id, tenant, model, answers)
+            if shadow is not None:
+                mirror(request_id, model, shadow, rows)
             metrics.batch.labels(model).observe(len(rows))
-            answer = PredictResponse(
-                request_id=str(uuid.uuid4()),
+            body = PredictResponse(
+                request_id=request_id,
                 predictions=[
-                    Prediction(
-                        probability=p, label=int(p >= DECISION_THRESHOLD), model=model, version=v
-                    )
-                    for v, p in probabilities
+                    Prediction(probability=p, label=y, model=model, version=version)
+                    for p, y in zip(probabilities, labelled, strict=True)
                 ],
             )
-            return JSONResponse(answer.model_dump())
-        except Problem as problem:
-            status = problem.status
-            raise
-        finally:
-            if settings.switches.metrics:
-                metrics.requests.labels("predict", model, version, tenant, str(status)).inc()
-                metrics.latency.labels("predict", model, version, tenant).observe(
-                    time.perf_counter() - started
-                )
+            return JSONResponse(body.model_dump())
 
-    async def infer(
-        model: str, served: ServedVersion, rows: list[dict[str, Any]]
-    ) -> list[tuple[str, float]]:
-        """Cached answers of the version the request was admitted for; the rest inferred."""
-        results: list[tuple[str, float] | None] = [None] * len(rows)
+        return await observed("predict", model, request, answer)
+
+    async def infer(model: str, version: str, rows: list[dict[str, Any]]) -> list[float]:
+        """Cached answers of this version where there are some; the rest inferred."""
+        results: list[float | None] = [None] * len(rows)
         misses: list[int] = []
-        for index, row in enumerate(rows):
-            key = {name: row.get(name) for name in inputs}
-            hit = cache.get(model, served.version, key) if cache else None
+        keys_of: list[dict[str, Any]] = [{name: row.get(name) for name in inputs} for row in rows]
+        for index, key in enumerate(keys_of):
+            hit = cache.get(model, version, key) if cache else None
             if cache is not None:
                 metrics.cache.labels(model, "hit" if hit is not None else "miss").inc()
             if hit is not None:
-                results[index] = (served.version, hit)
+                results[index] = hit
             else:
                 misses.append(index)
         if misses:
-            frame = pd.DataFrame([rows[i] for i in misses])
-            for name in inputs:
-                if name not in frame:
-                    frame[name] = None
-            numeric, categorical = schema.encode(frame)
-            answered, probabilities = await backend.predict(model, numeric, categorical)
+            numeric, categorical = encode([rows[i] for i in misses])
+            probabilities = await backend.predict(model, version, numeric, categorical)
             for index, probability in zip(misses, probabilities, strict=True):
-                value = float(probability)
-                results[index] = (answered.version, value)
+                results[index] = float(probability)
                 if cache is not None:
-                    key = {name: rows[index].get(name) for name in inputs}
-                    cache.put(model, answered.version, key, value)
+                    cache.put(model, version, keys_of[index], float(probability))
         return [r for r in results if r is not None]
+
+    def mirror(request_id: str, model: str, version: str, rows: list[dict[str, Any]]) -> None:
+        async def shadow() -> None:
+            try:
+                numeric, categorical = encode(rows)
+                answered = await backend.predict(model, version, numeric, categorical)
+                if log is not None:
+                    values = [float(p) for p in answered]
+                    await asyncio.to_thread(log.record_shadow, request_id, model, version, values)
+                metrics.shadow.labels(model, version, "ok").inc(len(rows))
+            except Exception:  # a shadow's failure must never reach the client
+                metrics.shadow.labels(model, version, "failed").inc(len(rows))
+
+        task = asyncio.get_running_loop().create_task(shadow())
+        serving.shadow_tasks.add(task)
+        task.add_done_callback(serving.shadow_tasks.discard)
+
+    @app.post(
+        "/v1/models/{model}/explain",
+        response_model=ExplainResponse,
+        openapi_extra={"requestBody": {"content": {"application/json": {
+            "schema": explain_model.model_json_schema()}}, "required": True}},
+    )  # fmt: skip
+    async def explain(model: str, request: Request) -> Response:
+        async def answer(labels: dict[str, str]) -> Response:
+            if not switches.explain:
+                raise Problem(404, "this deployment does not explain its predictions")
+            identity = identify(request, Role.PREDICT, model)
+            tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
+            version, _ = routed(model, tenant)
+            labels["version"] = version
+            instances = await instances_of(request, explain_model)
+            admit(tenant, len(instances))
+            numeric, categorical = encode(resolve(instances))
+            explanations = await backend.explain(model, version, numeric, categorical)
+            body = ExplainResponse(
+                request_id=str(uuid.uuid4()), model=model, version=version,
+                explanations=explanations,
+            )  # fmt: skip
+            return JSONResponse(body.model_dump())
+
+        return await observed("explain", model, request, answer)
+
+    @app.post("/v1/feedback", response_model=FeedbackResponse)
+    async def give_feedback(request: Request) -> Response:
+        async def answer(labels: dict[str, str]) -> Response:
+            identity = identify(request, Role.PREDICT, None)
+            tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
+            if log is None:
+                raise Problem(404, "this deployment keeps no prediction log to label")
+            body = await read_body(request, FeedbackRequest, settings.max_body_bytes)
+            owners = await asyncio.to_thread(log.owners, [f.request_id for f in body.labels])
+            for index, item in enumerate(body.labels):
+                if owners.get((item.request_id, item.position)) != tenant:
+                    raise Problem(422, [{
+                        "loc": ["body", "labels", index, "request_id"],
+                        "msg": f"no prediction {item.request_id}#{item.position} "
+                               f"of tenant '{tenant}'",
+                    }])  # fmt: skip
+            rows = [(f.request_id, f.position, int(f.label)) for f in body.labels]
+            await asyncio.to_thread(log.record_feedback, rows)
+            metrics.feedback.labels(tenant).inc(len(rows))
+            return JSONResponse(FeedbackResponse(accepted=len(rows)).model_dump())
+
+        return await observed("feedback", "", request, answer)
+
+    add_admin_routes(app, serving, settings, identify)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -264,8 +378,11 @@ def create_app(
 
     @app.get("/metrics")
     async def metrics_text() -> Response:
-        if not settings.switches.metrics:
+        if not switches.metrics:
             return PlainTextResponse("metrics are switched off\n", 404)
+        for model in router.models():
+            for version, count in (await backend.replicas(model)).items():
+                metrics.replicas.labels(model, version).set(count)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from readiness.errors import IntegrityFailed, InvalidInput, RegistryUnavailable
@@ -39,6 +40,24 @@ def fetch_by_alias(
         version = registry.client.get_model_version_by_alias(name, alias)
     except MlflowException as error:
         raise InvalidInput(f"the registry has no {name}@{alias}") from error
+    return _verified(registry, version, alias, destination)
+
+
+def fetch_version(
+    registry: ModelRegistry, name: str, version: str, destination: Path
+) -> ServedArtifact:
+    """Download version `version` of `name` and verify its sha256."""
+    try:
+        found = registry.client.get_model_version(name, version)
+    except MlflowException as error:
+        raise InvalidInput(f"the registry has no {name} version {version}") from error
+    return _verified(registry, found, "", destination)
+
+
+def _verified(
+    registry: ModelRegistry, version: ModelVersion, alias: str, destination: Path
+) -> ServedArtifact:
+    name = version.name
     expected = version.tags.get(SHA_TAG)
     if not expected:
         raise IntegrityFailed(

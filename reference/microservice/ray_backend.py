@@ -1,27 +1,31 @@
 """Ray Serve as the gateway's inference backend.
 
 The gateway calls replicas through Serve deployment handles, not through Serve's HTTP
-proxy (the proxy is Serve's known bottleneck, and the gateway already speaks HTTP). A call
-that fails because a replica died, or that exceeds its timeout, is retried on another
-replica, so an accepted request is not lost to one replica's death.
+proxy (the proxy is Serve's known bottleneck, and the gateway already speaks HTTP), and
+merges concurrent requests into one call per version (`CallBatcher`). A call that fails
+because a replica died, or that exceeds its timeout, is retried on another replica, so an
+accepted request is not lost to one replica's death. Each model version is its own Serve
+application, so a canary or a shadow has replicas of its own.
 """
 
 import asyncio
-from dataclasses import dataclass
+import os
+import signal
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from ray import serve
+from ray.serve._private.common import ReplicaState
 from ray.serve.handle import DeploymentHandle
 
-from readiness.errors import OperationFailed
-from reference.microservice.backends import ServedVersion
+from reference.microservice.backends import FaultUnsupported, InferenceFailed
+from reference.microservice.batching import CallBatcher
+from reference.microservice.faults import Fault, FaultFile, FaultRequest, FaultState
 from reference.microservice.replica import ModelReplica, ReplicaConfig
-
-
-class InferenceFailed(OperationFailed):
-    """Every attempt at a prediction failed; the gateway answers 503."""
+from reference.platform.explain import Attribution
 
 
 @dataclass(frozen=True)
@@ -32,57 +36,156 @@ class ReplicaSettings:
     timeout_s: float = 5.0
     attempts: int = 3
     health_check_period_s: float = 2.0
+    max_in_flight: int = 4
+    """Calls outstanding per version before requests queue into the next batch; 0: no
+    gateway-side batching (one call per request)."""
+    max_batch_size: int = 256
+    """Rows per ONNX Runtime run in a replica (`@serve.batch`); 1: no replica batching."""
+
+
+def application_name(model: str, version: str) -> str:
+    return f"{model}-v{version}"
 
 
 def deploy(config: ReplicaConfig, settings: ReplicaSettings) -> DeploymentHandle[Any]:
-    """Run one model's replicas as a Serve application named after the model."""
+    """Run one model version's replicas as a Serve application of its own."""
     deployment = serve.deployment(
-        name=f"{config.model}-replica",
+        name="replica",
         ray_actor_options={"num_cpus": settings.cpus_per_replica},
         autoscaling_config={
             "min_replicas": settings.min_replicas,
             "max_replicas": settings.max_replicas,
-            "target_ongoing_requests": 8,
+            "target_ongoing_requests": 4,
         },
         max_ongoing_requests=64,
         health_check_period_s=settings.health_check_period_s,
     )(ModelReplica)
-    return serve.run(deployment.bind(config), name=config.model, route_prefix=None)
+    name = application_name(config.model, config.version)
+    return serve.run(deployment.bind(config), name=name, route_prefix=None)
+
+
+class _Version:
+    def __init__(self, handle: DeploymentHandle[Any], batcher: CallBatcher | None) -> None:
+        self.handle, self.batcher = handle, batcher
 
 
 class RayServeBackend:
-    def __init__(self, settings: ReplicaSettings | None = None) -> None:
+    def __init__(
+        self,
+        settings: ReplicaSettings | None = None,
+        template: ReplicaConfig | None = None,
+        fault_file: Path | None = None,
+    ) -> None:
+        """`template` carries what every version's replicas share (fallback, background)."""
         self.settings = settings or ReplicaSettings()
-        self._handles: dict[str, tuple[ServedVersion, DeploymentHandle[Any]]] = {}
+        self.template = template
+        self.fault_file = FaultFile(fault_file) if fault_file else None
+        self._versions: dict[tuple[str, str], _Version] = {}
 
-    def add(self, config: ReplicaConfig) -> None:
+    def load_now(self, model: str, version: str, path: Path) -> None:
+        base = self.template or ReplicaConfig(model=model, version=version, path=str(path))
+        config = replace(
+            base, model=model, version=version, path=str(path),
+            fault_file=str(self.fault_file.path) if self.fault_file else None,
+            max_batch_size=self.settings.max_batch_size,
+        )  # fmt: skip
         handle = deploy(config, self.settings)
-        self._handles[config.model] = (ServedVersion(config.model, config.version), handle)
+        self._versions[(model, version)] = self._wrap(model, version, handle)
 
-    def served(self, model: str) -> ServedVersion | None:
-        entry = self._handles.get(model)
-        return entry[0] if entry else None
+    def adopt(self, model: str, version: str, handle: DeploymentHandle[Any]) -> None:
+        """Serve through an application someone else deployed (tests, benchmarks)."""
+        self._versions[(model, version)] = self._wrap(model, version, handle)
+
+    async def load(self, model: str, version: str, path: Path) -> None:
+        await asyncio.to_thread(self.load_now, model, version, path)
+
+    async def unload(self, model: str, version: str) -> None:
+        if self._versions.pop((model, version), None) is not None:
+            await asyncio.to_thread(serve.delete, application_name(model, version))
+
+    def loaded(self, model: str) -> set[str]:
+        return {version for name, version in self._versions if name == model}
 
     def ready(self) -> bool:
-        return bool(self._handles)
+        return bool(self._versions)
 
-    def handle(self, model: str) -> DeploymentHandle[Any]:
-        return self._handles[model][1]
+    async def replicas(self, model: str) -> dict[str, int]:
+        status = await asyncio.to_thread(serve.status)
+        counts: dict[str, int] = {}
+        for version in self.loaded(model):
+            application = status.applications.get(application_name(model, version))
+            deployment = application.deployments.get("replica") if application else None
+            states = deployment.replica_states if deployment else {}
+            counts[version] = int(states.get(ReplicaState.RUNNING, 0))
+        return counts
+
+    def handle(self, model: str, version: str) -> DeploymentHandle[Any]:
+        return self._versions[(model, version)].handle
 
     async def predict(
-        self, model: str, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
-    ) -> tuple[ServedVersion, npt.NDArray[np.float32]]:
-        handle = self.handle(model)
+        self,
+        model: str,
+        version: str,
+        numeric: npt.NDArray[np.float32],
+        categorical: npt.NDArray[np.int64],
+    ) -> npt.NDArray[np.float32]:
+        served = self._versions[(model, version)]
+        if served.batcher is not None:
+            return await served.batcher.submit(numeric, categorical)
+        answer: npt.NDArray[np.float32] = await self._call(
+            served.handle, "predict", numeric, categorical
+        )
+        return answer
+
+    async def explain(
+        self,
+        model: str,
+        version: str,
+        numeric: npt.NDArray[np.float32],
+        categorical: npt.NDArray[np.int64],
+    ) -> list[Attribution]:
+        answer: list[Attribution] = await self._call(
+            self.handle(model, version), "explain", numeric, categorical
+        )
+        return answer
+
+    async def inject(self, model: str, request: FaultRequest) -> str:
+        if self.fault_file is None:
+            raise FaultUnsupported("fault hooks are disabled for this deployment")
+        if request.fault is Fault.KILL_REPLICA:
+            versions = sorted(self.loaded(model))
+            if not versions:
+                raise FaultUnsupported(f"model '{model}' has no replicas")
+            pid: int = await self.handle(model, versions[0]).pid.remote()
+            os.kill(pid, signal.SIGKILL)
+            return f"killed replica process {pid} of {model} version {versions[0]}"
+        state = FaultState(fault=request.fault, delay_ms=request.delay_ms)
+        self.fault_file.write(state)
+        return f"replicas of every model now run with fault '{state.fault}'"
+
+    def _wrap(self, model: str, version: str, handle: DeploymentHandle[Any]) -> _Version:
+        if self.settings.max_in_flight < 1:
+            return _Version(handle, None)
+
+        async def send(
+            numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
+        ) -> npt.NDArray[np.float32]:
+            answer: npt.NDArray[np.float32] = await self._call(
+                handle, "predict", numeric, categorical
+            )
+            return answer
+
+        return _Version(handle, CallBatcher(send, self.settings.max_in_flight))
+
+    async def _call(self, handle: DeploymentHandle[Any], method: str, *arguments: Any) -> Any:
         failure: BaseException | None = None
-        for _ in range(self.settings.attempts):
+        for attempt in range(self.settings.attempts):
             try:
-                response: Any = handle.predict.remote(numeric, categorical)
-                version, probabilities = await asyncio.wait_for(response, self.settings.timeout_s)
-                return ServedVersion(model, version), np.asarray(probabilities, np.float32)
-            except TimeoutError as error:
-                failure = error
+                response: Any = getattr(handle, method).remote(*arguments)
+                return await asyncio.wait_for(response, self.settings.timeout_s)
             except Exception as error:  # a dead replica surfaces as a Ray error; retry
                 failure = error
+                await asyncio.sleep(0.1 * (attempt + 1))
         raise InferenceFailed(
-            f"{model}: {self.settings.attempts} attempts failed; last: {failure!r}"
+            f"{self.settings.attempts} attempts at {method} failed; last: {failure!r}"
         )

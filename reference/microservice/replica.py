@@ -1,30 +1,28 @@
 """The inference replica: ONNX Runtime behind a Ray Serve deployment, with dynamic batching.
 
-Each call carries a whole request's instances; `@serve.batch` merges concurrent calls into
-one ONNX Runtime run and splits the answers back, so the per-call cost of Ray is paid once
-per batch. The accelerator (CUDA execution provider) is used where present; when it fails,
-the replica answers from its CPU fallback (the INT8 student) rather than failing the
-request. Fault hooks, for the harness only, are off unless the deployment enables them.
+Each call carries one or more requests' instances (the gateway already merges concurrent
+requests); `@serve.batch` merges concurrent calls again into one ONNX Runtime run and
+splits the answers back. The accelerator (CUDA execution provider) is used where present;
+when it fails, the replica answers from its CPU fallback (the INT8 student) rather than
+failing the request. Fault hooks, for the harness only, are read from a fault file that
+exists only when the deployment enables faults.
 """
 
 import asyncio
+import os
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from ray import serve
 
+from reference.microservice.faults import Fault, FaultFile
+from reference.platform.explain import Attribution, LocalExplainer
 from reference.platform.models.runtime import OnnxModel
+from reference.platform.schema import load_schema
 
 Rows = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
-
-
-class Fault(StrEnum):
-    NONE = "none"
-    DEVICE_ERROR = "device_error"
-    SLOW = "slow"
 
 
 class AcceleratorError(RuntimeError):
@@ -37,9 +35,12 @@ class ReplicaConfig:
     version: str
     path: str
     fallback_path: str | None = None
-    faults_enabled: bool = False
+    fault_file: str | None = None
+    """Set only when the deployment enables fault hooks."""
     max_batch_size: int = 256
-    batch_wait_timeout_s: float = 0.002
+    batch_wait_timeout_s: float = 0.001
+    background: Rows | None = None
+    """Rows the explainer integrates over; without them the replica does not explain."""
 
 
 class ModelReplica:
@@ -48,7 +49,8 @@ class ModelReplica:
         self.primary = OnnxModel(Path(config.path), threads=1, prefer_gpu=True)
         fallback = config.fallback_path or config.path
         self.fallback = OnnxModel(Path(fallback), threads=1, prefer_gpu=False)
-        self.fault, self.delay_s = Fault.NONE, 0.0
+        self.faults = FaultFile(Path(config.fault_file)) if config.fault_file else None
+        self.explainer: LocalExplainer | None = None
         self.fallback_calls = 0
         self.runs = 0
         self.predict_batch.set_max_batch_size(config.max_batch_size)  # type: ignore[attr-defined]
@@ -56,20 +58,21 @@ class ModelReplica:
 
     async def predict(
         self, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
-    ) -> tuple[str, npt.NDArray[np.float32]]:
+    ) -> npt.NDArray[np.float32]:
         answer: npt.NDArray[np.float32] = await self.predict_batch((numeric, categorical))
-        return self.config.version, answer
+        return answer
 
-    @serve.batch(max_batch_size=256, batch_wait_timeout_s=0.002)
+    @serve.batch(max_batch_size=256, batch_wait_timeout_s=0.001)
     async def predict_batch(self, calls: list[Rows]) -> list[npt.NDArray[np.float32]]:
         self.runs += 1
         sizes = [len(numeric) for numeric, _ in calls]
         numeric = np.concatenate([c[0] for c in calls]).astype(np.float32, copy=False)
         categorical = np.concatenate([c[1] for c in calls]).astype(np.int64, copy=False)
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
+        state = self.faults.read() if self.faults else None
+        if state is not None and state.fault is Fault.SLOW:
+            await asyncio.sleep(state.delay_ms / 1000)
         try:
-            if self.fault is Fault.DEVICE_ERROR:
+            if state is not None and state.fault is Fault.DEVICE_ERROR:
                 raise AcceleratorError("injected device error")
             probabilities = self.primary.predict(numeric, categorical)
         except AcceleratorError:
@@ -77,13 +80,22 @@ class ModelReplica:
             probabilities = self.fallback.predict(numeric, categorical)
         return list(np.split(probabilities, np.cumsum(sizes)[:-1]))
 
-    def set_fault(self, fault: str, delay_ms: float = 0.0) -> str:
-        """Harness fault hook; refused unless the deployment enabled faults."""
-        if not self.config.faults_enabled:
+    async def explain(
+        self, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
+    ) -> list[Attribution]:
+        if self.config.background is None:
+            raise RuntimeError("this replica was given no background data to explain")
+        if self.explainer is None:
+            self.explainer = LocalExplainer(
+                self.primary.predict, load_schema(), *self.config.background
+            )
+        return self.explainer.explain(numeric, categorical)
+
+    def pid(self) -> int:
+        """The replica's process, for the kill-replica fault hook."""
+        if self.faults is None:
             raise PermissionError("fault hooks are disabled for this deployment")
-        self.fault = Fault(fault)
-        self.delay_s = delay_ms / 1000 if self.fault is Fault.SLOW else 0.0
-        return self.fault.value
+        return os.getpid()
 
     def stats(self) -> dict[str, int]:
         return {"fallback_calls": self.fallback_calls, "runs": self.runs}

@@ -2,9 +2,11 @@
 
 Run as its own process by `readiness up microservice`:
 `python -m reference.microservice.service CONFIG.yaml`. The production profile loads the
-champion from the registry by alias (sha256 checked), serves it from Ray Serve replicas
-and looks applicants up in the Feast online store; the prototype profile serves a model
-file in-process with every production feature switched off.
+champion from the registry by alias (sha256 checked), serves it from Ray Serve replicas,
+looks applicants up in the Feast online store, logs predictions and offers the admin
+routes; the prototype profile serves a model file in-process with every production
+feature switched off. Routing changes (canary, shadow, pins) live in memory and in the
+deployment log: a restarted service serves the registry's champion alone again.
 """
 
 import sys
@@ -15,7 +17,9 @@ import yaml
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from reference.microservice.gateway import GatewaySettings, create_app
+from reference.microservice.gateway import GatewaySettings, Serving, create_app
+from reference.microservice.routing import ModelRoutes, Router
+from reference.platform.schema import FeatureSchema
 
 PROTOTYPE_VERSION = "file"
 
@@ -33,7 +37,10 @@ class ReplicaOptions(BaseModel):
     cpus_per_replica: float = Field(default=0.5, gt=0)
     timeout_s: float = Field(default=5.0, gt=0)
     attempts: int = Field(default=3, ge=1)
-    ray_cpus: int = Field(default=2, ge=1)
+    ray_cpus: int = Field(default=4, ge=1)
+    max_in_flight: int = Field(default=4, ge=0)
+    max_batch_size: int = Field(default=256, ge=1)
+    background_rows: int = Field(default=50, ge=1, le=1000)
 
 
 class ServiceConfig(BaseModel):
@@ -48,9 +55,11 @@ class ServiceConfig(BaseModel):
     feature_repo: Path
     model_file: Path | None = None
     cache_dir: Path
+    prediction_log_url: str | None = None
+    fault_file: Path | None = None
+    """Set only to enable the harness's fault hooks."""
     gateway: GatewaySettings
     replicas: ReplicaOptions = ReplicaOptions()
-    faults_enabled: bool = False
 
 
 def build_app(config: ServiceConfig) -> FastAPI:
@@ -62,28 +71,30 @@ def build_app(config: ServiceConfig) -> FastAPI:
 
         if config.model_file is None:
             raise ValueError("the prototype profile serves a model file: set model_file")
-        local = LocalBackend()
-        local.load(config.model, PROTOTYPE_VERSION, config.model_file)
-        return create_app(schema, local, config.gateway)
+        local = LocalBackend(schema)
+        local.load_now(config.model, PROTOTYPE_VERSION, config.model_file)
+        router = Router()
+        router.set(config.model, ModelRoutes(champion=PROTOTYPE_VERSION))
+        return create_app(schema, Serving(local, router), config.gateway)
     return _production_app(config, schema)
 
 
-def _production_app(config: ServiceConfig, schema: object) -> FastAPI:
+def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
     import ray
     from ray import serve
 
+    from reference.microservice.control import ModelControl
     from reference.microservice.features import FeastFeatures
     from reference.microservice.loading import fetch_by_alias
     from reference.microservice.ray_backend import RayServeBackend, ReplicaSettings
     from reference.microservice.replica import ReplicaConfig
+    from reference.platform.explain import background_sample
     from reference.platform.features.repo import open_store
+    from reference.platform.prediction_log import PredictionLog
     from reference.platform.registry import ModelRegistry
-    from reference.platform.schema import FeatureSchema
 
-    assert isinstance(schema, FeatureSchema)
-    artifact = fetch_by_alias(
-        ModelRegistry(config.tracking_uri), config.model, config.alias, config.cache_dir
-    )
+    registry = ModelRegistry(config.tracking_uri)
+    artifact = fetch_by_alias(registry, config.model, config.alias, config.cache_dir)
     ray.init(num_cpus=config.replicas.ray_cpus, include_dashboard=False,
              _node_ip_address="127.0.0.1", log_to_driver=False)  # fmt: skip
     serve.start(proxy_location="Disabled")
@@ -92,17 +103,25 @@ def _production_app(config: ServiceConfig, schema: object) -> FastAPI:
         ReplicaSettings(
             min_replicas=options.min_replicas, max_replicas=options.max_replicas,
             cpus_per_replica=options.cpus_per_replica, timeout_s=options.timeout_s,
-            attempts=options.attempts,
-        )
-    )  # fmt: skip
-    backend.add(
-        ReplicaConfig(
+            attempts=options.attempts, max_in_flight=options.max_in_flight,
+            max_batch_size=options.max_batch_size,
+        ),
+        template=ReplicaConfig(
             model=config.model, version=artifact.version, path=str(artifact.path),
-            fallback_path=str(artifact.path), faults_enabled=config.faults_enabled,
-        )
+            background=background_sample(schema, rows=options.background_rows),
+        ),
+        fault_file=config.fault_file,
     )  # fmt: skip
+    backend.load_now(config.model, artifact.version, artifact.path)
+    router = Router()
+    router.set(config.model, ModelRoutes(champion=artifact.version))
+    log = PredictionLog(config.prediction_log_url) if config.prediction_log_url else None
+    control = (
+        ModelControl(registry, backend, router, log, config.cache_dir) if log is not None else None
+    )
     features = FeastFeatures(open_store(config.feature_repo), schema)
-    app = create_app(schema, backend, config.gateway, features)
+    serving = Serving(backend, router, features, log, control)
+    app = create_app(schema, serving, config.gateway)
 
     def stop_ray() -> None:
         serve.shutdown()  # type: ignore[no-untyped-call]

@@ -147,11 +147,27 @@ class ModelRegistry:
                 self.client.delete_registered_model_alias(name, CHALLENGER)
         return self.describe(name, version)
 
+    def rollback(self, name: str) -> RegisteredVersion:
+        """Make `previous` champion again; the rolled-back version keeps no alias."""
+        target = self.previous(name)
+        if target is None:
+            raise PromotionRefused(f"{name} has no previous champion to roll back to")
+        with _registry_errors(self.tracking_uri):
+            self.client.set_registered_model_alias(name, CHAMPION, target.version)
+            self.client.delete_registered_model_alias(name, PREVIOUS)
+        return self.describe(name, target.version)
+
+    def previous(self, name: str) -> RegisteredVersion | None:
+        return self._by_alias(name, PREVIOUS)
+
     def champion(self, name: str) -> RegisteredVersion | None:
+        return self._by_alias(name, CHAMPION)
+
+    def _by_alias(self, name: str, alias: str) -> RegisteredVersion | None:
         if not self._exists(name):
             return None
         try:
-            found = self.client.get_model_version_by_alias(name, CHAMPION)
+            found = self.client.get_model_version_by_alias(name, alias)
         except MlflowException:
             return None
         return _describe(found)

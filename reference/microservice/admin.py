@@ -1,0 +1,88 @@
+"""Admin routes: promote, roll back, route (canary, shadow, pins), deployment log, faults.
+
+Only tenants with the admin role reach them. Every change goes through `ModelControl`,
+which keeps the registry, the router, the cache and the deployment log in step; the
+admin's tenant is recorded as the actor. A deployment without a control plane (the
+prototype) or with the admin switch off has no admin routes to call: they answer 404.
+"""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from reference.microservice.auth import Identity, Role
+from reference.microservice.control import ModelControl, PromoteRequest, RollbackRequest
+from reference.microservice.faults import FaultRequest
+from reference.microservice.problems import Problem, read_body
+from reference.microservice.routing import RoutingUpdate
+
+if TYPE_CHECKING:
+    from reference.microservice.gateway import GatewaySettings, Serving
+
+Identify = Callable[[Request, Role, str | None], Identity | None]
+ADMIN = "/v1/admin/models/{model}"
+
+
+def add_admin_routes(
+    app: FastAPI,
+    serving: "Serving",
+    settings: "GatewaySettings",
+    identify: Identify,
+) -> None:
+    def control(request: Request, model: str) -> tuple[ModelControl, str]:
+        if serving.control is None or not settings.switches.admin:
+            raise Problem(404, "this deployment has no admin routes")
+        identity = identify(request, Role.ADMIN, None)
+        if serving.router.table(model) is None:
+            raise Problem(404, f"model '{model}' is not served")
+        return serving.control, identity.tenant if identity else "anonymous"
+
+    def answer(value: Any) -> Response:
+        return JSONResponse(value.model_dump(mode="json"))
+
+    @app.post(f"{ADMIN}/promote")
+    async def promote(model: str, request: Request) -> Response:
+        plane, actor = control(request, model)
+        body = await read_body(request, PromoteRequest, settings.max_body_bytes)
+        return answer(await plane.promote(actor, model, body))
+
+    @app.post(f"{ADMIN}/rollback")
+    async def rollback(model: str, request: Request) -> Response:
+        plane, actor = control(request, model)
+        body = await read_body(request, RollbackRequest, settings.max_body_bytes)
+        return answer(await plane.rollback(actor, model, body))
+
+    @app.put(f"{ADMIN}/routing")
+    async def route(model: str, request: Request) -> Response:
+        plane, actor = control(request, model)
+        body = await read_body(request, RoutingUpdate, settings.max_body_bytes)
+        return answer(await plane.route(actor, model, body))
+
+    @app.get(f"{ADMIN}/routing")
+    async def routing(model: str, request: Request) -> Response:
+        control(request, model)
+        table = serving.router.table(model)
+        return JSONResponse({**vars(table), "loaded": sorted(serving.backend.loaded(model))})
+
+    @app.get(f"{ADMIN}/deployments")
+    async def deployments(model: str, request: Request, limit: int = 100) -> Response:
+        plane, _ = control(request, model)
+        events = plane.log.deployments(model, max(1, min(limit, 1000)))
+        return JSONResponse([e.model_dump(mode="json") for e in events])
+
+    @app.get(f"{ADMIN}/shadow")
+    async def shadow(model: str, request: Request, limit: int = 100) -> Response:
+        plane, _ = control(request, model)
+        found = plane.log.shadow_comparisons(model, max(1, min(limit, 1000)))
+        return JSONResponse([c.model_dump(mode="json") for c in found])
+
+    @app.post(f"{ADMIN}/faults")
+    async def fault(model: str, request: Request) -> Response:
+        _, actor = control(request, model)
+        body = await read_body(request, FaultRequest, settings.max_body_bytes)
+        done = await serving.backend.inject(model, body)
+        if serving.log is not None:
+            serving.log.log_deployment(actor, model, "fault", None, None, done)
+        return JSONResponse({"done": done})

@@ -1,0 +1,41 @@
+"""The gateway's Prometheus metrics, in a registry of its own (one per app)."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from reference.platform.prometheus import use_in_process_metrics
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        use_in_process_metrics()
+        self.registry = CollectorRegistry()
+        labels = ["route", "model", "version", "tenant", "status"]
+        self.requests = Counter(
+            "readiness_requests", "Requests answered", labels, registry=self.registry
+        )
+        self.latency = Histogram(
+            "readiness_request_latency_seconds", "Request latency", labels[:-1],
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.batch = Histogram(
+            "readiness_batch_instances", "Instances per request", ["model"],
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=self.registry,
+        )  # fmt: skip
+        self.cache = Counter(
+            "readiness_cache", "Prediction cache lookups", ["model", "result"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.replicas = Gauge(
+            "readiness_replicas", "Running inference replicas", ["model", "version"],
+            registry=self.registry,
+        )  # fmt: skip
+        self.shadow = Counter(
+            "readiness_shadow_predictions", "Instances answered by a shadow version",
+            ["model", "version", "result"], registry=self.registry,
+        )  # fmt: skip
+        self.feedback = Counter(
+            "readiness_feedback_labels", "Ground-truth labels received", ["tenant"],
+            registry=self.registry,
+        )  # fmt: skip

@@ -1,0 +1,44 @@
+"""Refusals as HTTP answers, and bodies read by our own code so every refusal names a field.
+
+Bodies are read here rather than by the framework so that the size limit is checked
+before parsing and auth is checked before the body's rules are revealed.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class Problem(Exception):
+    """A refusal: its status and a body that names what is wrong."""
+
+    def __init__(self, status: int, detail: object, headers: Mapping[str, str] | None = None):
+        super().__init__(str(detail))
+        self.status, self.detail, self.headers = status, detail, dict(headers or {})
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    body = await request.body()
+    if len(body) > max_bytes:
+        raise Problem(413, f"body of {len(body)} bytes exceeds {max_bytes}")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Problem(422, [{"loc": ["body"], "msg": f"not JSON: {error}"}]) from error
+
+
+def validated(model: type[Body], document: Any) -> Body:
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in error.errors()]
+        raise Problem(422, detail) from error
+
+
+async def read_body(request: Request, model: type[Body], max_bytes: int) -> Body:
+    return validated(model, await read_json(request, max_bytes))
