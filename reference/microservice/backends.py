@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from readiness.errors import OperationFailed
 from reference.microservice.faults import FaultRequest
-from reference.platform.explain import Attribution, LocalExplainer
+from reference.platform.attributions import Attribution, LocalExplainer
 from reference.platform.models.runtime import OnnxModel
 from reference.platform.schema import FeatureSchema
 

@@ -38,8 +38,8 @@ from reference.microservice.payloads import (
 from reference.microservice.problems import Problem, read_body, read_json, validated
 from reference.microservice.ratelimit import RateLimit, TenantLimiter
 from reference.microservice.routing import Router
+from reference.platform.attributions import Attribution
 from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.explain import Attribution
 from reference.platform.prediction_log import Answer, PredictionLog
 from reference.platform.schema import FeatureSchema
 

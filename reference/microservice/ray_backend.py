@@ -25,7 +25,7 @@ from reference.microservice.backends import FaultUnsupported, InferenceFailed
 from reference.microservice.batching import CallBatcher
 from reference.microservice.faults import Fault, FaultFile, FaultRequest, FaultState
 from reference.microservice.replica import ModelReplica, ReplicaConfig
-from reference.platform.explain import Attribution
+from reference.platform.attributions import Attribution
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from ray import serve
 
 from reference.microservice.faults import Fault, FaultFile
-from reference.platform.explain import Attribution, LocalExplainer
+from reference.platform.attributions import Attribution, LocalExplainer
 from reference.platform.models.runtime import OnnxModel
 from reference.platform.schema import load_schema
 

@@ -88,7 +88,7 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
     from reference.microservice.loading import fetch_by_alias
     from reference.microservice.ray_backend import RayServeBackend, ReplicaSettings
     from reference.microservice.replica import ReplicaConfig
-    from reference.platform.explain import background_sample
+    from reference.platform.attributions import background_sample
     from reference.platform.features.repo import open_store
     from reference.platform.prediction_log import PredictionLog
     from reference.platform.registry import ModelRegistry

@@ -40,8 +40,10 @@ def credentials(descriptor: TargetDescriptor) -> dict[str, str]:
 
 
 @contextmanager
-def deployment(home: Home, profile: str, alias: str) -> Iterator[TargetDescriptor]:
-    started = readiness(home, "up", "microservice", "--profile", profile, "--alias", alias)
+def deployment(home: Home, profile: str, alias: str, *options: str) -> Iterator[TargetDescriptor]:
+    started = readiness(
+        home, "up", "microservice", "--profile", profile, "--alias", alias, *options
+    )
     assert started.returncode == 0, started.stderr[-2000:]
     try:
         yield load_descriptor(Path(started.stdout.strip()))

@@ -9,8 +9,15 @@ from fastapi.testclient import TestClient
 
 from reference.microservice.auth import Role, TenantKey, hash_key, new_key
 from reference.microservice.backends import LocalBackend
-from reference.microservice.gateway import API_KEY_HEADER, GatewaySettings, Switches, create_app
+from reference.microservice.gateway import (
+    API_KEY_HEADER,
+    GatewaySettings,
+    Serving,
+    Switches,
+    create_app,
+)
 from reference.microservice.ratelimit import RateLimit
+from reference.microservice.routing import ModelRoutes, Router
 from reference.platform.dataset import AdultDataset
 from reference.platform.models.architectures import InputSpec, TabularNet
 from reference.platform.models.export import export_onnx
@@ -52,15 +59,21 @@ def backend(adult: AdultDataset, tmp_path_factory: pytest.TempPathFactory) -> Lo
     torch.manual_seed(0)
     net = TabularNet(InputSpec.fit(adult.schema, numeric), 2, (8,), 0.0).eval()
     path = export_onnx(net, tmp_path_factory.mktemp("model") / "m.onnx", numeric, categorical)
-    served = LocalBackend()
-    served.load(MODEL, "3", path)
+    served = LocalBackend(adult.schema)
+    served.load_now(MODEL, "3", path)
     return served
+
+
+def serving(backend: LocalBackend, features: StoredFeatures | None = None) -> Serving:
+    router = Router()
+    router.set(MODEL, ModelRoutes(champion="3"))
+    return Serving(backend, router, features)
 
 
 def client(
     adult: AdultDataset, backend: LocalBackend, settings: GatewaySettings = SETTINGS
 ) -> TestClient:
-    app = create_app(adult.schema, backend, settings, StoredFeatures({"A0000001": ROW}))
+    app = create_app(adult.schema, serving(backend, StoredFeatures({"A0000001": ROW})), settings)
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -183,5 +196,5 @@ def test_health_readiness_and_openapi_answer(adult: AdultDataset, backend: Local
 
 
 def test_not_ready_without_a_model(adult: AdultDataset, tmp_path: Path) -> None:
-    api = TestClient(create_app(adult.schema, LocalBackend(), SETTINGS))
+    api = TestClient(create_app(adult.schema, serving(LocalBackend(adult.schema)), SETTINGS))
     assert api.get("/readyz").status_code == 503

@@ -7,7 +7,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from reference.microservice.backends import LocalBackend
-from reference.microservice.gateway import GatewaySettings, create_app
+from reference.microservice.gateway import GatewaySettings, Serving, create_app
+from reference.microservice.routing import Router
 from reference.platform.dataset import AdultDataset
 
 DASHBOARD = (
@@ -27,9 +28,8 @@ def test_every_metric_the_dashboard_queries_is_exported(adult: AdultDataset) -> 
     dashboard = json.loads(DASHBOARD.read_text())
     queries = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     queried = {base_name(m) for q in queries for m in re.findall(r"readiness_[a-z_]+", q)}
-    exposition = (
-        TestClient(create_app(adult.schema, LocalBackend(), GatewaySettings())).get("/metrics").text
-    )
+    app = create_app(adult.schema, Serving(LocalBackend(adult.schema), Router()), GatewaySettings())
+    exposition = TestClient(app).get("/metrics").text
     exported = {
         base_name(line.split()[2]) for line in exposition.splitlines() if line.startswith("# TYPE")
     }

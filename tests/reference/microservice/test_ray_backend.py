@@ -12,8 +12,8 @@ import torch
 from ray import serve
 
 from reference.microservice.backends import LocalBackend
+from reference.microservice.faults import Fault, FaultRequest
 from reference.microservice.ray_backend import RayServeBackend, ReplicaSettings
-from reference.microservice.replica import ReplicaConfig
 from reference.platform.dataset import AdultDataset
 from reference.platform.models.architectures import InputSpec, TabularNet
 from reference.platform.models.export import export_onnx
@@ -43,8 +43,7 @@ def local_ray() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def backend(local_ray: None, model_file: Path) -> RayServeBackend:
     served = RayServeBackend(ReplicaSettings(min_replicas=1, max_replicas=1, cpus_per_replica=0.5))
-    served.add(ReplicaConfig(model="m", version="7", path=str(model_file),
-                             max_batch_size=64, batch_wait_timeout_s=0.01))  # fmt: skip
+    served.load_now("m", "7", model_file)
     return served
 
 
@@ -52,46 +51,50 @@ def test_replicas_answer_as_the_model_does_in_process(
     backend: RayServeBackend, model_file: Path, adult: AdultDataset
 ) -> None:
     numeric, categorical = adult.schema.encode(adult.test.head(20))
-    local = LocalBackend()
-    local.load("m", "7", model_file)
-    served, remote = asyncio.run(backend.predict("m", numeric, categorical))
-    _, expected = asyncio.run(local.predict("m", numeric, categorical))
-    assert served.version == "7"
+    local = LocalBackend(adult.schema)
+    local.load_now("m", "7", model_file)
+    remote = asyncio.run(backend.predict("m", "7", numeric, categorical))
+    expected = asyncio.run(local.predict("m", "7", numeric, categorical))
     np.testing.assert_allclose(remote, expected, atol=1e-6)
 
 
-def test_concurrent_requests_share_model_runs(
+def test_concurrent_requests_share_remote_calls_and_model_runs(
     backend: RayServeBackend, adult: AdultDataset
 ) -> None:
     numeric, categorical = adult.schema.encode(adult.test.head(32))
-    before = backend.handle("m").stats.remote().result()["runs"]
+    before = backend.handle("m", "7").stats.remote().result()["runs"]
 
     async def burst() -> list[np.ndarray]:
         calls = [
-            backend.predict("m", numeric[i : i + 1], categorical[i : i + 1]) for i in range(32)
+            backend.predict("m", "7", numeric[i : i + 1], categorical[i : i + 1]) for i in range(32)
         ]
-        return [answer for _, answer in await asyncio.gather(*calls)]
+        return list(await asyncio.gather(*calls))
 
     answers = asyncio.run(burst())
-    runs = backend.handle("m").stats.remote().result()["runs"] - before
+    runs = backend.handle("m", "7").stats.remote().result()["runs"] - before
     assert [len(a) for a in answers] == [1] * 32
     assert runs < 32, f"32 concurrent calls took {runs} model runs: no batching"
 
 
 def test_fault_hooks_are_refused_unless_enabled(backend: RayServeBackend) -> None:
     with pytest.raises(Exception, match="fault hooks are disabled"):
-        backend.handle("m").set_fault.remote("device_error").result()
+        asyncio.run(backend.inject("m", FaultRequest(fault=Fault.DEVICE_ERROR)))
+    with pytest.raises(Exception, match="fault hooks are disabled"):
+        backend.handle("m", "7").pid.remote().result()
 
 
 def test_a_failing_accelerator_falls_back_to_the_cpu_model(
-    local_ray: None, model_file: Path, adult: AdultDataset
+    local_ray: None, model_file: Path, adult: AdultDataset, tmp_path: Path
 ) -> None:
-    served = RayServeBackend(ReplicaSettings(min_replicas=1, max_replicas=1, cpus_per_replica=0.25))
-    served.add(ReplicaConfig(model="faulty", version="1", path=str(model_file),
-                             fallback_path=str(model_file), faults_enabled=True))  # fmt: skip
-    replica = served.handle("faulty")
-    assert replica.set_fault.remote("device_error").result() == "device_error"
+    served = RayServeBackend(
+        ReplicaSettings(min_replicas=1, max_replicas=1, cpus_per_replica=0.25),
+        fault_file=tmp_path / "faults.json",
+    )
+    served.load_now("faulty", "1", model_file)
+    asyncio.run(served.inject("faulty", FaultRequest(fault=Fault.DEVICE_ERROR)))
     numeric, categorical = adult.schema.encode(adult.test.head(5))
-    _, answer = asyncio.run(served.predict("faulty", numeric, categorical))
+    answer = asyncio.run(served.predict("faulty", "1", numeric, categorical))
     assert answer.shape == (5,)
-    assert replica.stats.remote().result()["fallback_calls"] >= 1
+    assert served.handle("faulty", "1").stats.remote().result()["fallback_calls"] >= 1
+    asyncio.run(served.unload("faulty", "1"))
+    assert served.loaded("faulty") == set()

@@ -1,0 +1,245 @@
+"""Operating the running production service: promotion, rollback, canary, shadow, cache
+invalidation, feedback, explanations and fault hooks, all through its HTTP interface.
+
+The session's trained home is copied, and approved versions 2 and 3 (the same artifact,
+registered again) and a tampered version 4 are added to the copy, so the shared home is
+left as other tests expect it. The service runs with its fault hooks enabled.
+"""
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from readiness.descriptor import TargetDescriptor
+from readiness.home import Home
+from reference.platform.lifecycle import SERVED_MODEL, TrainingSummary
+from reference.platform.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
+from tests.examples import VALID_ROW
+from tests.reference.microservice.test_deployment import credentials, deployment
+
+ROW = VALID_ROW
+
+
+@pytest.fixture(scope="module")
+def operated_home(
+    trained: tuple[Home, TrainingSummary], tmp_path_factory: pytest.TempPathFactory
+) -> Home:
+    home = Home(tmp_path_factory.mktemp("operated") / "home")
+    shutil.copytree(trained[0].root, home.root)
+    registry = ModelRegistry(home.mlflow_tracking_uri)
+    first = registry.client.get_model_version(SERVED_MODEL, "1")
+    tags = {k: v for k, v in first.tags.items() if k not in (SEMVER_TAG, SCHEMA_TAG)}
+    tags[FAIRNESS_TAG] = "[]"
+    assert first.source is not None
+    assert first.run_id is not None
+    for _ in range(2):
+        added = registry.register(SERVED_MODEL, first.source, first.run_id,
+                                  first.tags[SCHEMA_TAG], tags)  # fmt: skip
+        registry.approve(SERVED_MODEL, added.version, "test", "same artifact, fair by fiat")
+    registry.promote(SERVED_MODEL, "2")
+    tampered = home.root / "tampered"
+    shutil.copytree(_artifact_folder(registry, "1", home), tampered)
+    with (tampered / "model.onnx").open("ab") as model:
+        model.write(b"\0")
+    registry.register(SERVED_MODEL, str(tampered), first.run_id, first.tags[SCHEMA_TAG], tags)
+    registry.approve(SERVED_MODEL, "4", "test", "its record does not match its bytes")
+    return home
+
+
+def _artifact_folder(registry: ModelRegistry, version: str, home: Home) -> Path:
+    import mlflow
+
+    found = registry.client.get_model_version(SERVED_MODEL, version)
+    return Path(mlflow.artifacts.download_artifacts(
+        artifact_uri=found.source, dst_path=str(home.root / "download"),
+        tracking_uri=registry.tracking_uri,
+    ))  # fmt: skip
+
+
+class Api:
+    """The service as a client sees it through its descriptor."""
+
+    def __init__(self, descriptor: TargetDescriptor) -> None:
+        self.descriptor = descriptor
+        keys = credentials(descriptor)
+        self.user = {"x-api-key": keys["READINESS_API_KEY"]}
+        self.admin = {"x-api-key": keys["READINESS_ADMIN_KEY"]}
+        endpoints = descriptor.endpoints
+        assert endpoints.admin
+        assert endpoints.explain
+        assert endpoints.feedback
+        self.predict_url = endpoints.predict.format(model=SERVED_MODEL)
+        self.admin_url = endpoints.admin.format(model=SERVED_MODEL)
+        self.explain_url = endpoints.explain.format(model=SERVED_MODEL)
+        self.feedback_url = endpoints.feedback
+
+    def predict(self, *rows: dict[str, Any]) -> httpx.Response:
+        return httpx.post(self.predict_url, json={"instances": list(rows)}, headers=self.user,
+                          timeout=30)  # fmt: skip
+
+    def served_version(self) -> str:
+        answer = self.predict(ROW)
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["predictions"][0]["version"])
+
+    def admin_call(self, method: str, path: str, body: object = None) -> httpx.Response:
+        return httpx.request(method, f"{self.admin_url}/{path}", json=body, headers=self.admin,
+                             timeout=120)  # fmt: skip
+
+    def fault(self, name: str) -> httpx.Response:
+        hook = next(h for h in self.descriptor.fault_hooks if h.name == name)
+        return httpx.post(hook.target.format(model=SERVED_MODEL), json=hook.payload,
+                          headers=self.admin, timeout=60)  # fmt: skip
+
+    def cache_count(self, result: str) -> float:
+        assert self.descriptor.endpoints.metrics is not None
+        text = httpx.get(self.descriptor.endpoints.metrics, timeout=10).text
+        wanted = f'readiness_cache_total{{model="{SERVED_MODEL}",result="{result}"}}'
+        values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(wanted)]
+        return values[0] if values else 0.0
+
+
+@pytest.fixture(scope="module")
+def api(operated_home: Home) -> Iterator[Api]:
+    with deployment(operated_home, "production", "champion", "--faults") as descriptor:
+        yield Api(descriptor)
+
+
+def test_admin_routes_need_the_admin_role(api: Api) -> None:
+    url = f"{api.admin_url}/deployments"
+    assert httpx.get(url, timeout=10).status_code == 401
+    assert httpx.get(url, headers=api.user, timeout=10).status_code == 403
+    assert httpx.get(url, headers=api.admin, timeout=10).status_code == 200
+
+
+def test_a_version_without_approval_cannot_be_promoted(api: Api) -> None:
+    refused = api.admin_call("POST", "promote", {"version": "1", "reason": "try"})
+    assert refused.status_code == 409
+    assert "no approval record" in refused.json()["detail"]
+    assert api.served_version() == "2"
+
+
+def test_a_bad_admin_body_is_a_422_naming_the_field(api: Api) -> None:
+    refused = api.admin_call("PUT", "routing", {"challenger": "3", "canary_weight": 2})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "canary_weight"]
+
+
+def test_a_tampered_artifact_is_refused_and_the_champion_keeps_serving(api: Api) -> None:
+    refused = api.admin_call("POST", "promote", {"version": "4", "reason": "tampered"})
+    assert refused.status_code == 409
+    assert "tampered" in refused.json()["detail"]
+    assert api.served_version() == "2"
+
+
+def test_promotion_and_rollback_change_the_served_version_and_invalidate_the_cache(
+    api: Api,
+) -> None:
+    api.predict(ROW)  # version 2 has ROW cached now
+    promoted = api.admin_call("POST", "promote", {"version": "3", "reason": "better"})
+    assert promoted.status_code == 200, promoted.text
+    assert api.served_version() == "3"
+    rolled_back = api.admin_call("POST", "rollback", {"reason": "worse"})
+    assert rolled_back.status_code == 200, rolled_back.text
+    misses = api.cache_count("miss")
+    assert api.served_version() == "2"
+    assert api.cache_count("miss") == misses + 1, "version 2's cached answer survived"
+    log = api.admin_call("GET", "deployments").json()
+    assert [(e["action"], e["from_version"], e["to_version"]) for e in log[:2]] == [
+        ("rollback", "3", "2"), ("promote", "2", "3"),
+    ]  # fmt: skip
+    assert api.admin_call("POST", "rollback", {"reason": "again"}).status_code == 409
+
+
+def test_a_canary_takes_its_share_of_requests(api: Api) -> None:
+    routed = api.admin_call("PUT", "routing", {"challenger": "3", "canary_weight": 0.3})
+    assert routed.status_code == 200, routed.text
+    versions = [api.predict({**ROW, "age": 20 + i % 50}).json()["predictions"][0]["version"]
+                for i in range(300)]  # fmt: skip
+    share = versions.count("3") / len(versions)
+    assert 0.2 < share < 0.4, f"canary share {share:.2f} for weight 0.3"
+    assert api.admin_call("PUT", "routing", {}).status_code == 200
+
+
+def test_shadow_answers_are_recorded_but_never_returned(api: Api) -> None:
+    assert api.admin_call("PUT", "routing", {"challenger": "3", "shadow": True}).status_code == 200
+    answers = [api.predict({**ROW, "hours_per_week": 30 + i}) for i in range(20)]
+    assert {a.json()["predictions"][0]["version"] for a in answers} == {"2"}
+    request_ids = {a.json()["request_id"] for a in answers}
+    deadline = time.monotonic() + 10
+    recorded: set[str] = set()
+    while time.monotonic() < deadline and not request_ids <= recorded:
+        shadows = api.admin_call("GET", "shadow?limit=1000").json()
+        recorded = {s["request_id"] for s in shadows if s["shadow_version"] == "3"}
+        time.sleep(0.2)
+    assert request_ids <= recorded
+    assert api.admin_call("PUT", "routing", {}).status_code == 200
+
+
+def test_feedback_labels_only_the_tenants_own_predictions(api: Api) -> None:
+    request_id = api.predict(ROW, ROW).json()["request_id"]
+    body = {"labels": [{"request_id": request_id, "position": 1, "label": 1}]}
+    accepted = httpx.post(api.feedback_url, json=body, headers=api.user, timeout=10)
+    assert accepted.json() == {"accepted": 1}
+    foreign = httpx.post(api.feedback_url, json=body, headers=api.admin, timeout=10)
+    assert foreign.status_code == 422
+    assert foreign.json()["detail"][0]["loc"] == ["body", "labels", 0, "request_id"]
+
+
+def test_explanations_add_up_to_the_prediction(api: Api) -> None:
+    answer = httpx.post(api.explain_url, json={"instances": [ROW]}, headers=api.user, timeout=60)
+    assert answer.status_code == 200, answer.text
+    (explanation,) = answer.json()["explanations"]
+    total = explanation["base_value"] + sum(explanation["attributions"].values())
+    assert total == pytest.approx(explanation["output"], abs=1e-3)
+    predicted = api.predict(ROW).json()["predictions"][0]["probability"]
+    assert explanation["output"] == pytest.approx(predicted, abs=1e-5)
+    assert "sex" not in explanation["attributions"]
+
+
+def test_a_failing_accelerator_is_answered_by_the_cpu_fallback(api: Api) -> None:
+    assert api.fault("accelerator-failure").status_code == 200
+    try:
+        assert api.predict({**ROW, "age": 77}).status_code == 200
+    finally:
+        assert api.fault("clear").status_code == 200
+
+
+def test_a_replica_killed_under_load_loses_no_accepted_request(api: Api) -> None:
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def client(worker: int) -> None:
+        with httpx.Client(headers=api.user, timeout=60) as session:
+            index = 0
+            while not stop.is_set():
+                row = {**ROW, "age": 17 + (worker * 1000 + index) % 70}
+                answer = session.post(api.predict_url, json={"instances": [row]})
+                statuses.append(answer.status_code)
+                index += 1
+
+    workers = [threading.Thread(target=client, args=(w,)) for w in range(8)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.0)
+    killed = api.fault("kill-replica")
+    time.sleep(4.0)
+    stop.set()
+    for worker in workers:
+        worker.join(60)
+    assert killed.status_code == 200, killed.text
+    assert "killed replica process" in killed.json()["done"]
+    assert len(statuses) > 50
+    assert set(statuses) == {200}, f"{len(statuses)} requests: {sorted(set(statuses))}"
+
+
+def test_the_metrics_count_running_replicas(api: Api) -> None:
+    assert api.descriptor.endpoints.metrics is not None
+    text = httpx.get(api.descriptor.endpoints.metrics, timeout=10).text
+    assert f'readiness_replicas{{model="{SERVED_MODEL}",version="2"}}' in text
