@@ -6,16 +6,10 @@ starts the service as its own process session on a free loopback port, waits unt
 ready, and writes the target descriptor. `down` stops that process session by PID.
 """
 
-import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import yaml
 
 from readiness.descriptor import (
@@ -27,23 +21,28 @@ from readiness.descriptor import (
     SLOs,
     TargetDescriptor,
 )
-from readiness.errors import InvalidInput, OperationFailed
+from readiness.errors import InvalidInput
 from readiness.home import Home
 from reference.microservice.auth import Role, TenantKey, hash_key, new_key
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.ratelimit import RateLimit
 from reference.microservice.service import Profile, ServiceConfig
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
+from reference.platform.processes import (
+    DeploymentFailed,
+    free_port,
+    launch,
+    running,
+    stop_session,
+    wait_until_ready,
+)
 from reference.platform.registry import ModelRegistry
 
 ARCHITECTURE = "microservice"
+SERVICE_MODULE = "reference.microservice.service"
 API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
 READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
 PRODUCTION_SLOS = SLOs(p99_latency_ms=100.0, error_rate=0.01, availability=0.999)
-
-
-class DeploymentFailed(OperationFailed):
-    """The service did not start or did not become ready; the message quotes its log."""
 
 
 def folder(home: Home) -> Path:
@@ -69,7 +68,7 @@ def up(home: Home, profile: Profile, alias: str = "champion", *, faults: bool = 
             f"the microservice is already running (pid {running}); "
             "run 'readiness down microservice' first"
         )
-    port = _free_port()
+    port = free_port()
     (place / "faults.json").unlink(missing_ok=True)  # no fault survives a restart
     keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key()}
     config = ServiceConfig(
@@ -86,15 +85,16 @@ def up(home: Home, profile: Profile, alias: str = "champion", *, faults: bool = 
     credentials.touch(mode=0o600)
     credentials.write_text("".join(f"{name}={key}\n" for name, key in keys.items()))
     log = place / "service.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reference.microservice.service", str(config_path)],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
-        )  # fmt: skip
+    process = launch(
+        [sys.executable, "-m", "reference.microservice.service", str(config_path)], log
+    )
     (place / "service.pid").write_text(str(process.pid))
     base = f"http://127.0.0.1:{port}"
-    _wait_until_ready(process, f"{base}/readyz", log, READY_TIMEOUT_S[profile], home)
+    try:
+        wait_until_ready(process, f"{base}/readyz", log, READY_TIMEOUT_S[profile])
+    except DeploymentFailed:
+        (place / "service.pid").unlink(missing_ok=True)
+        raise
     hooks = _fault_hooks(base) if faults else []
     return _descriptor(profile, base, credentials, home, hooks).write(place / "target.yaml")
 
@@ -106,7 +106,7 @@ def down(home: Home) -> bool:
     (place / "service.pid").unlink(missing_ok=True)
     if pid is None:
         return False
-    _stop_session(pid)
+    stop_session(pid)
     return True
 
 
@@ -183,71 +183,9 @@ def _require_alias(home: Home, alias: str) -> None:
         ) from error
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_ready(
-    process: subprocess.Popen[bytes], url: str, log: Path, timeout_s: float, home: Home
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            (folder(home) / "service.pid").unlink(missing_ok=True)
-            raise DeploymentFailed(f"the service exited ({process.returncode}): {_tail(log)}")
-        try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    _stop_session(process.pid)
-    (folder(home) / "service.pid").unlink(missing_ok=True)
-    raise DeploymentFailed(f"the service was not ready within {timeout_s:.0f} s: {_tail(log)}")
-
-
 def _running_pid(place: Path) -> int | None:
     try:
         pid = int((place / "service.pid").read_text().strip())
     except (OSError, ValueError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    return pid
-
-
-def _stop_session(pid: int, grace_s: float = 30.0) -> None:
-    """SIGTERM the process session (the service and what it started), then SIGKILL."""
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
-        _reap(pid)
-        time.sleep(0.2)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-
-
-def _reap(pid: int) -> None:
-    """Collect our own child once it exits, so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _tail(log: Path, lines: int = 15) -> str:
-    try:
-        return " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+    return pid if running(pid) else None

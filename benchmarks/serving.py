@@ -1,0 +1,268 @@
+"""Serving, side by side on one model and one load generator: (a) bare FastAPI + ONNX Runtime,
+(b) the naive Ray Serve deployment behind Serve's HTTP proxy, (c) our production path
+(gateway with auth, rate limits, validation, cache, prediction log and metrics, in front
+of Ray Serve replicas reached through handles with gateway- and replica-side batching).
+
+Run: `python benchmarks/serving.py [--home HOME] [--seconds S]`. Without `--home` it trains
+a quick model with the use case's fairness policy into a temporary home first. It prints
+throughput and p50/p99 at concurrency 1, 16 and 64 for each, the batching gain (our path
+with batching on against off, at concurrency 64), the cache on a Zipf(1.1) workload of
+repeated applicants, and the noisy-neighbour effect on a quiet tenant's p99, then checks the
+targets of the issue and prints each miss as a miss. Results also go to
+`benchmarks/results/serving.json`.
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.loadgen import LoadResult, run_load, run_together
+from readiness.home import HOME_VARIABLE, Home
+from reference.microservice.auth import Role, TenantKey, hash_key, new_key
+from reference.microservice.gateway import GatewaySettings, Switches
+from reference.microservice.loading import fetch_by_alias
+from reference.microservice.ratelimit import RateLimit
+from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
+from reference.platform.dataset import load_adult
+from reference.platform.lifecycle import SERVED_MODEL
+from reference.platform.processes import free_port, launch, stop_session, wait_until_ready
+from reference.platform.registry import ModelRegistry
+
+RESULTS = Path(__file__).parent / "results"
+CONCURRENCY = (1, 16, 64)
+POLICY = Path(__file__).parent.parent / "reference/platform/policies/income-eligibility.yaml"
+NOISY_LIMIT = RateLimit(rate=100, burst=100)
+
+
+def train(home: Home) -> None:
+    command = [sys.executable, "-m", "readiness", "train", "--quick", "--policy", str(POLICY)]
+    environment = {**os.environ, HOME_VARIABLE: str(home.root)}
+    subprocess.run(command, env=environment, check=True, cwd=home.root, capture_output=True)
+
+
+def feature_bodies(limit: int = 8000) -> list[bytes]:
+    """One Adult test row per request, as a client sends it (missing values as null)."""
+    data = load_adult()
+    names = [c.name for c in data.schema.model_inputs]
+    records = data.test[names].head(limit).to_dict("records")
+    return [json.dumps({"instances": [_nulls(row)]}).encode() for row in records]
+
+
+def _nulls(row: dict[Any, Any]) -> dict[str, Any]:
+    return {str(k): None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+
+
+def zipf_bodies(count: int, applicants: int = 5000, seed: int = 11) -> list[bytes]:
+    """Requests for stored applicants, their popularity Zipf(1.1)-distributed."""
+    generator = np.random.default_rng(seed)
+    ranks: list[int] = []
+    while len(ranks) < count:
+        ranks.extend(int(r) for r in generator.zipf(1.1, count) if r <= applicants)
+    order = generator.permutation(applicants) + 1  # rank 1 is a random applicant, not A0000001
+    return [
+        json.dumps({"instances": [{"applicant_id": f"A{order[r - 1]:07d}"}]}).encode()
+        for r in ranks[:count]
+    ]
+
+
+class Server:
+    """One competitor, started as its own process session, stopped by PID."""
+
+    def __init__(self, name: str, command: list[str], base: str, ready: str, log: Path) -> None:
+        self.name, self.base = name, base
+        self.process = launch(command, log)
+        if ready.startswith("POST "):
+            _wait_for_post(self.process, base + ready.removeprefix("POST "), log)
+        else:
+            wait_until_ready(self.process, base + ready, log, 180)
+
+    def stop(self) -> None:
+        stop_session(self.process.pid)
+
+
+def _wait_for_post(process: "subprocess.Popen[bytes]", url: str, log: Path) -> None:
+    body = feature_bodies(1)[0]
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: server exited; see {log}")
+        try:
+            if httpx.post(url, content=body, timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready; see {log}")
+
+
+def production(
+    home: Home, work: Path, name: str, keys: dict[str, str], *, batching: bool, cache: bool
+) -> Server:
+    port = free_port()
+    tenants = [
+        TenantKey(tenant=tenant, key_hash=hash_key(key), models=frozenset({SERVED_MODEL}),
+                  roles=frozenset({Role.PREDICT}))
+        for tenant, key in keys.items()
+    ]  # fmt: skip
+    config = ServiceConfig(
+        profile=Profile.PRODUCTION, port=port, model=SERVED_MODEL,
+        tracking_uri=home.mlflow_tracking_uri, feature_repo=home.feature_repo,
+        cache_dir=work / name / "models", prediction_log_url=f"sqlite:///{work / name}.db",
+        gateway=GatewaySettings(
+            tenants=tenants, limits={"noisy": NOISY_LIMIT}, switches=Switches(cache=cache)
+        ),
+        replicas=ReplicaOptions(
+            max_in_flight=4 if batching else 0, max_batch_size=256 if batching else 1
+        ),
+    )  # fmt: skip
+    path = work / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    command = [sys.executable, "-m", "reference.microservice.service", str(path)]
+    base = f"http://127.0.0.1:{port}"
+    return Server(name, command, base, "/readyz", work / f"{name}.log")
+
+
+def cache_lookups(base: str) -> dict[str, float]:
+    found = {"hit": 0.0, "miss": 0.0}
+    for line in httpx.get(f"{base}/metrics", timeout=10).text.splitlines():
+        for result in found:
+            if line.startswith("readiness_cache_total{") and f'result="{result}"' in line:
+                found[result] += float(line.split()[-1])
+    return found
+
+
+def summary(result: LoadResult) -> dict[str, Any]:
+    errors = sum(n for status, n in result.statuses.items() if status != 200)
+    return {
+        "throughput": round(result.throughput, 1), "p50_ms": round(result.percentile(50), 2),
+        "p99_ms": round(result.percentile(99), 2), "ok": result.ok, "other": errors,
+        "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
+    }  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--home", type=Path, help="a READINESS_HOME with a champion to serve")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load")
+    args = parser.parse_args()
+    console = Console(width=150)
+    work = Path(tempfile.mkdtemp(prefix="serving-bench-"))
+    home = Home(args.home.resolve()) if args.home else Home(work / "home").ensure()
+    if not args.home:
+        console.print("training a quick model (about a minute) ...")
+        train(home)
+    artifact = fetch_by_alias(
+        ModelRegistry(home.mlflow_tracking_uri), SERVED_MODEL, "champion", work / "models"
+    )
+    bodies, zipf = feature_bodies(), zipf_bodies(20_000)
+    keys = {tenant: new_key() for tenant in ("bench", "quiet", "noisy")}
+    header = {tenant: {"x-api-key": key} for tenant, key in keys.items()}
+    path = f"/v1/models/{SERVED_MODEL}/predict"
+    seconds = args.seconds
+    results: dict[str, Any] = {"seconds": seconds, "model": artifact.version, "runs": {}}
+    runs = results["runs"]
+
+    def sweep(server: Server, headers: dict[str, str]) -> None:
+        for concurrency in CONCURRENCY:
+            console.print(f"  {server.name}: concurrency {concurrency} ...")
+            measured = run_load(server.base + path, bodies, concurrency, seconds, headers)
+            runs[f"{server.name}@{concurrency}"] = summary(measured)
+
+    python = sys.executable
+    for name in ("bare", "naive"):
+        port = free_port()
+        console.print(f"starting ({name}) ...")
+        server = Server(
+            name, [python, "-m", "benchmarks.serving_apps", name, str(artifact.path), str(port)],
+            f"http://127.0.0.1:{port}", f"POST {path}", work / f"{name}.log",
+        )  # fmt: skip
+        try:
+            sweep(server, {})
+        finally:
+            server.stop()
+
+    console.print("starting (production) ...")
+    full = production(home, work, "production", keys, batching=True, cache=True)
+    try:
+        sweep(full, header["bench"])
+        before = cache_lookups(full.base)
+        measured = run_load(full.base + path, zipf, 16, seconds, header["bench"], warmup_s=0)
+        after = cache_lookups(full.base)
+        hits, misses = (after[k] - before[k] for k in ("hit", "miss"))
+        runs["production-zipf@16"] = {**summary(measured), "hit_rate": hits / (hits + misses)}
+        console.print("  noisy neighbour ...")
+        alone = run_load(full.base + path, bodies, 4, seconds, header["quiet"])
+        quiet, noisy = run_together(
+            [(full.base + path, bodies, 4, header["quiet"]),
+             (full.base + path, bodies, 32, header["noisy"])], seconds,
+        )  # fmt: skip
+        runs["quiet-alone@4"] = summary(alone)
+        runs["quiet-with-noisy@4"] = summary(quiet)
+        runs["noisy@32"] = summary(noisy)
+    finally:
+        full.stop()
+
+    console.print("starting (production, batching and cache off) ...")
+    plain = production(home, work, "unbatched", keys, batching=False, cache=False)
+    try:
+        measured = run_load(plain.base + path, bodies, 64, seconds, header["bench"])
+        runs["unbatched@64"] = summary(measured)
+        measured = run_load(plain.base + path, zipf, 16, seconds, header["bench"], warmup_s=0)
+        runs["unbatched-zipf@16"] = summary(measured)
+    finally:
+        plain.stop()
+
+    report(console, results)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "serving.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def report(console: Console, results: dict[str, Any]) -> None:
+    runs = results["runs"]
+    table = Table(title=f"Serving, {results['seconds']:g} s per load, one client process")
+    for column in ("run", "req/s", "p50 ms", "p99 ms", "non-200"):
+        table.add_column(column, justify="right" if column != "run" else "left")
+    for name, run in runs.items():
+        table.add_row(name, f"{run['throughput']:,.0f}", f"{run['p50_ms']:.2f}",
+                      f"{run['p99_ms']:.2f}", str(run["other"]))  # fmt: skip
+    console.print(table)
+
+    def ratio(a: str, b: str) -> float:
+        return float(runs[a]["throughput"] / max(runs[b]["throughput"], 1e-9))
+
+    hit_rate = runs["production-zipf@16"]["hit_rate"]
+    rise = runs["quiet-with-noisy@4"]["p99_ms"] / runs["quiet-alone@4"]["p99_ms"] - 1
+    checks = [
+        (f"(c)/(b) throughput at 64: {ratio('production@64', 'naive@64'):.2f}x (target >= 2)",
+         ratio("production@64", "naive@64") >= 2
+         and runs["production@64"]["p99_ms"] <= runs["naive@64"]["p99_ms"]),
+        (f"(c)/(a) throughput at 64: {ratio('production@64', 'bare@64'):.0%} (target >= 40%)",
+         ratio("production@64", "bare@64") >= 0.4),
+        (f"batching gain at 64: {ratio('production@64', 'unbatched@64'):.2f}x (target >= 3, "
+         f"p99 {runs['production@64']['p99_ms']:.1f} vs {runs['unbatched@64']['p99_ms']:.1f} ms)",
+         ratio("production@64", "unbatched@64") >= 3
+         and runs["production@64"]["p99_ms"] <= runs["unbatched@64"]["p99_ms"]),
+        (f"Zipf(1.1) cache hit rate: {hit_rate:.0%} (target >= 40%)", hit_rate >= 0.4),
+        (f"noisy neighbour: quiet tenant's p99 {rise:+.0%} (target <= +20%)", rise <= 0.2),
+    ]  # fmt: skip
+    results["checks"] = {text: passed for text, passed in checks}
+    for text, passed in checks:
+        console.print(("[green]met[/green]  " if passed else "[red]MISSED[/red] ") + text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Local service processes: free loopback ports, process sessions, readiness waits, stops.
+
+Every reference deployment (and the benchmarks) starts its servers the same way: as a
+process session of its own, so that stopping it by PID also stops whatever it started
+(Ray workers, replicas), on 127.0.0.1 and a free port.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from readiness.errors import OperationFailed
+
+
+class DeploymentFailed(OperationFailed):
+    """A service did not start or did not become ready; the message quotes its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def launch(
+    command: list[str], log: Path, environment: dict[str, str] | None = None
+) -> "subprocess.Popen[bytes]":
+    """Start `command` as a new process session writing to `log`."""
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(environment or {})},
+        )  # fmt: skip
+
+
+def wait_until_ready(
+    process: "subprocess.Popen[bytes]", url: str, log: Path, timeout_s: float
+) -> None:
+    """Poll `url` until it answers 200; stop the session if it never does."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DeploymentFailed(f"the service exited ({process.returncode}): {tail(log)}")
+        try:
+            if httpx.get(url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_session(process.pid)
+    raise DeploymentFailed(f"the service was not ready within {timeout_s:.0f} s: {tail(log)}")
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_session(pid: int, grace_s: float = 30.0) -> None:
+    """SIGTERM the process session (the service and what it started), then SIGKILL."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return
+        reap(pid)
+        time.sleep(0.2)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+
+
+def reap(pid: int) -> None:
+    """Collect our own child once it exits, so it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def tail(log: Path, lines: int = 15) -> str:
+    try:
+        return " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
