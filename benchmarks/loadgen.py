@@ -1,16 +1,22 @@
-"""A closed-loop HTTP load generator for the serving benchmark (aiohttp, one process).
+"""HTTP load generators for the serving benchmark (aiohttp).
 
-Each of `concurrency` workers sends its next request as soon as the previous one is
-answered, for `seconds`, cycling through the bodies it is given. Latency is measured per
-request on the client, so it includes everything a user would wait for.
+Closed loop (`run_load`): each of `concurrency` workers sends its next request as soon as
+the previous one is answered, which finds a server's throughput. Open loop (`run_rate`):
+requests leave at a fixed rate whatever the answers do, the way independent users arrive,
+which is what a tenant's latency should be judged on. `in_processes` runs several loads in
+separate processes, so that one tenant's client never delays another's measurements.
+Latency is measured per request on the client, so it includes everything a user waits for.
 """
 
 import asyncio
 import itertools
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import numpy as np
@@ -85,15 +91,66 @@ def run_load(
     return asyncio.run(_run(url, bodies, headers or {}, concurrency, seconds, warmup_s))
 
 
-def run_together(
-    loads: Sequence[tuple[str, Sequence[bytes], int, dict[str, str]]],
+async def _run_rate(
+    url: str, bodies: Sequence[bytes], headers: dict[str, str], rate: float, seconds: float,
+    warmup_s: float, max_outstanding: int,
+) -> LoadResult:  # fmt: skip
+    connector = aiohttp.TCPConnector(limit=max_outstanding)
+    timeout = aiohttp.ClientTimeout(total=30)
+    all_headers = {"content-type": "application/json", **headers}
+    result = LoadResult(seconds=seconds)
+    outstanding: set[asyncio.Task[None]] = set()
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def one(body: bytes, measured: bool) -> None:
+            sent = time.perf_counter()
+            try:
+                async with session.post(url, data=body, headers=all_headers) as answer:
+                    await answer.read()
+                    status = answer.status
+            except (aiohttp.ClientError, TimeoutError):
+                status = 0
+            if measured:
+                result.statuses[status] += 1
+                if status == 200:
+                    result.latencies_ms.append((time.perf_counter() - sent) * 1000)
+
+        started = time.perf_counter()
+        total = int((warmup_s + seconds) * rate)
+        for index, body in zip(range(total), itertools.cycle(bodies), strict=False):
+            due = started + index / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            if len(outstanding) >= max_outstanding:
+                result.statuses[-1] += 1  # the client itself could not keep up: counted
+                continue
+            task = asyncio.create_task(one(body, index / rate >= warmup_s))
+            outstanding.add(task)
+            task.add_done_callback(outstanding.discard)
+        await asyncio.gather(*outstanding)
+    return result
+
+
+def run_rate(
+    url: str,
+    bodies: Sequence[bytes],
+    rate: float,
     seconds: float,
+    headers: dict[str, str] | None = None,
     warmup_s: float = 1.0,
-) -> list[LoadResult]:
-    """Several loads at once (e.g. a quiet and a noisy tenant), each measured on its own."""
+    max_outstanding: int = 256,
+) -> LoadResult:
+    return asyncio.run(
+        _run_rate(url, bodies, headers or {}, rate, seconds, warmup_s, max_outstanding)
+    )
 
-    async def together() -> list[LoadResult]:
-        runs = (_run(u, b, h, c, seconds, warmup_s) for u, b, c, h in loads)
-        return list(await asyncio.gather(*runs))
 
-    return asyncio.run(together())
+def in_processes(loads: Sequence[dict[str, Any]]) -> list[LoadResult]:
+    """Run `run_rate(**load)` for every load at once, each in a process of its own."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(len(loads), mp_context=context) as pool:
+        futures = [pool.submit(_rate_job, load) for load in loads]
+        return [future.result() for future in futures]
+
+
+def _rate_job(load: dict[str, Any]) -> LoadResult:
+    return run_rate(**load)

@@ -11,30 +11,25 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from reference.platform.models.runtime import OnnxModel
-from reference.platform.schema import FeatureSchema, load_schema
+from reference.platform.schema import RecordEncoder, load_schema
 
 
-def answer(schema: FeatureSchema, model: OnnxModel, body: dict[str, Any]) -> dict[str, Any]:
-    frame = pd.DataFrame(body["instances"])
-    for column in schema.model_inputs:
-        if column.name not in frame:
-            frame[column.name] = None
-    probabilities = model.predict(*schema.encode(frame))
+def answer(encoder: RecordEncoder, model: OnnxModel, body: dict[str, Any]) -> dict[str, Any]:
+    probabilities = model.predict(*encoder.encode(body["instances"]))
     return {"predictions": [{"probability": float(p)} for p in probabilities]}
 
 
 def bare_app(path: Path) -> FastAPI:
-    schema, model = load_schema(), OnnxModel(path, threads=1)
+    encoder, model = RecordEncoder(load_schema()), OnnxModel(path, threads=1)
     app = FastAPI()
 
     @app.post("/v1/models/{name}/predict")
     async def predict(name: str, request: Request) -> Response:
-        return JSONResponse(answer(schema, model, await request.json()))
+        return JSONResponse(answer(encoder, model, await request.json()))
 
     return app
 
@@ -45,10 +40,11 @@ def serve_naive(path: Path, port: int) -> None:
 
     class NaiveModel:
         def __init__(self, model_path: str) -> None:
-            self.schema, self.model = load_schema(), OnnxModel(Path(model_path), threads=1)
+            self.encoder = RecordEncoder(load_schema())
+            self.model = OnnxModel(Path(model_path), threads=1)
 
         async def __call__(self, request: Any) -> dict[str, Any]:
-            return answer(self.schema, self.model, await request.json())
+            return answer(self.encoder, self.model, await request.json())
 
     ray.init(num_cpus=4, include_dashboard=False, _node_ip_address="127.0.0.1",
              log_to_driver=False)  # fmt: skip

@@ -14,9 +14,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -41,7 +38,7 @@ from reference.microservice.routing import Router
 from reference.platform.attributions import Attribution
 from reference.platform.evaluation import DECISION_THRESHOLD
 from reference.platform.prediction_log import Answer, PredictionLog
-from reference.platform.schema import FeatureSchema
+from reference.platform.schema import FeatureSchema, RecordEncoder
 
 API_KEY_HEADER = "x-api-key"
 ANONYMOUS = "anonymous"
@@ -171,10 +168,12 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
         parsed = validated(body_model, document)
         return [i.model_dump(exclude_none=True) for i in parsed.instances]  # type: ignore[attr-defined]
 
-    def admit(tenant: str, instances: int) -> None:
+    def admit(tenant: str, instances: int, *, spend: bool = True) -> None:
+        """Spend the tenant's tokens, or 429; `spend=False` refuses an empty bucket before
+        the body is read, so a tenant over its limit costs the gateway almost nothing."""
         if not switches.rate_limit:
             return
-        decision = limiter.take(tenant, instances)
+        decision = limiter.take(tenant, instances) if spend else limiter.check(tenant, 1)
         if not decision.allowed:
             raise Problem(429, f"{decision.reason} for tenant '{tenant}'",
                           {"Retry-After": decision.retry_after_header})  # fmt: skip
@@ -199,12 +198,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             rows.append({**stored, **{k: v for k, v in instance.items() if k != schema.entity}})
         return rows
 
-    def encode(rows: list[dict[str, Any]]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        frame = pd.DataFrame(rows)
-        for name in inputs:
-            if name not in frame:
-                frame[name] = None
-        return schema.encode(frame)
+    encode = RecordEncoder(schema).encode
 
     def routed(model: str, tenant: str) -> tuple[str, str | None]:
         route = router.route(model, tenant)
@@ -253,6 +247,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
             version, shadow = routed(model, tenant)
             labels["version"] = version
+            admit(tenant, 1, spend=False)
             instances = await instances_of(request, request_model)
             admit(tenant, len(instances))
             rows = resolve(instances)

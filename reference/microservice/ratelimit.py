@@ -48,6 +48,13 @@ class TokenBucket:
         self._lock = threading.Lock()
 
     def take(self, cost: float = 1.0) -> Decision:
+        return self._decide(cost, spend=True)
+
+    def check(self, cost: float = 1.0) -> Decision:
+        """What `take` would decide, without spending anything."""
+        return self._decide(cost, spend=False)
+
+    def _decide(self, cost: float, *, spend: bool) -> Decision:
         with self._lock:
             now = self._clock()
             self._refill(now)
@@ -57,8 +64,9 @@ class TokenBucket:
             if cost > self.limit.burst:
                 return Decision(False, math.inf, f"a request of {cost:g} exceeds the burst size")
             if self._tokens >= cost:
-                self._tokens -= cost
-                self._window_used += math.ceil(cost)
+                if spend:
+                    self._tokens -= cost
+                    self._window_used += math.ceil(cost)
                 return Decision(True, 0.0)
             return Decision(False, (cost - self._tokens) / self.limit.rate, "rate limit")
 
@@ -89,3 +97,7 @@ class TenantLimiter:
         if bucket is None:  # no limit configured for this tenant
             return Decision(True, 0.0)
         return bucket.take(cost)
+
+    def check(self, tenant: str, cost: float = 1.0) -> Decision:
+        bucket = self._buckets.get(tenant)
+        return bucket.check(cost) if bucket is not None else Decision(True, 0.0)

@@ -6,6 +6,7 @@ handling all read the same `FeatureSchema`, so a column's rules are stated once.
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import cached_property
 from importlib import resources
@@ -182,6 +183,38 @@ class FeatureSchema(BaseModel):
         columns = [self.column(name) for name in self.sensitive]
         codes = [_category_indices(c, frame[c.name]) for c in columns]
         return np.column_stack(codes).astype(np.int64)
+
+
+class RecordEncoder:
+    """`FeatureSchema.encode` for a few JSON records at a time, without building a DataFrame.
+
+    A serving path encodes one small request at a time, where pandas' per-frame overhead
+    costs more than the model; the answer is the same as `encode` (tested), only cheaper.
+    """
+
+    def __init__(self, schema: FeatureSchema) -> None:
+        self.numeric = [c.name for c in schema.numeric_inputs]
+        self.categorical: list[tuple[str, dict[Any, int]]] = [
+            (c.name, {category: index + 1 for index, category in enumerate(c.categories)})
+            for c in schema.categorical_inputs
+        ]
+
+    def encode(
+        self, records: "Sequence[Mapping[str, Any]]"
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        nan = float("nan")
+        numeric = np.array(
+            [[_number(r.get(name), nan) for name in self.numeric] for r in records], np.float32
+        ).reshape(len(records), len(self.numeric))
+        categorical = np.array(
+            [[lookup.get(r.get(name), UNKNOWN_CATEGORY_INDEX) for name, lookup in self.categorical]
+             for r in records], np.int64,
+        ).reshape(len(records), len(self.categorical))  # fmt: skip
+        return numeric, categorical
+
+
+def _number(value: Any, missing: float) -> float:
+    return missing if value is None else float(value)
 
 
 def _category_indices(column: ColumnSpec, values: "pd.Series[str]") -> npt.NDArray[np.int64]:

@@ -51,3 +51,12 @@ def test_one_tenants_burst_does_not_spend_anothers_tokens() -> None:
 
 def test_a_tenant_without_a_limit_is_not_limited() -> None:
     assert TenantLimiter({}, FakeClock()).take("anyone", 1000).allowed
+
+
+def test_checking_a_bucket_spends_nothing() -> None:
+    clock = FakeClock()
+    limiter = TenantLimiter({"acme": RateLimit(rate=1, burst=2)}, clock)
+    assert limiter.check("acme", 2).allowed
+    assert limiter.take("acme", 2).allowed
+    assert not limiter.check("acme").allowed
+    assert limiter.check("unlimited", 1000).allowed

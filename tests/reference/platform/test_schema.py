@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,7 @@ import pytest
 
 from readiness.errors import InvalidFeatures, InvalidSchema
 from reference.platform.dataset import AdultDataset
-from reference.platform.schema import UNKNOWN_CATEGORY_INDEX, load_schema
+from reference.platform.schema import UNKNOWN_CATEGORY_INDEX, RecordEncoder, load_schema
 
 
 def test_the_packaged_schema_marks_sensitive_and_pii_columns() -> None:
@@ -84,3 +85,16 @@ def test_unreadable_schema_yaml_is_refused(tmp_path: Path) -> None:
 
 def test_frames_from_the_data_set_satisfy_the_schema(adult: AdultDataset) -> None:
     adult.schema.validate_frame(pd.concat([adult.train, adult.test]))
+
+
+def test_records_encode_as_their_frame_does(adult: AdultDataset) -> None:
+    rows = adult.test.head(200).astype(object)
+    records: list[dict[str, Any]] = [
+        {str(k): None if isinstance(v, float) and np.isnan(v) else v for k, v in r.items()}
+        for r in rows.to_dict("records")
+    ]
+    records[0] = {**records[0], "workclass": "Never-seen", "age": None}
+    expected = adult.schema.encode(pd.DataFrame(records))
+    numeric, categorical = RecordEncoder(adult.schema).encode(records)
+    np.testing.assert_array_equal(numeric, expected[0])
+    np.testing.assert_array_equal(categorical, expected[1])
