@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import pandas as pd
 import yaml
 from rich.console import Console
 from rich.table import Table
@@ -55,11 +56,13 @@ def train(home: Home) -> None:
     subprocess.run(command, env=environment, check=True, cwd=home.root, capture_output=True)
 
 
-def feature_bodies(limit: int = 8000) -> list[bytes]:
-    """One Adult test row per request, as a client sends it (missing values as null)."""
+def feature_bodies(limit: int = 8000, skip: int = 0) -> list[bytes]:
+    """One Adult row per request, as a client sends it (missing values as null); distinct
+    slices for runs that must not hit answers cached by an earlier run."""
     data = load_adult()
     names = [c.name for c in data.schema.model_inputs]
-    records = data.test[names].head(limit).to_dict("records")
+    rows = pd.concat([data.test, data.train])[names]
+    records = rows.iloc[skip : skip + limit].to_dict("records")
     return [json.dumps({"instances": [_nulls(row)]}).encode() for row in records]
 
 
@@ -208,8 +211,13 @@ def main() -> int:
         console.print("  noisy neighbour ...")
         url = full.base + path
 
+        fresh = [10_000]  # the next row no earlier run has sent, so nothing is cached yet
+
         def rate_load(tenant: str, rate: float) -> dict[str, Any]:
-            return {"url": url, "bodies": bodies, "rate": rate, "seconds": seconds,
+            count = int(rate * (seconds + 1)) + 1
+            rows = feature_bodies(count, skip=fresh[0])
+            fresh[0] += count
+            return {"url": url, "bodies": rows, "rate": rate, "seconds": seconds,
                     "headers": header[tenant]}  # fmt: skip
 
         (alone,) = in_processes([rate_load("quiet", QUIET_RATE)])

@@ -37,7 +37,8 @@ from reference.microservice.ratelimit import RateLimit, TenantLimiter
 from reference.microservice.routing import Router
 from reference.platform.attributions import Attribution
 from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.prediction_log import Answer, PredictionLog
+from reference.platform.group_commit import GroupCommit
+from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
 from reference.platform.schema import FeatureSchema, RecordEncoder
 
 API_KEY_HEADER = "x-api-key"
@@ -141,6 +142,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
     if serving.control is not None:
         serving.control.cache = cache  # promotions and rollbacks drop this cache's answers
     log = serving.log if switches.prediction_log else None
+    logged = GroupCommit(log.write_predictions) if log is not None else None
     metrics = GatewayMetrics()
     inputs = [c.name for c in schema.model_inputs]
     backend, router = serving.backend, serving.router
@@ -254,10 +256,10 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             probabilities = await infer(model, version, rows)
             request_id = str(uuid.uuid4())
             labelled = [int(p >= DECISION_THRESHOLD) for p in probabilities]
-            if log is not None:
+            if logged is not None:
                 pairs = enumerate(zip(probabilities, labelled, strict=True))
                 answers = [Answer(i, version, p, y) for i, (p, y) in pairs]
-                await asyncio.to_thread(log.record, request_id, tenant, model, answers)
+                await logged.submit(prediction_rows(request_id, tenant, model, answers))
             if shadow is not None:
                 mirror(request_id, model, shadow, rows)
             metrics.batch.labels(model).observe(len(rows))

@@ -116,12 +116,10 @@ class PredictionLog:
             raise PredictionLogFailed(f"prediction log {url} cannot be opened: {error}") from error
 
     def record(self, request_id: str, tenant: str, model: str, answers: Sequence[Answer]) -> None:
-        now = _now()
-        rows = [
-            {"request_id": request_id, "position": a.position, "at": now, "tenant": tenant,
-             "model": model, "version": a.version, "probability": a.probability, "label": a.label}
-            for a in answers
-        ]  # fmt: skip
+        self._write(predictions, prediction_rows(request_id, tenant, model, answers))
+
+    def write_predictions(self, rows: list[dict[str, object]]) -> None:
+        """Rows made by `prediction_rows`, in one transaction (for group commit)."""
         self._write(predictions, rows)
 
     def record_shadow(
@@ -219,6 +217,17 @@ class PredictionLog:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def prediction_rows(
+    request_id: str, tenant: str, model: str, answers: Sequence[Answer]
+) -> list[dict[str, object]]:
+    now = _now()
+    return [
+        {"request_id": request_id, "position": a.position, "at": now, "tenant": tenant,
+         "model": model, "version": a.version, "probability": a.probability, "label": a.label}
+        for a in answers
+    ]  # fmt: skip
 
 
 def _now() -> datetime:
