@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.errors import IntegrityFailed, InvalidInput, OperationFailed, PolicyViolation
 from reference.microservice.admin import add_admin_routes
+from reference.microservice.admission import EarlyRefusal
 from reference.microservice.auth import Identity, KeyStore, Role, TenantKey
 from reference.microservice.backends import FaultUnsupported, InferenceBackend
 from reference.microservice.cache import PredictionCache
@@ -362,6 +363,11 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
         return await observed("feedback", "", request, answer)
 
     add_admin_routes(app, serving, settings, identify)
+    if switches.rate_limit and switches.auth:
+        app.add_middleware(
+            EarlyRefusal, keys=keys, limiter=limiter,
+            metrics=metrics if switches.metrics else None, key_header=API_KEY_HEADER,
+        )  # fmt: skip
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -38,7 +38,9 @@ class ReplicaConfig:
     fault_file: str | None = None
     """Set only when the deployment enables fault hooks."""
     max_batch_size: int = 256
-    batch_wait_timeout_s: float = 0.001
+    batch_wait_timeout_s: float = 0.0
+    """No waiting: the gateway already merges concurrent requests into one call, and calls
+    that arrive together are still run together."""
     background: Rows | None = None
     """Rows the explainer integrates over; without them the replica does not explain."""
 
@@ -62,7 +64,7 @@ class ModelReplica:
         answer: npt.NDArray[np.float32] = await self.predict_batch((numeric, categorical))
         return answer
 
-    @serve.batch(max_batch_size=256, batch_wait_timeout_s=0.001)
+    @serve.batch(max_batch_size=256, batch_wait_timeout_s=0.0)
     async def predict_batch(self, calls: list[Rows]) -> list[npt.NDArray[np.float32]]:
         self.runs += 1
         sizes = [len(numeric) for numeric, _ in calls]
