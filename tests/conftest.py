@@ -18,7 +18,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches ./.readiness: each gets its own READINESS_HOME."""
     home = tmp_path / "readiness-home"
     monkeypatch.setenv(HOME_VARIABLE, str(home))
-    monkeypatch.delenv(MLFLOW_VARIABLE, raising=False)
+    monkeypatch.setenv(MLFLOW_VARIABLE, "")  # recorded, so a test's mlflow.set_tracking_uri
+    monkeypatch.delenv(MLFLOW_VARIABLE)  # (which sets the variable) is undone after it
     return home
 
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from readiness.descriptor import TargetDescriptor, load_descriptor
-from readiness.home import HOME_VARIABLE, Home
+from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE, Home
 from reference.platform.lifecycle import TrainingSummary
 from tests.examples import VALID_ROW
 
@@ -28,7 +28,8 @@ ROW = VALID_ROW
 def readiness(home: Home, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "readiness", *arguments],
-        env={**os.environ, HOME_VARIABLE: str(home.root)},
+        env={**{k: v for k, v in os.environ.items() if k != MLFLOW_VARIABLE},
+             HOME_VARIABLE: str(home.root)},
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 

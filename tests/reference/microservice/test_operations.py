@@ -32,7 +32,7 @@ def operated_home(
 ) -> Home:
     home = Home(tmp_path_factory.mktemp("operated") / "home")
     shutil.copytree(trained[0].root, home.root)
-    registry = ModelRegistry(home.mlflow_tracking_uri)
+    registry = ModelRegistry(f"sqlite:///{home.mlflow_db}")
     first = registry.client.get_model_version(SERVED_MODEL, "1")
     tags = {k: v for k, v in first.tags.items() if k not in (SEMVER_TAG, SCHEMA_TAG)}
     tags[FAIRNESS_TAG] = "[]"
