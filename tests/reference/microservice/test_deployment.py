@@ -96,7 +96,8 @@ json_values = st.recursive(
     lambda inner: (
         st.lists(inner, max_size=4)
         | st.dictionaries(
-            st.sampled_from([*ROW, "applicant_id", "instances", "x"]) | st.text(max_size=8),
+            st.sampled_from([*ROW, "applicant_id", "instances", "labels", "request_id", "label"])
+            | st.text(max_size=8),
             inner,
             max_size=6,
         )
@@ -115,13 +116,14 @@ bodies = (
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(body=bodies)
+@given(body=bodies, route=st.sampled_from(["predict", "explain", "feedback"]))
 def test_no_body_a_client_sends_gets_a_server_error(
-    production: TargetDescriptor, body: bytes
+    production: TargetDescriptor, body: bytes, route: str
 ) -> None:
-    predict = production.endpoints.predict.format(model="adult-income")
+    url = getattr(production.endpoints, route)
+    assert url is not None
     headers = {**api_key(production), "content-type": "application/json"}
-    answer = httpx.post(predict, content=body, headers=headers, timeout=30)
+    answer = httpx.post(url.format(model="adult-income"), content=body, headers=headers, timeout=30)
     assert answer.status_code < 500, answer.text
 
 
