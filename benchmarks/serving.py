@@ -143,6 +143,17 @@ def production(
     return Server(name, command, base, "/readyz", work / f"{name}.log")
 
 
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat (Linux)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    return (after[0] - before[0]) / max(after[1] - before[1], 1)
+
+
 def cache_lookups(base: str) -> dict[str, float]:
     found = {"hit": 0.0, "miss": 0.0}
     for line in httpx.get(f"{base}/metrics", timeout=10).text.splitlines():
@@ -214,20 +225,26 @@ class Bench:
             full.stop()
 
     def noisy_neighbour(self, url: str) -> None:
+        """The quiet tenant alone, beside a neighbour at its limit, beside one sending ten
+        times its limit, and beside one without a limit; with the machine's CPU use."""
         self.console.print("  noisy neighbour ...")
-        alone = in_processes([self.rate_load(url, "quiet", QUIET_RATE)])[0]
-        polite, _ = in_processes([self.rate_load(url, "quiet", QUIET_RATE),
-                                  self.rate_load(url, "noisy", NOISY_LIMIT.rate)])  # fmt: skip
-        quiet, noisy = in_processes([self.rate_load(url, "quiet", QUIET_RATE),
-                                     self.rate_load(url, "noisy", NOISY_RATE)])  # fmt: skip
-        exposed, flood = in_processes([self.rate_load(url, "quiet", QUIET_RATE),
-                                       self.rate_load(url, "flood", NOISY_RATE)])  # fmt: skip
-        self.runs[f"quiet-alone@{QUIET_RATE}/s"] = summary(alone)
-        self.runs[f"quiet-with-noisy-at-limit@{QUIET_RATE}/s"] = summary(polite)
-        self.runs[f"quiet-with-noisy@{QUIET_RATE}/s"] = summary(quiet)
-        self.runs[f"noisy@{NOISY_RATE}/s (limit {NOISY_LIMIT.rate:g}/s)"] = summary(noisy)
-        self.runs[f"quiet-with-unlimited@{QUIET_RATE}/s"] = summary(exposed)
-        self.runs[f"unlimited@{NOISY_RATE}/s"] = summary(flood)
+        quiet = f"quiet-alone@{QUIET_RATE}/s"
+        phases = [
+            (quiet, None, 0.0),
+            (f"quiet-with-noisy-at-limit@{QUIET_RATE}/s", "noisy", NOISY_LIMIT.rate),
+            (f"quiet-with-noisy@{QUIET_RATE}/s", "noisy", NOISY_RATE),
+            (f"quiet-with-unlimited@{QUIET_RATE}/s", "flood", NOISY_RATE),
+        ]
+        for name, neighbour, rate in phases:
+            loads = [self.rate_load(url, "quiet", QUIET_RATE)]
+            if neighbour:
+                loads.append(self.rate_load(url, neighbour, rate))
+            before = cpu_times()
+            measured = in_processes(loads)
+            busy = cpu_busy(before, cpu_times())
+            self.runs[name] = {**summary(measured[0]), "cpu_busy": round(busy, 3)}
+            if neighbour:
+                self.runs[f"  its neighbour {neighbour}@{rate:g}/s"] = summary(measured[1])
 
     def rate_load(self, url: str, tenant: str, rate: float) -> dict[str, Any]:
         """An open-loop load of rows nobody sent before; other tenants' clients run niced,
@@ -291,11 +308,12 @@ def main() -> int:
 def report(console: Console, results: dict[str, Any], *, complete: bool) -> None:
     runs = results["runs"]
     table = Table(title=f"Serving, {results['seconds']:g} s per load, one client process")
-    for column in ("run", "req/s", "p50 ms", "p99 ms", "non-200"):
+    for column in ("run", "req/s", "p50 ms", "p99 ms", "non-200", "CPU busy"):
         table.add_column(column, justify="right" if column != "run" else "left")
     for name, run in runs.items():
+        busy = f"{run['cpu_busy']:.0%}" if "cpu_busy" in run else ""
         table.add_row(name, f"{run['throughput']:,.0f}", f"{run['p50_ms']:.2f}",
-                      f"{run['p99_ms']:.2f}", str(run["other"]))  # fmt: skip
+                      f"{run['p99_ms']:.2f}", str(run["other"]), busy)  # fmt: skip
     console.print(table)
     if not complete:
         return

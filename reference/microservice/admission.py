@@ -2,8 +2,9 @@
 
 A tenant that keeps sending after its 429s must cost the gateway as little as possible, or
 its refused requests alone would slow every other tenant down (noisy-neighbour isolation).
-This ASGI middleware looks only at the path and the API key header, so a refusal costs a
-hash and a bucket check, not routing, body parsing and validation. Everything it does not
+This ASGI app wraps the whole gateway (`app.state.front` is what the server runs) and looks
+only at the path and the API key header, so a refusal costs a hash and a bucket check, not
+the framework's middleware, routing, body parsing and validation. Everything it does not
 refuse goes on to the gateway, which checks it all again and spends the tokens.
 """
 

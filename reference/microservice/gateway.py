@@ -363,11 +363,11 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
         return await observed("feedback", "", request, answer)
 
     add_admin_routes(app, serving, settings, identify)
-    if switches.rate_limit and switches.auth:
-        app.add_middleware(
-            EarlyRefusal, keys=keys, limiter=limiter,
-            metrics=metrics if switches.metrics else None, key_header=API_KEY_HEADER,
-        )  # fmt: skip
+    app.state.front = app
+    if switches.rate_limit and switches.auth:  # outermost: a refusal never enters FastAPI
+        app.state.front = EarlyRefusal(
+            app, keys, limiter, metrics if switches.metrics else None, API_KEY_HEADER
+        )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -147,7 +147,8 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("usage: python -m reference.microservice.service CONFIG.yaml\n")
         return 2
     config = ServiceConfig.model_validate(yaml.safe_load(Path(argv[1]).read_text()))
-    uvicorn.run(build_app(config), host=config.host, port=config.port, log_level="warning")
+    app = build_app(config)
+    uvicorn.run(app.state.front, host=config.host, port=config.port, log_level="warning")
     return 0
 
 
