@@ -47,6 +47,8 @@ RESULTS = Path(__file__).parent / "results"
 CONCURRENCY = (1, 16, 64)
 POLICY = Path(__file__).parent.parent / "reference/platform/policies/income-eligibility.yaml"
 PATH = f"/v1/models/{SERVED_MODEL}/predict"
+UNBATCHED = ReplicaOptions(max_in_flight=0, max_batch_size=1)
+"""One remote call per request and one model run per call: batching off on both sides."""
 PARTS = ("bare", "naive", "production", "unbatched")
 NOISY_LIMIT = RateLimit(rate=100, burst=100)
 QUIET_RATE, NOISY_RATE = 100, 1000
@@ -132,9 +134,7 @@ def production(
         gateway=GatewaySettings(
             tenants=tenants, limits={"noisy": NOISY_LIMIT}, switches=Switches(cache=cache)
         ),
-        replicas=ReplicaOptions(
-            max_in_flight=4 if batching else 0, max_batch_size=256 if batching else 1
-        ),
+        replicas=ReplicaOptions() if batching else UNBATCHED,
     )  # fmt: skip
     path = work / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json")))

@@ -31,7 +31,7 @@ class _Waiting:
 
 
 class CallBatcher:
-    def __init__(self, send: Send, max_in_flight: int = 4, max_rows: int = 512) -> None:
+    def __init__(self, send: Send, max_in_flight: int = 2, max_rows: int = 512) -> None:
         if max_in_flight < 1 or max_rows < 1:
             raise ValueError("max_in_flight and max_rows must be positive")
         self._send, self.max_in_flight, self.max_rows = send, max_in_flight, max_rows

@@ -36,7 +36,7 @@ class ReplicaSettings:
     timeout_s: float = 5.0
     attempts: int = 3
     health_check_period_s: float = 2.0
-    max_in_flight: int = 4
+    max_in_flight: int = 2
     """Calls outstanding per version before requests queue into the next batch; 0: no
     gateway-side batching (one call per request)."""
     max_batch_size: int = 256
