@@ -42,6 +42,18 @@ class LoadResult:
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
 
 
+async def _post(
+    session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+) -> int:
+    """The answer's status, or 0 when the request failed on the way."""
+    try:
+        async with session.post(url, data=body, headers=headers) as answer:
+            await answer.read()
+            return answer.status
+    except (aiohttp.ClientError, TimeoutError):
+        return 0
+
+
 async def _run(
     url: str,
     bodies: Sequence[bytes],
@@ -65,12 +77,7 @@ async def _run(
                 sent = time.perf_counter()
                 if sent >= stop_at:
                     return
-                try:
-                    async with session.post(url, data=next(cycle), headers=all_headers) as answer:
-                        await answer.read()
-                        status = answer.status
-                except (aiohttp.ClientError, TimeoutError):
-                    status = 0
+                status = await _post(session, url, next(cycle), all_headers)
                 done = time.perf_counter()
                 if sent >= measure_from and done <= stop_at:
                     result.statuses[status] += 1
@@ -105,12 +112,7 @@ async def _run_rate(
 
         async def one(body: bytes, measured: bool) -> None:
             sent = time.perf_counter()
-            try:
-                async with session.post(url, data=body, headers=all_headers) as answer:
-                    await answer.read()
-                    status = answer.status
-            except (aiohttp.ClientError, TimeoutError):
-                status = 0
+            status = await _post(session, url, body, all_headers)
             if measured:
                 result.statuses[status] += 1
                 if status == 200:

@@ -8,6 +8,7 @@ sends large batches: the batch size adapts to the load without a timer.
 """
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ class CallBatcher:
         if max_in_flight < 1 or max_rows < 1:
             raise ValueError("max_in_flight and max_rows must be positive")
         self._send, self.max_in_flight, self.max_rows = send, max_in_flight, max_rows
-        self._queue: list[_Waiting] = []
+        self._queue: deque[_Waiting] = deque()
         self._in_flight = 0
         self.calls = 0
 
@@ -52,7 +53,7 @@ class CallBatcher:
             batch: list[_Waiting] = []
             rows = 0
             while self._queue and (not batch or rows + self._queue[0].rows <= self.max_rows):
-                waiting = self._queue.pop(0)
+                waiting = self._queue.popleft()
                 batch.append(waiting)
                 rows += len(waiting.numeric)
             self._in_flight += 1

@@ -185,7 +185,8 @@ class RayServeBackend:
                 return await asyncio.wait_for(response, self.settings.timeout_s)
             except Exception as error:  # a dead replica surfaces as a Ray error; retry
                 failure = error
-                await asyncio.sleep(0.1 * (attempt + 1))
+                if attempt + 1 < self.settings.attempts:  # no pause after the last one
+                    await asyncio.sleep(0.1 * (attempt + 1))
         raise InferenceFailed(
             f"{self.settings.attempts} attempts at {method} failed; last: {failure!r}"
         )

@@ -7,6 +7,7 @@ an idle service commits at once and a busy one amortises each commit over many r
 """
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -17,7 +18,7 @@ class GroupCommit(Generic[Item]):
     def __init__(self, write: Callable[[list[Item]], None], max_items: int = 2000) -> None:
         """`write` stores a list of items in one transaction; it runs in a worker thread."""
         self._write, self.max_items = write, max_items
-        self._pending: list[tuple[list[Item], asyncio.Future[None]]] = []
+        self._pending: deque[tuple[list[Item], asyncio.Future[None]]] = deque()
         self._running = False
         self.commits = 0
 
@@ -35,7 +36,7 @@ class GroupCommit(Generic[Item]):
                 group: list[tuple[list[Item], asyncio.Future[None]]] = []
                 size = 0
                 while self._pending and (not group or size + self._next_size() <= self.max_items):
-                    entry = self._pending.pop(0)
+                    entry = self._pending.popleft()
                     group.append(entry)
                     size += len(entry[0])
                 rows = [item for items, _ in group for item in items]
