@@ -10,6 +10,7 @@ deployment log: a restarted service serves the registry's champion alone again.
 """
 
 import os
+import socket
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -149,8 +150,11 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("usage: python -m reference.microservice.service CONFIG.yaml\n")
         return 2
     config = ServiceConfig.model_validate(yaml.safe_load(Path(argv[1]).read_text()))
+    # Bind before Ray starts: Ray's workers take free ports too, and could take ours.
+    listener = socket.create_server((config.host, config.port))
     app = build_app(config)
-    uvicorn.run(app.state.front, host=config.host, port=config.port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app.state.front, log_level="warning"))
+    server.run(sockets=[listener])
     return 0
 
 
