@@ -1,0 +1,96 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from reference.platform.monitoring.reference import MonitorReference
+from reference.platform.monitoring.sketch import (
+    Sketch,
+    SketchBuilder,
+    latency_bucket,
+    rejection_kind,
+)
+from reference.platform.schema import FeatureSchema
+from tests.reference.platform.monitoring.conftest import score
+
+
+def build(reference: MonitorReference, schema: FeatureSchema, rows: pd.DataFrame) -> Sketch:
+    builder = SketchBuilder(reference, "adult-income")
+    numeric, categorical = schema.encode(rows)
+    for start in range(0, len(rows), 7):  # requests of a few rows each
+        part = slice(start, start + 7)
+        builder.add("3", numeric[part], categorical[part], score(numeric[part]), latency_ms=2.0)
+    return builder.build()[0]
+
+
+def test_two_halves_merge_into_the_sketch_of_the_whole(
+    monitor_reference: MonitorReference, schema: FeatureSchema, test_rows: pd.DataFrame
+) -> None:
+    rows = test_rows[:2000]
+    whole = build(monitor_reference, schema, rows)
+    merged = build(monitor_reference, schema, rows[:903]).merge(
+        build(monitor_reference, schema, rows[903:])
+    )
+    assert merged.rows == whole.rows == 2000
+    assert merged.counts == whole.counts
+    assert merged.scores == whole.scores
+    assert merged.latency_ms == whole.latency_ms
+    assert np.allclose(merged.correlation(), whole.correlation())  # type: ignore[arg-type]
+
+
+def test_the_sketch_correlations_are_the_rows_correlations(
+    monitor_reference: MonitorReference, schema: FeatureSchema, test_rows: pd.DataFrame
+) -> None:
+    rows = test_rows[:3000]
+    numeric = schema.encode(rows)[0].astype(np.float64)
+    expected = np.corrcoef(numeric, rowvar=False)
+    assert np.allclose(build(monitor_reference, schema, rows).correlation(), expected, atol=1e-6)  # type: ignore[arg-type]
+
+
+def test_a_build_starts_a_fresh_sketch_and_keeps_versions_apart(
+    monitor_reference: MonitorReference, schema: FeatureSchema, test_rows: pd.DataFrame
+) -> None:
+    builder = SketchBuilder(monitor_reference, "adult-income")
+    numeric, categorical = schema.encode(test_rows[:10])
+    builder.add("3", numeric[:4], categorical[:4], score(numeric[:4]))
+    builder.add("4", numeric[4:], categorical[4:], score(numeric[4:]))
+    first = builder.build()
+    assert {(s.version, s.rows) for s in first} == {("3", 4), ("4", 6)}
+    assert builder.build() == []
+
+
+def test_latency_percentiles_come_within_five_percent(
+    monitor_reference: MonitorReference,
+) -> None:
+    latencies = np.random.default_rng(3).lognormal(1.0, 0.6, 5000)
+    builder = SketchBuilder(monitor_reference, "m")
+    empty = (np.empty((0, 6), np.float32), np.empty((0, 6), np.int64))
+    for value in latencies:
+        builder.add("1", *empty, [], latency_ms=float(value))
+    p99 = builder.build()[0].latency_percentile(99)
+    assert p99 == pytest.approx(np.percentile(latencies, 99), rel=0.05)
+    assert latency_bucket(0.01) == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        ({"type": "extra_forbidden", "loc": ("body", "instances", 0, "years")}, "schema"),
+        ({"type": "missing", "loc": ("body", "instances", 0, "age")}, "schema"),
+        ({"type": "float_type", "input": None, "loc": ("body", "instances", 0, "age")}, "null"),
+        ({"type": "float_type", "input": "forty", "loc": ("body", "instances", 0, "age")}, "type"),
+        ({"type": "literal_error", "input": "Mars", "loc": ("native_country",)}, "category"),
+        ({"type": "less_than_equal", "input": 300, "loc": ("age",)}, "range"),
+    ],
+)
+def test_a_refusal_is_classed_by_what_it_says_about_the_data(error: dict, kind: str) -> None:  # type: ignore[type-arg]
+    assert rejection_kind(error) == kind
+
+
+def test_refusals_are_counted_by_kind_and_field(monitor_reference: MonitorReference) -> None:
+    builder = SketchBuilder(monitor_reference, "m")
+    builder.refuse([{"type": "extra_forbidden", "loc": ("body", "instances", 0, "years")},
+                    {"type": "missing", "loc": ("body", "instances", 0, "age")}])  # fmt: skip
+    builder.refuse([{"type": "missing", "loc": ("body", "instances", 1, "age")}])
+    (sketch,) = builder.build(fallback_version="3")
+    assert sketch.rejected_rows == 2
+    assert sketch.rejected == {"schema:years": 1, "schema:age": 2}
