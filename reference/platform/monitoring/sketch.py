@@ -151,8 +151,8 @@ class SketchBuilder:
     def _reset(self) -> None:
         self._parts: dict[str, list[tuple[Any, Any, Any]]] = {}
         self._latencies: dict[str, list[float]] = {}
-        self._rejected: Counter[str] = Counter()
-        self._rejected_rows = 0
+        self._rejected: dict[str, Counter[str]] = {}
+        self._rejected_rows: Counter[str] = Counter()
         self._started = datetime.now(UTC)
 
     def add(
@@ -169,37 +169,36 @@ class SketchBuilder:
             if latency_ms is not None:
                 self._latencies.setdefault(version, []).append(latency_ms)
 
-    def refuse(self, errors: Iterable[Mapping[str, Any]], instances: int = 1) -> None:
-        """Instances validation refused, with the errors that refused them."""
+    def refuse(self, version: str, errors: Iterable[Mapping[str, Any]], instances: int = 1) -> None:
+        """Instances validation refused (on their way to `version`), with the errors."""
         with self._lock:
-            self._rejected_rows += instances
+            self._rejected_rows[version] += instances
+            counts = self._rejected.setdefault(version, Counter())
             for error in errors:
                 location = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
                 field = location[-1] if location else "body"
-                self._rejected[f"{rejection_kind(error)}:{field}"] += 1
+                counts[f"{rejection_kind(error)}:{field}"] += 1
 
     @property
     def pending(self) -> int:
         with self._lock:
             return sum(len(n) for parts in self._parts.values() for n, _, _ in parts)
 
-    def build(self, fallback_version: str = "") -> list[Sketch]:
-        """One sketch per version seen since the last build (refusals go with the first),
-        and a fresh start."""
+    def build(self) -> list[Sketch]:
+        """One sketch per version seen since the last build, and a fresh start."""
         with self._lock:
             parts, latencies = self._parts, self._latencies
             rejected, rejected_rows, started = self._rejected, self._rejected_rows, self._started
             self._reset()
         ended = datetime.now(UTC)
-        versions = list(parts) or ([fallback_version] if rejected_rows else [])
         sketches = []
-        for position, version in enumerate(versions):
+        for version in sorted(set(parts) | set(rejected_rows)):
             sketch = self._sketch(version, parts.get(version, []), latencies.get(version, []),
                                   started, ended)  # fmt: skip
-            if position == 0 and rejected_rows:
-                sketch = sketch.model_copy(
-                    update={"rejected_rows": rejected_rows, "rejected": dict(rejected)}
-                )
+            if rejected_rows[version]:
+                update = {"rejected_rows": rejected_rows[version],
+                          "rejected": dict(rejected[version])}  # fmt: skip
+                sketch = sketch.model_copy(update=update)
             sketches.append(sketch)
         return sketches
 

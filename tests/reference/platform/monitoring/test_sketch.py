@@ -88,9 +88,11 @@ def test_a_refusal_is_classed_by_what_it_says_about_the_data(error: dict, kind: 
 
 def test_refusals_are_counted_by_kind_and_field(monitor_reference: MonitorReference) -> None:
     builder = SketchBuilder(monitor_reference, "m")
-    builder.refuse([{"type": "extra_forbidden", "loc": ("body", "instances", 0, "years")},
+    builder.refuse("3", [{"type": "extra_forbidden", "loc": ("body", "instances", 0, "years")},
                     {"type": "missing", "loc": ("body", "instances", 0, "age")}])  # fmt: skip
-    builder.refuse([{"type": "missing", "loc": ("body", "instances", 1, "age")}])
-    (sketch,) = builder.build(fallback_version="3")
+    builder.refuse("3", [{"type": "missing", "loc": ("body", "instances", 1, "age")}])
+    (sketch,) = builder.build()
+    assert sketch.version == "3"
+    assert sketch.rows == 0
     assert sketch.rejected_rows == 2
     assert sketch.rejected == {"schema:years": 1, "schema:age": 2}

@@ -1,0 +1,200 @@
+"""The monitor service on real Adult rows through a real store, with a clock the test moves."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reference.platform.alerting.actions import AlertActions, Sinks
+from reference.platform.alerting.engine import AlertEngine
+from reference.platform.alerting.rules import load_rules
+from reference.platform.fairness import load_policy
+from reference.platform.monitoring.config import MonitorConfig, load_config
+from reference.platform.monitoring.reference import MonitorReference
+from reference.platform.monitoring.references import FixedReferences
+from reference.platform.monitoring.service import MonitorService
+from reference.platform.monitoring.sketch import SketchBuilder
+from reference.platform.monitoring.store import MonitorStore
+from reference.platform.schema import FeatureSchema
+from tests.reference.platform.monitoring.conftest import score
+
+RENAMED = [
+    {"type": "extra_forbidden", "loc": ("body", "instances", 0, "hours")},
+    {"type": "missing", "loc": ("body", "instances", 0, "hours_per_week")},
+]
+"""What validation says of a row whose hours_per_week arrives renamed to hours."""
+
+
+class RecordedAdmin:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def withdraw(self, model: str, version: str, reason: str) -> str:
+        self.calls.append(("withdraw", version, reason))
+        return "rolled back"
+
+    def pause_batch(self, model: str, paused: bool, reason: str) -> str:
+        self.calls.append(("pause_batch", model, paused))
+        return "ok"
+
+
+@dataclass
+class Row:
+    seq: int
+    model: str
+    version: str
+    probability: float
+    truth: int
+    features: dict[str, Any]
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Rig:
+    service: MonitorService
+    store: MonitorStore
+    builder: SketchBuilder
+    admin: RecordedAdmin
+    clock: Clock
+    sinks: Path
+    labels: list[Row]
+    schema: FeatureSchema
+
+    def serve(self, rows: pd.DataFrame, version: str = "1", latency_ms: float = 3.0) -> None:
+        numeric, categorical = self.schema.encode(rows)
+        for start in range(0, len(rows), 10):
+            part = slice(start, start + 10)
+            self.builder.add(version, numeric[part], categorical[part], score(numeric[part]),
+                             latency_ms)  # fmt: skip
+        self.store.write_sketches(self.builder.build())
+
+    def tick(self, seconds: float = 31.0) -> None:
+        self.clock.now += seconds
+        self.service.step()
+
+    def rules_fired(self) -> list[str]:
+        return [a.rule for a in self.store.alerts("adult-income") if not a.inhibited]
+
+
+@pytest.fixture
+def rig(tmp_path: Path, monitor_reference: MonitorReference, schema: FeatureSchema) -> Rig:
+    store = MonitorStore(f"sqlite:///{tmp_path / 'audit.db'}")
+    admin, clock, labels = RecordedAdmin(), Clock(), list[Row]()
+    engine = AlertEngine(load_rules(), AlertActions(Sinks(folder=tmp_path / "sinks"), admin))
+    config = MonitorConfig.model_validate({
+        "window": {"rows": 1000, "seconds": 30, "min_rows": 200},
+        "performance": {"labels": 200, "seconds": 30, "min_labels": 50},
+        "fairness": {"every_seconds": 60, "min_labels": 300},
+    })  # fmt: skip
+    service = MonitorService(
+        config, store, FixedReferences(monitor_reference), engine,
+        labelled=lambda after, limit: [r for r in labels if r.seq > after][:limit],
+        fairness_policy=load_policy(config.fairness.policy), clock=clock,
+    )  # fmt: skip
+    builder = SketchBuilder(monitor_reference, "adult-income")
+    return Rig(service, store, builder, admin, clock, tmp_path / "sinks", labels, schema)
+
+
+def test_steady_traffic_of_the_training_population_raises_no_alert(
+    rig: Rig, test_rows: pd.DataFrame
+) -> None:
+    for start in range(0, 8000, 1000):
+        rig.serve(test_rows[start : start + 1000])
+        rig.tick(1)
+    rig.tick()
+    assert rig.store.alerts() == []
+    windows = rig.store.windows("adult-income", "stream")
+    assert len(windows) == 8
+    assert max(w["result"]["drift"]["psi"]["age"] for w in windows) < 0.1
+
+
+def test_drift_from_a_known_moment_opens_one_ticket_and_names_the_features(
+    rig: Rig, test_rows: pd.DataFrame
+) -> None:
+    rig.serve(test_rows[:1000])
+    rig.tick(1)
+    shifted = test_rows[1000:5000].assign(
+        hours_per_week=lambda f: (f.hours_per_week + 15).clip(upper=99)
+    )
+    for start in range(0, 4000, 1000):
+        rig.serve(shifted[start : start + 1000])
+        rig.tick(1)
+    (alert,) = [a for a in rig.store.alerts() if a.rule == "feature-drift"]
+    assert alert.detail.startswith("hours_per_week=")
+    tickets = [json.loads(line) for line in (rig.sinks / "tickets.jsonl").read_text().splitlines()]
+    assert [t["rule"] for t in tickets] == ["feature-drift"]
+    assert rig.rules_fired() == ["feature-drift"]  # the warning it implies is inhibited
+
+
+def test_a_renamed_column_pages_pauses_batches_and_resumes_when_it_stops(
+    rig: Rig, test_rows: pd.DataFrame
+) -> None:
+    rig.serve(test_rows[:500])
+    for _ in range(300):
+        rig.builder.refuse("1", RENAMED)
+    rig.store.write_sketches(rig.builder.build())
+    rig.tick()  # the window opens when its first sketch is read ...
+    rig.tick()  # ... and closes after its 30 seconds
+    fired = {a.rule: a for a in rig.store.alerts()}
+    assert "hours (300)" in fired["schema-change"].detail
+    assert ("pause_batch", "adult-income", True) in rig.admin.calls
+    assert (rig.sinks / "pages.jsonl").exists()
+    for _ in range(2):
+        rig.serve(test_rows[500:1500])
+        rig.tick()
+    assert ("pause_batch", "adult-income", False) in rig.admin.calls
+    assert {a.state for a in rig.store.alerts() if a.rule == "schema-change"} == {"resolved"}
+
+
+def test_labels_that_show_a_bad_version_withdraw_that_version(
+    rig: Rig, test_rows: pd.DataFrame
+) -> None:
+    generator = np.random.default_rng(5)
+    for seq in range(1, 201):
+        probability = float(generator.random())
+        rig.labels.append(Row(seq, "adult-income", "7", probability, int(probability < 0.5), {}))
+    rig.tick(1)
+    assert rig.admin.calls[0][:2] == ("withdraw", "7")
+    assert "readiness_model_accuracy" in rig.admin.calls[0][2]
+    assert rig.rules_fired() == ["quality-below-minimum"]
+
+
+def test_fairness_runs_on_its_schedule_over_labelled_predictions_with_their_groups(
+    rig: Rig, test_rows: pd.DataFrame
+) -> None:
+    rows = test_rows[:600]
+    probabilities = score(rig.schema.encode(rows)[0])
+    truth = rows[rig.schema.label.name].astype(int).tolist()
+    for seq, row in enumerate(rows.itertuples(), start=1):
+        position = seq - 1
+        rig.labels.append(Row(seq, "adult-income", "1", float(probabilities[position]),
+                              truth[position], {"sex": row.sex, "race": row.race}))  # fmt: skip
+    rig.tick(10)
+    assert rig.store.windows("adult-income", "fairness") == []  # not due yet
+    rig.tick(60)
+    (window,) = rig.store.windows("adult-income", "fairness")
+    assert window["rows"] == 600
+    assert {a["feature"] for a in window["result"]["report"]["attributes"]} == {"sex", "race"}
+
+
+def test_the_shipped_configuration_loads(tmp_path: Path) -> None:
+    path = tmp_path / "monitoring.yaml"
+    path.write_text("window: {rows: 500, seconds: 5}\nfairness: {every_seconds: 60}\n")
+    assert load_config(path).window.rows == 500
+    path.write_text("window: {rows: 0}\n")
+    from readiness.errors import InvalidConfiguration
+
+    with pytest.raises(
+        InvalidConfiguration, match=r"window.rows: Input should be greater than or equal to 1"
+    ):
+        load_config(path)
