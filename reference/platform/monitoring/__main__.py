@@ -1,0 +1,77 @@
+"""`python -m reference.platform.monitoring`: the monitor service as a process beside a
+deployment. It reads the deployment's audit store, exports its metrics on 127.0.0.1, and
+acts through the deployment's admin API; it stops cleanly on SIGTERM or SIGINT."""
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from prometheus_client import start_http_server
+
+from readiness.errors import ReadinessError
+from reference.platform.alerting.actions import AlertActions, HttpModelAdmin, Sinks
+from reference.platform.alerting.engine import AlertEngine
+from reference.platform.alerting.rules import load_rules
+from reference.platform.fairness import load_policy
+from reference.platform.monitoring.config import load_config
+from reference.platform.monitoring.feeds import labelled_feed
+from reference.platform.monitoring.metrics import MonitorMetrics
+from reference.platform.monitoring.references import RegistryReferences
+from reference.platform.monitoring.service import MonitorService
+from reference.platform.monitoring.store import MonitorStore
+from reference.platform.prediction_log import PredictionLog
+from reference.platform.registry import ModelRegistry
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reference.platform.monitoring")
+    parser.add_argument("--audit-url", required=True, help="the deployment's audit store")
+    parser.add_argument("--tracking-uri", required=True, help="MLflow registry of the models")
+    parser.add_argument("--work", type=Path, required=True, help="folder for sinks and caches")
+    parser.add_argument("--config", type=Path, help="monitor configuration YAML")
+    parser.add_argument("--admin-url", help="base URL of the deployment's admin API")
+    parser.add_argument("--admin-key-variable", default="READINESS_MONITOR_ADMIN_KEY",
+                        help="environment variable holding the admin API key")  # fmt: skip
+    parser.add_argument("--metrics-port", type=int, default=0, help="0: no metrics server")
+    args = parser.parse_args(argv)
+    try:
+        service = build(args)
+    except ReadinessError as error:
+        sys.stderr.write(f"monitor: {error}\n")
+        return 2
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    if args.metrics_port:
+        start_http_server(args.metrics_port, addr="127.0.0.1", registry=service.metrics.registry)
+    sys.stderr.write("monitor: running\n")
+    service.run(stopping.is_set)
+    return 0
+
+
+def build(args: argparse.Namespace) -> MonitorService:
+    config = load_config(args.config)
+    admin = None
+    if args.admin_url:
+        key = os.environ.get(args.admin_key_variable, "")
+        admin = HttpModelAdmin(args.admin_url, key)
+    sinks = Sinks(folder=args.work / "alerts", page_webhook=config.page_webhook,
+                  ticket_webhook=config.ticket_webhook)  # fmt: skip
+    metrics = MonitorMetrics()
+    engine = AlertEngine(load_rules(config.rules), AlertActions(sinks, admin))
+    return MonitorService(
+        config,
+        MonitorStore(args.audit_url),
+        RegistryReferences(ModelRegistry(args.tracking_uri), args.work / "references"),
+        engine,
+        labelled=labelled_feed(PredictionLog(args.audit_url)),
+        fairness_policy=load_policy(config.fairness.policy),
+        metrics=metrics,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The prediction log as the monitor service's feed of labelled predictions."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from reference.platform.monitoring.service import LabelledFeed
+from reference.platform.prediction_log import LabelledPrediction, PredictionLog
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedLabel:
+    """A feedback label and the prediction it labels, cursor = the feedback row's seq."""
+
+    seq: int
+    model: str
+    version: str
+    probability: float
+    truth: int
+    features: dict[str, Any]
+
+
+def labelled_feed(log: PredictionLog) -> LabelledFeed:
+    def feed(after: int, limit: int) -> Iterable[LoggedLabel]:
+        return [_label(found) for found in log.labelled_since(after, limit)]
+
+    return feed
+
+
+def _label(found: LabelledPrediction) -> LoggedLabel:
+    prediction = found.prediction
+    return LoggedLabel(
+        seq=found.feedback_seq, model=prediction.model, version=prediction.version,
+        probability=prediction.probability, truth=found.truth, features=prediction.features,
+    )  # fmt: skip
