@@ -1,3 +1,5 @@
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +9,7 @@ from reference.platform.monitoring.sketch import (
     Sketch,
     SketchBuilder,
     latency_bucket,
+    latency_buckets,
     rejection_kind,
 )
 from reference.platform.schema import FeatureSchema
@@ -69,6 +72,8 @@ def test_latency_percentiles_come_within_five_percent(
     p99 = builder.build()[0].latency_percentile(99)
     assert p99 == pytest.approx(np.percentile(latencies, 99), rel=0.05)
     assert latency_bucket(0.01) == 0
+    values = np.array([0.01, 0.05, 0.06, 1.0, 2.5, 2.5, 900.0])
+    assert latency_buckets(values) == dict(Counter(latency_bucket(v) for v in values))
 
 
 @pytest.mark.parametrize(
