@@ -47,8 +47,9 @@ from reference.platform.monitoring.store import MonitorStore
 from reference.platform.registry import ModelRegistry
 
 RESULTS = Path(__file__).parent / "results"
-ONSET = 5000
-"""Predictions of the unshifted population before each shift begins."""
+ONSET = 5500
+"""Predictions of the unshifted population before each shift begins (mid-window, as a real
+shift would be)."""
 AFTER = 20_000
 """Shifted predictions sent before a shift counts as not detected."""
 

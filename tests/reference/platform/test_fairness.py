@@ -18,6 +18,7 @@ from reference.platform.fairness import (
 LABELS = np.array([1] * 50 + [0] * 50 + [1] * 50 + [0] * 50 + [1] * 5 + [0] * 5)
 DECISIONS = np.array([1] * 100 + [1] * 25 + [0] * 75 + [0] * 10)
 GROUPS = pd.DataFrame({"sex": ["a"] * 100 + ["b"] * 100 + ["c"] * 10})
+FAIRNESS_POLICIES = ("whitepaper-fairness.yaml", "income-eligibility.yaml")
 
 
 def policy(**rules: object) -> FairnessPolicy:
@@ -69,8 +70,8 @@ def test_a_policy_naming_an_absent_attribute_is_refused() -> None:
 
 def test_the_shipped_policies_load() -> None:
     assert load_policy(default_policy_path()).demographic_parity_ratio_min == 0.8
-    for path in POLICY_FOLDER.glob("*.yaml"):
-        assert load_policy(path).rationale
+    for name in FAIRNESS_POLICIES:  # the folder also holds other policies (counterfactual)
+        assert load_policy(POLICY_FOLDER / name).rationale
 
 
 def test_a_malformed_policy_names_the_field(tmp_path: Path) -> None:
