@@ -69,3 +69,15 @@ class RegistryReferences:
                 f"the monitor reference of {model} version {version} does not match its sha256"
             )
         return MonitorReference.model_validate(json.loads(local.read_text()))
+
+
+def log_monitor_reference(reference: MonitorReference) -> str:
+    """Log `reference` as an artifact of the active MLflow run; its sha256, to be recorded
+    on the registered version (`REFERENCE_SHA_TAG`)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / Path(REFERENCE_ARTIFACT).name
+        path.write_text(reference.model_dump_json())
+        mlflow.log_artifact(str(path), artifact_path=str(Path(REFERENCE_ARTIFACT).parent))
+        return sha256_file(path)
