@@ -10,17 +10,21 @@ which always names what is wrong::
     │   ├── InvalidSchema       a feature schema file does not describe a valid schema
     │   ├── InvalidFeatures     a frame or record does not match the feature schema
     │   ├── InvalidApproval     an approval lacks its approver or its reason
-    │   ├── InvalidPolicy       a policy file (fairness, gate) is malformed
+    │   ├── InvalidPolicy       a policy (fairness, gate, PII, retention) is malformed or unknown
     │   ├── InvalidConfiguration an environment setting (READINESS_HOME, ...) is unusable
     │   └── InvalidDescriptor   a target descriptor file is malformed
     ├── PolicyViolation         the input is well formed but a policy forbids the action
     │   ├── ApprovalRefused     a model version fails the fairness policy
-    │   └── PromotionRefused    a model version has no approval record
+    │   ├── PromotionRefused    a model version has no approval record
+    │   └── PruneRefused        the audit store's chains are broken: pruning would destroy
+    │                           the evidence
     └── OperationFailed         something outside the caller's input failed at run time
         ├── RegistryUnavailable the MLflow tracking/registry store cannot be reached
         ├── FeatureStoreFailed  Feast could not apply, materialise or retrieve
         ├── ExportFailed        an exported model does not reproduce the source model
-        └── IntegrityFailed     a model artifact's sha256 differs from its registry record
+        ├── IntegrityFailed     a model artifact's sha256 differs from its registry record
+        └── AuditStoreFailed    the audit store (prediction log, lineage, audit trail)
+                                cannot be opened, written or read
 
 `InvalidInput` maps to exit code 2 in the CLI, the other families to exit code 1.
 """
@@ -74,6 +78,11 @@ class PromotionRefused(PolicyViolation):
     """A model version cannot become champion because it has no approval record."""
 
 
+class PruneRefused(PolicyViolation):
+    """Retention would delete rows of an audit store whose chains do not verify; the
+    tampering is investigated first, so its evidence is not pruned away."""
+
+
 class OperationFailed(ReadinessError):
     """An operation failed for a reason outside the caller's input."""
 
@@ -92,3 +101,8 @@ class ExportFailed(OperationFailed):
 
 class IntegrityFailed(OperationFailed):
     """A model artifact does not match the sha256 its registry record holds; never served."""
+
+
+class AuditStoreFailed(OperationFailed):
+    """The audit store cannot be opened, written or read. Tampering is not this error: it
+    is a finding of `verify`, reported with the table and row where the chain breaks."""

@@ -54,6 +54,11 @@ class Home:
         return f"sqlite:///{self.audit_db}"
 
     @property
+    def pii_key(self) -> Path:
+        """The key that hashes PII before it is logged, when `READINESS_PII_KEY` is unset."""
+        return self.root / "pii.key"
+
+    @property
     def runs(self) -> Path:
         return self.root / "runs"
 

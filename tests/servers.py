@@ -1,8 +1,13 @@
 """Real servers for tests: started on 127.0.0.1 on a free port, stopped by PID."""
 
+import glob
+import os
+import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +66,64 @@ def redis_server(folder: Path) -> Iterator[RunningServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+POSTGRES_USER = "readiness"
+
+
+def postgres_binaries() -> Path | None:
+    """The folder holding initdb and postgres: on PATH, else Debian's newest."""
+    on_path = shutil.which("initdb")
+    folders = [Path(os.path.realpath(on_path)).parent] if on_path else []
+    folders += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    for folder in folders:
+        if (folder / "initdb").is_file() and (folder / "postgres").is_file():
+            return folder
+    return None
+
+
+@contextmanager
+def postgres_server() -> Iterator[RunningServer]:
+    """A throwaway PostgreSQL cluster: trust auth, loopback only, no fsync, removed after.
+
+    PostgreSQL refuses to run as root, so as root it runs as the `postgres` account, in a
+    folder of its own (pytest's temporary folders are closed to other users)."""
+    binaries = postgres_binaries()
+    if binaries is None:
+        raise FileNotFoundError("PostgreSQL is not installed (no initdb or postgres binary)")
+    user: int | None = None
+    group: int | None = None
+    if os.geteuid() == 0:
+        try:
+            entry = pwd.getpwnam("postgres")
+        except KeyError:
+            raise FileNotFoundError("running as root and no 'postgres' account to run as") from None
+        user, group = entry.pw_uid, entry.pw_gid
+    folder = Path(tempfile.mkdtemp(prefix="readiness-pg-"))
+    if user is not None and group is not None:
+        os.chown(folder, user, group)
+    data, port = folder / "data", free_port()
+    subprocess.run(
+        [str(binaries / "initdb"), "-D", str(data), "-U", POSTGRES_USER, "--auth=trust",
+         "-E", "UTF8", "--no-sync"],
+        check=True, capture_output=True, timeout=120, cwd=folder, user=user, group=group,
+    )  # fmt: skip
+    process = subprocess.Popen(
+        [str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1",
+         "-k", str(folder), "-F"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder, user=user, group=group,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port, process, seconds=30)
+        yield RunningServer("127.0.0.1", port, process.pid)
+    finally:
+        process.send_signal(signal.SIGINT)  # fast shutdown: roll back, close, exit
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:

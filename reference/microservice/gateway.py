@@ -246,6 +246,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
     )  # fmt: skip
     async def predict(model: str, request: Request) -> Response:
         async def answer(labels: dict[str, str]) -> Response:
+            started = time.perf_counter()
             identity = identify(request, Role.PREDICT, model)
             tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
             version, shadow = routed(model, tenant)
@@ -260,7 +261,12 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             if logged is not None:
                 pairs = enumerate(zip(probabilities, labelled, strict=True))
                 answers = [Answer(i, version, p, y) for i, (p, y) in pairs]
-                await logged.submit(prediction_rows(request_id, tenant, model, answers))
+                # the rows answered, with the applicant_id each was looked up by
+                features = [{**i, **r} for i, r in zip(instances, rows, strict=True)]
+                latency_ms = (time.perf_counter() - started) * 1000
+                await logged.submit(
+                    prediction_rows(request_id, tenant, model, answers, features, latency_ms)
+                )
             if shadow is not None:
                 mirror(request_id, model, shadow, rows)
             metrics.batch.labels(model).observe(len(rows))

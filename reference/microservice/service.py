@@ -14,6 +14,7 @@ import socket
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from fastapi import FastAPI
@@ -22,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from reference.microservice.gateway import GatewaySettings, Serving, create_app
 from reference.microservice.routing import ModelRoutes, Router
 from reference.platform.schema import FeatureSchema
+
+if TYPE_CHECKING:
+    from reference.platform.audit.pii import PiiRedactor
 
 PROTOTYPE_VERSION = "file"
 
@@ -60,6 +64,10 @@ class ServiceConfig(BaseModel):
     model_file: Path | None = None
     cache_dir: Path
     prediction_log_url: str | None = None
+    pii_policy: Path | None = None
+    """The PII policy applied to logged features; default: the packaged `pii.yaml`."""
+    pii_key_file: Path | None = None
+    """Where the PII key is kept when `READINESS_PII_KEY` is unset; default: the home's."""
     fault_file: Path | None = None
     """Set only to enable the harness's fault hooks."""
     gateway: GatewaySettings
@@ -119,7 +127,11 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
     backend.load_now(config.model, artifact.version, artifact.path)
     router = Router()
     router.set(config.model, ModelRoutes(champion=artifact.version))
-    log = PredictionLog(config.prediction_log_url) if config.prediction_log_url else None
+    log = (
+        PredictionLog(config.prediction_log_url, _redactor(config, schema))
+        if config.prediction_log_url
+        else None
+    )
     control = (
         ModelControl(registry, backend, router, log, config.cache_dir) if log is not None else None
     )
@@ -133,6 +145,14 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
 
     app.router.on_shutdown.append(stop_ray)
     return app
+
+
+def _redactor(config: ServiceConfig, schema: FeatureSchema) -> "PiiRedactor":
+    from readiness.home import readiness_home
+    from reference.platform.audit.pii import PiiRedactor, load_pii_key, load_pii_policy
+
+    key = load_pii_key(config.pii_key_file or readiness_home().pii_key)
+    return PiiRedactor(load_pii_policy(config.pii_policy), schema, key)
 
 
 THROUGHPUT_SETTINGS = {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from readiness.errors import ApprovalRefused
 from readiness.home import Home
 from readiness.provenance import code_version, sha256_file
+from reference.platform.audit.lineage import LineageRecord, record_lineage
 from reference.platform.dataset import AdultDataset, load_adult
 from reference.platform.evaluation import (
     DECISION_THRESHOLD,
@@ -220,6 +221,7 @@ def train(
         fairness[SERVED_VARIANT],
         options.approver or f"{_os_user()} (automated gates of readiness train)",
         policy,
+        lambda version: _record_lineage(home, served, data, config, version),
     )
     return TrainingSummary(
         teacher=metrics["teacher"],
@@ -355,7 +357,10 @@ def _register(
     fairness: FairnessReport,
     approver: str,
     policy: FairnessPolicy,
+    on_registered: Callable[[str], None],
 ) -> RegistrySummary:
+    """Register the served model; `on_registered(version)` runs before any approval, so a
+    version's lineage is recorded whether or not it is approved."""
     version = registry.register(
         SERVED_MODEL,
         served.source,
@@ -370,6 +375,7 @@ def _register(
         },
         model_id=served.model_id,
     )
+    on_registered(version.version)
     refusal: str | None = None
     try:
         registry.approve(
@@ -391,6 +397,21 @@ def _register(
         approved=refusal is None,
         refusal=refusal,
     )
+
+
+def _record_lineage(
+    home: Home, served: LoggedServedModel, data: AdultDataset, config: TrainingConfig, version: str
+) -> None:
+    """The registered version's lineage, hash-chained in the audit store."""
+    record_lineage(
+        home.audit_url,
+        LineageRecord(
+            model=SERVED_MODEL, version=version, code_version=served.code_version,
+            training_data_digest=data.digest, schema_digest=data.schema.digest(),
+            hyperparameters=config.model_dump(mode="json"), artifact_sha256=served.sha256,
+            run_id=served.run_id,
+        ),
+    )  # fmt: skip
 
 
 def _flatten(prefix: str, value: object) -> dict[str, str]:

@@ -1,80 +1,61 @@
-"""The prediction log: what was answered, what a shadow model would have answered, the
-ground truth that came back later, and every change of the served model.
+"""The prediction log: what was answered and on which features, what a shadow model would
+have answered, the ground truth that came back later, and every change of the served model.
 
-The monitors (performance needs labels joined to predictions) and the assessment
-(deployment history, shadow agreement) read it, so it is a store of its own rather than a
-log file. SQLAlchemy Core over a URL: a SQLite file under `READINESS_HOME` by default,
-PostgreSQL at scale. No feature values are kept here, only what a prediction decided;
-features with PII stay out of this store by construction.
+The monitors (drift needs the features, performance needs labels joined to predictions)
+and the assessment (deployment history, shadow agreement) read it, so it is a store of its
+own rather than a log file: the audit store (`reference.platform.audit`), SQLAlchemy Core
+over a URL, a SQLite file under `READINESS_HOME` by default, PostgreSQL at scale. Every
+table is a hash chain, appended to in serialised transactions, so the log is
+tamper-evident (`readiness audit verify`) and its `seq` numbers follow commit order: a
+reader polling `predictions_since(cursor)` never skips a row that committed late.
+
+Features pass through the PII policy (`audit.pii.PiiRedactor`) on the way in, so PII is
+never stored raw; a log opened without a redactor keeps no features at all. Feedback is
+append-only: a later label for a prediction is a new row that supersedes the earlier one,
+which stays as evidence.
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
+from sqlalchemy import Engine, Table, func, select
+
+from readiness.errors import AuditStoreFailed
+from reference.platform.audit.chain import append
+from reference.platform.audit.encoding import utc
+from reference.platform.audit.pii import PiiRedactor
+from reference.platform.audit.store import AuditStore
+from reference.platform.audit.tables import (
+    SEQ,
+    deployment_log,
+    feedback,
+    metadata,
+    predictions,
+    shadow_predictions,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
-from readiness.errors import OperationFailed
+__all__ = [
+    "Answer",
+    "DeploymentEvent",
+    "LabelledPrediction",
+    "PredictionLog",
+    "PredictionLogFailed",
+    "PredictionRecord",
+    "ShadowComparison",
+    "deployment_log",
+    "feedback",
+    "metadata",
+    "prediction_rows",
+    "predictions",
+    "shadow_predictions",
+]
 
-metadata = MetaData()
-predictions = Table(
-    "predictions", metadata,
-    Column("request_id", String(36), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("tenant", String(64), nullable=False),
-    Column("model", String(128), nullable=False),
-    Column("version", String(32), nullable=False),
-    Column("probability", Float, nullable=False),
-    Column("label", Integer, nullable=False),
-)  # fmt: skip
-shadow_predictions = Table(
-    "shadow_predictions", metadata,
-    Column("request_id", String(36), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("model", String(128), nullable=False),
-    Column("version", String(32), nullable=False),
-    Column("probability", Float, nullable=False),
-)  # fmt: skip
-feedback = Table(
-    "feedback", metadata,
-    Column("request_id", String(36), primary_key=True),
-    Column("position", Integer, primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("label", Integer, nullable=False),
-)  # fmt: skip
-deployment_log = Table(
-    "deployment_log", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("actor", String(64), nullable=False),
-    Column("model", String(128), nullable=False),
-    Column("action", String(32), nullable=False),
-    Column("from_version", String(32)),
-    Column("to_version", String(32)),
-    Column("detail", String(1000), nullable=False),
-)  # fmt: skip
-
-
-class PredictionLogFailed(OperationFailed):
-    """The prediction log could not be written or read."""
+PredictionLogFailed = AuditStoreFailed
+"""The prediction log could not be written or read (the audit store's error)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +64,34 @@ class Answer:
     version: str
     probability: float
     label: int
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionRecord:
+    """One logged prediction, as the monitors read it; `features` after the PII policy."""
+
+    seq: int
+    request_id: str
+    position: int
+    at: datetime
+    tenant: str
+    model: str
+    version: str
+    probability: float
+    label: int
+    features: dict[str, Any]
+    latency_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledPrediction:
+    """A feedback label joined with the prediction it labels; `feedback_seq` is the cursor.
+    A prediction labelled twice appears twice: the later label supersedes."""
+
+    feedback_seq: int
+    labelled_at: datetime
+    truth: int
+    prediction: PredictionRecord
 
 
 class DeploymentEvent(BaseModel):
@@ -105,22 +114,27 @@ class ShadowComparison(BaseModel):
 
 
 class PredictionLog:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: Engine = create_engine(url)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
-            metadata.create_all(self.engine)
-        except SQLAlchemyError as error:
-            raise PredictionLogFailed(f"prediction log {url} cannot be opened: {error}") from error
+    def __init__(self, url: str, redactor: PiiRedactor | None = None) -> None:
+        """`redactor` applies the PII policy to logged features; without one, none are kept."""
+        self.url, self.redactor = url, redactor
+        self.store = AuditStore(url)
+        self.engine: Engine = self.store.engine
 
-    def record(self, request_id: str, tenant: str, model: str, answers: Sequence[Answer]) -> None:
-        self._write(predictions, prediction_rows(request_id, tenant, model, answers))
+    def record(
+        self,
+        request_id: str,
+        tenant: str,
+        model: str,
+        answers: Sequence[Answer],
+        features: Sequence[Mapping[str, Any]] | None = None,
+        latency_ms: float | None = None,
+    ) -> None:
+        rows = prediction_rows(request_id, tenant, model, answers, features, latency_ms)
+        self.write_predictions(rows)
 
-    def write_predictions(self, rows: list[dict[str, object]]) -> None:
+    def write_predictions(self, rows: list[dict[str, Any]]) -> None:
         """Rows made by `prediction_rows`, in one transaction (for group commit)."""
-        self._write(predictions, rows)
+        self._append(predictions, [self._redacted(row) for row in rows])
 
     def record_shadow(
         self, request_id: str, model: str, version: str, probabilities: Sequence[float]
@@ -131,28 +145,21 @@ class PredictionLog:
              "version": version, "probability": probability}
             for position, probability in enumerate(probabilities)
         ]  # fmt: skip
-        self._write(shadow_predictions, rows)
+        self._append(shadow_predictions, rows)
 
     def owners(self, request_ids: Sequence[str]) -> dict[tuple[str, int], str]:
         """(request id, position) -> tenant, for the predictions that exist."""
         query = select(predictions.c.request_id, predictions.c.position, predictions.c.tenant)
         query = query.where(predictions.c.request_id.in_(set(request_ids)))
-        with self.engine.connect() as connection:
+        with self.store.reading() as connection:
             return {(r.request_id, r.position): r.tenant for r in connection.execute(query)}
 
     def record_feedback(self, labels: Sequence[tuple[str, int, int]]) -> None:
-        """(request id, position, label); a later label for the same prediction replaces it."""
+        """(request id, position, label); a later label for the same prediction supersedes
+        an earlier one, which is kept (the log is append-only)."""
         now = _now()
-        keys = {(request_id, position) for request_id, position, _ in labels}
         rows = [{"request_id": r, "position": p, "at": now, "label": y} for r, p, y in labels]
-        try:
-            with self.engine.begin() as connection:
-                for request_id, position in keys:
-                    same = (feedback.c.request_id == request_id) & (feedback.c.position == position)
-                    connection.execute(feedback.delete().where(same))
-                connection.execute(insert(feedback), rows)
-        except SQLAlchemyError as error:
-            raise PredictionLogFailed(f"prediction log {self.url}: {error}") from error
+        self._append(feedback, rows)
 
     def log_deployment(
         self,
@@ -167,19 +174,19 @@ class PredictionLog:
             at=_now(), actor=actor, model=model, action=action,
             from_version=from_version, to_version=to_version, detail=detail[:1000],
         )  # fmt: skip
-        self._write(deployment_log, [entry.model_dump()])
+        self._append(deployment_log, [entry.model_dump()])
         return entry
 
     def deployments(self, model: str, limit: int = 100) -> list[DeploymentEvent]:
         query = (
             select(deployment_log)
             .where(deployment_log.c.model == model)
-            .order_by(deployment_log.c.id.desc())
+            .order_by(deployment_log.c[SEQ].desc())
             .limit(limit)
         )
-        with self.engine.connect() as connection:
+        with self.store.reading() as connection:
             rows = connection.execute(query).mappings().all()
-        return [DeploymentEvent.model_validate({**row, "at": _aware(row["at"])}) for row in rows]
+        return [DeploymentEvent.model_validate({**row, "at": utc(row["at"])}) for row in rows]
 
     def shadow_comparisons(self, model: str, limit: int = 100) -> list[ShadowComparison]:
         served, shadow = predictions.alias("served"), shadow_predictions.alias("shadow")
@@ -194,54 +201,105 @@ class PredictionLog:
             .join(served, (served.c.request_id == shadow.c.request_id)
                   & (served.c.position == shadow.c.position))
             .where(shadow.c.model == model)
-            .order_by(shadow.c.at.desc())
+            .order_by(shadow.c[SEQ].desc())
             .limit(limit)
         )  # fmt: skip
-        with self.engine.connect() as connection:
+        with self.store.reading() as connection:
             rows = connection.execute(query).mappings().all()
         return [ShadowComparison.model_validate(dict(row)) for row in rows]
 
+    def predictions_since(self, after_seq: int, limit: int) -> list[PredictionRecord]:
+        """Predictions with seq > `after_seq`, oldest first, at most `limit`: pass the last
+        seq returned as the next cursor."""
+        query = (
+            select(predictions)
+            .where(predictions.c[SEQ] > after_seq)
+            .order_by(predictions.c[SEQ])
+            .limit(limit)
+        )
+        with self.store.reading() as connection:
+            return [_record(row) for row in connection.execute(query).mappings()]
+
+    def labelled_since(self, after_seq: int, limit: int) -> list[LabelledPrediction]:
+        """Feedback with seq > `after_seq` joined with its prediction, oldest first."""
+        query = (
+            select(
+                predictions,
+                feedback.c[SEQ].label("feedback_seq"),
+                feedback.c.at.label("labelled_at"),
+                feedback.c.label.label("truth"),
+            )
+            .join(predictions, (predictions.c.request_id == feedback.c.request_id)
+                  & (predictions.c.position == feedback.c.position))
+            .where(feedback.c[SEQ] > after_seq)
+            .order_by(feedback.c[SEQ])
+            .limit(limit)
+        )  # fmt: skip
+        with self.store.reading() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [
+            LabelledPrediction(
+                feedback_seq=row["feedback_seq"], labelled_at=utc(row["labelled_at"]),
+                truth=row["truth"], prediction=_record(row),
+            )
+            for row in rows
+        ]  # fmt: skip
+
     def count(self, table: str) -> int:
-        with self.engine.connect() as connection:
+        with self.store.reading() as connection:
             chosen = metadata.tables[table]
             return int(connection.execute(select(func.count()).select_from(chosen)).scalar_one())
 
-    def _write(self, table: Table, rows: list[dict[str, object]]) -> None:
+    def _redacted(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        features = row.get("features")
+        if features is None or self.redactor is None:
+            return {**row, "features": None}
+        if not isinstance(features, Mapping):
+            raise TypeError("a prediction's features are a mapping of column to value")
+        kept = self.redactor.apply(features)
+        return {**row, "features": json.dumps(kept, sort_keys=True, separators=(",", ":"))}
+
+    def _append(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(table), rows)
-        except SQLAlchemyError as error:
-            raise PredictionLogFailed(f"prediction log {self.url}: {error}") from error
+        with self.store.writing() as connection:
+            append(connection, table, rows)
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.store.close()
 
 
 def prediction_rows(
-    request_id: str, tenant: str, model: str, answers: Sequence[Answer]
-) -> list[dict[str, object]]:
+    request_id: str,
+    tenant: str,
+    model: str,
+    answers: Sequence[Answer],
+    features: Sequence[Mapping[str, Any]] | None = None,
+    latency_ms: float | None = None,
+) -> list[dict[str, Any]]:
+    """Rows for `write_predictions`; `features[i]` is the row answered at position i, raw:
+    the log applies the PII policy when it writes them."""
+    if features is not None and len(features) != len(answers):
+        raise ValueError(f"{len(answers)} answers but {len(features)} feature rows")
     now = _now()
     return [
         {"request_id": request_id, "position": a.position, "at": now, "tenant": tenant,
-         "model": model, "version": a.version, "probability": a.probability, "label": a.label}
+         "model": model, "version": a.version, "probability": a.probability, "label": a.label,
+         "features": None if features is None else features[a.position],
+         "latency_ms": latency_ms}
         for a in answers
     ]  # fmt: skip
 
 
+def _record(row: Mapping[Any, Any]) -> PredictionRecord:
+    text = row["features"]
+    return PredictionRecord(
+        seq=row[SEQ], request_id=row["request_id"], position=row["position"],
+        at=utc(row["at"]), tenant=row["tenant"], model=row["model"], version=row["version"],
+        probability=row["probability"], label=row["label"],
+        features=json.loads(text) if text else {}, latency_ms=row["latency_ms"],
+    )  # fmt: skip
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _sqlite_pragmas(connection: object, _: object) -> None:
-    cursor = connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()

@@ -43,9 +43,7 @@ class HttpModelAdmin:
         table.raise_for_status()
         routes = table.json()
         if routes.get("champion") == version:
-            answer = self.client.post(
-                f"/v1/admin/models/{model}/rollback", json={"reason": reason}
-            )
+            answer = self.client.post(f"/v1/admin/models/{model}/rollback", json={"reason": reason})
             answer.raise_for_status()
             return f"rolled back from version {version} to {answer.json().get('to_version')}"
         if routes.get("challenger") == version:

@@ -18,9 +18,11 @@ from reference.microservice.gateway import (
 )
 from reference.microservice.ratelimit import RateLimit
 from reference.microservice.routing import ModelRoutes, Router
+from reference.platform.audit.pii import PiiRedactor, load_pii_policy
 from reference.platform.dataset import AdultDataset
 from reference.platform.models.architectures import InputSpec, TabularNet
 from reference.platform.models.export import export_onnx
+from reference.platform.prediction_log import PredictionLog
 from tests.examples import VALID_ROW
 
 MODEL = "adult-income"
@@ -198,3 +200,22 @@ def test_health_readiness_and_openapi_answer(adult: AdultDataset, backend: Local
 def test_not_ready_without_a_model(adult: AdultDataset, tmp_path: Path) -> None:
     api = TestClient(create_app(adult.schema, serving(LocalBackend(adult.schema)), SETTINGS))
     assert api.get("/readyz").status_code == 503
+
+
+def test_a_prediction_is_logged_with_its_features_pii_hashed_and_its_latency(
+    adult: AdultDataset, backend: LocalBackend, tmp_path: Path
+) -> None:
+    redactor = PiiRedactor(load_pii_policy(), adult.schema, b"k" * 32)
+    log = PredictionLog(f"sqlite:///{tmp_path / 'audit.db'}", redactor)
+    logging = serving(backend, StoredFeatures({"A0000001": ROW}))
+    logging.log = log
+    api = TestClient(create_app(adult.schema, logging, SETTINGS))
+    sent = {**ROW, "contact_email": "ana@example.invalid", "sex": "Female"}
+    assert predict(api, {"instances": [sent, {"applicant_id": "A0000001"}]}).status_code == 200
+    full_row, looked_up = log.predictions_since(0, 10)
+    assert full_row.features["contact_email"] == redactor.keyed_hash("ana@example.invalid")
+    assert full_row.features["sex"] == "Female"
+    assert looked_up.features == {**ROW, "applicant_id": redactor.keyed_hash("A0000001")}
+    assert full_row.latency_ms is not None
+    assert full_row.latency_ms > 0
+    log.close()

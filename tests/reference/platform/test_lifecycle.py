@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from readiness.cli import app
 from readiness.home import HOME_VARIABLE, Home
 from readiness.provenance import sha256_file
+from reference.platform.audit.lineage import lineage_of
+from reference.platform.audit.verify import verify
 from reference.platform.lifecycle import EXPERIMENT, SERVED_MODEL, TrainingSummary
 from reference.platform.registry import CHALLENGER, ModelRegistry
 
@@ -98,6 +100,23 @@ def test_the_registered_version_carries_the_hash_of_the_artifact_it_serves(
         json.loads(version.tags["fairness.violations"])
         == summary.fairness["student_int8"].violations
     )
+
+
+def test_the_registered_version_has_its_lineage_chained_in_the_audit_store(
+    trained: Trained,
+) -> None:
+    home, summary = trained
+    version = summary.registry.registered_version
+    (lineage,) = lineage_of(home.audit_url, SERVED_MODEL, version)
+    registered = ModelRegistry(home.mlflow_tracking_uri).client.get_model_version(
+        SERVED_MODEL, version
+    )
+    assert (lineage.run_id, lineage.code_version, lineage.training_data_digest) == (
+        summary.run_id, summary.code_version, summary.dataset_digest
+    )  # fmt: skip
+    assert lineage.artifact_sha256 == registered.tags["artifact_sha256"]
+    assert lineage.hyperparameters["seed"] == 7
+    assert verify(home.audit_url).ok
 
 
 def test_the_whitepaper_policy_refuses_the_model_and_says_why(trained: Trained) -> None:
