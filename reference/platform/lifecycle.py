@@ -63,6 +63,8 @@ from reference.platform.models.training import (
     training_data,
     training_device,
 )
+from reference.platform.monitoring.reference import MonitorReference, fit_reference
+from reference.platform.monitoring.references import REFERENCE_SHA_TAG, log_monitor_reference
 from reference.platform.registry import FAIRNESS_TAG, ModelRegistry, RegisteredVersion
 
 SERVED_MODEL = "adult-income"
@@ -138,6 +140,7 @@ class LoggedServedModel(BaseModel):
     source: str
     sha256: str
     code_version: str
+    monitor_reference_sha256: str
 
 
 class Evaluation(BaseModel):
@@ -213,7 +216,12 @@ def train(
     metrics, fairness = evaluation.metrics, evaluation.fairness
 
     stage("register")
-    served = _log_run(home, data, config, policy, evaluation, built.files)
+    served_model = OnnxModel(built.files[SERVED_VARIANT], threads=1)
+    reference = fit_reference(
+        data.schema, training.numeric, training.categorical,
+        served_model.predict(training.numeric, training.categorical),
+    )  # fmt: skip
+    served = _log_run(home, data, config, policy, evaluation, built.files, reference)
     registry_summary = _register(
         registry,
         served,
@@ -294,6 +302,7 @@ def _log_run(
     policy: FairnessPolicy,
     evaluation: Evaluation,
     files: dict[str, Path],
+    reference: MonitorReference,
 ) -> LoggedServedModel:
     """One MLflow run with params, metrics, lineage tags and artifacts, and the served model."""
     mlflow.set_tracking_uri(home.mlflow_tracking_uri)
@@ -330,6 +339,7 @@ def _log_run(
                 evaluation.importance.model_dump_json(indent=2)
             )
             mlflow.log_artifacts(str(reports), artifact_path="reports")
+        reference_sha = log_monitor_reference(reference)
         for variant, path in files.items():
             mlflow.log_artifact(str(path), artifact_path="onnx")
             mlflow.set_tag(f"sha256.{variant}", sha256_file(path))
@@ -347,6 +357,7 @@ def _log_run(
             source=source,
             sha256=served_sha,
             code_version=version,
+            monitor_reference_sha256=reference_sha,
         )
 
 
@@ -368,6 +379,7 @@ def _register(
         data.schema.digest(),
         {
             "artifact_sha256": served.sha256,
+            REFERENCE_SHA_TAG: served.monitor_reference_sha256,
             "dataset_digest": data.digest,
             "code_version": served.code_version,
             "fairness.policy": policy.name,

@@ -4,6 +4,7 @@ artifact of the version's training run, checked against the sha256 recorded on t
 
 import hmac
 import json
+import tempfile
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -74,8 +75,6 @@ class RegistryReferences:
 def log_monitor_reference(reference: MonitorReference) -> str:
     """Log `reference` as an artifact of the active MLflow run; its sha256, to be recorded
     on the registered version (`REFERENCE_SHA_TAG`)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / Path(REFERENCE_ARTIFACT).name
         path.write_text(reference.model_dump_json())
