@@ -7,7 +7,7 @@ import logging
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.table import Table
 
 from readiness.errors import InvalidInput, ReadinessError
 from readiness.home import readiness_home
+
+if TYPE_CHECKING:
+    from reference.platform.retraining.outcome import RetrainingOutcome
 
 app = typer.Typer(
     name="readiness",
@@ -187,6 +190,10 @@ def up(
     faults: Annotated[
         bool, typer.Option("--faults", help="Enable the harness's fault hooks (production).")
     ] = False,
+    monitor_config: Annotated[
+        Path | None,
+        typer.Option("--monitor-config", help="Monitor windows and schedules (production)."),
+    ] = None,
 ) -> None:
     """Start a reference deployment locally and print the path of its target descriptor."""
     _architecture(arch)
@@ -202,7 +209,9 @@ def up(
         ) from None
     try:
         with errors.status(f"starting {arch} ({chosen.value}) ..."):
-            descriptor = start(readiness_home(), chosen, alias, faults=faults)
+            descriptor = start(
+                readiness_home(), chosen, alias, faults=faults, monitor_config=monitor_config
+            )
     except ReadinessError as error:
         raise fail(error) from error
     sys.stdout.write(f"{descriptor}\n")
@@ -321,3 +330,142 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+@app.command()
+def retrain(
+    trigger: Annotated[
+        str, typer.Option(help="What fired it: manual, schedule, performance or schema.")
+    ] = "manual",
+    evidence: Annotated[
+        str, typer.Option(help="What fired it, in words (an alert and its value, ...).")
+    ] = "",
+    target: Annotated[
+        Path | None,
+        typer.Option(help="Target descriptor: shadow and promote through its admin API."),
+    ] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="Train the challenger small.")] = False,
+    policy: Annotated[
+        Path | None, typer.Option(help="Retraining policy YAML (default: the shipped one).")
+    ] = None,
+    fairness_policy: Annotated[
+        Path | None, typer.Option(help="Fairness policy YAML (default: the whitepaper's).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON outcome on stdout.")
+    ] = False,
+) -> None:
+    """Train a challenger, judge it against the champion offline (and in shadow with a
+    target), promote it if as good and fair, else keep the champion and alert."""
+    from readiness.descriptor import load_descriptor
+    from reference.platform.lifecycle import SERVED_MODEL, TrainOptions
+    from reference.platform.retraining.outcome import RetrainingSkipped
+    from reference.platform.retraining.pipeline import STEPS
+    from reference.platform.retraining.pipeline import retrain as run_retraining
+    from reference.platform.retraining.policy import load_retraining_policy
+    from reference.platform.retraining.triggers import TriggerKind, fire
+
+    quiet_libraries()
+    home = readiness_home()
+    try:
+        kind = TriggerKind(trigger)
+    except ValueError:
+        choices = ", ".join(k.value for k in TriggerKind)
+        raise fail(InvalidInput(f"--trigger must be one of {choices}, not '{trigger}'")) from None
+    try:
+        rules = load_retraining_policy(policy)
+        descriptor = load_descriptor(target) if target is not None else None
+        if not evidence and kind is TriggerKind.MANUAL:
+            evidence = f"requested by {_os_user()}"
+        fired = fire(home.ensure(), kind, evidence)
+    except ReadinessError as error:
+        raise fail(error) from error
+    if fired is None:
+        skipped = RetrainingSkipped(
+            model=SERVED_MODEL, trigger=kind.value,
+            skipped="the champion was trained on the feature schema in force (or there is "
+            "no champion): nothing to retrain",
+        )  # fmt: skip
+        if as_json:
+            sys.stdout.write(skipped.model_dump_json(indent=2) + "\n")
+        else:
+            errors.print(f"retrain: {skipped.skipped}", highlight=False)
+        return
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=as_json,
+    ) as progress:
+        overall = progress.add_task("retraining", total=len(STEPS))
+        epochs = progress.add_task("epochs", total=None, visible=False)
+        current = {"step": STEPS[0]}
+
+        def on_step(name: str) -> None:
+            current["step"] = name
+            progress.update(overall, completed=STEPS.index(name), description=f"retraining: {name}")
+
+        def on_stage(name: str) -> None:
+            progress.update(overall, description=f"retraining: {current['step']} ({name})")
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            progress.update(
+                epochs, visible=True, completed=done, total=total, description=f"  {stage} epochs"
+            )
+
+        try:
+            outcome = run_retraining(
+                home, fired, rules, TrainOptions(quick=quick, policy_path=fairness_policy),
+                descriptor, on_step=on_step, on_stage=on_stage, on_progress=on_progress,
+            )  # fmt: skip
+        except ReadinessError as error:
+            progress.stop()
+            raise fail(error) from error
+        progress.update(overall, completed=len(STEPS), description="retraining: done")
+
+    if as_json:
+        sys.stdout.write(outcome.model_dump_json(indent=2) + "\n")
+        return
+    _print_retraining(outcome)
+
+
+def _print_retraining(outcome: "RetrainingOutcome") -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    table = Table(title=f"readiness retrain ({outcome.trigger.kind}: {outcome.trigger.evidence})")
+    for column in ("", "version", "accuracy", "AUC", f"fairness ({outcome.fairness_policy})"):
+        table.add_column(column, justify="right" if column else "left")
+    offline = outcome.offline
+    for role, evaluation in (("champion", offline.champion), ("challenger", offline.challenger)):
+        if evaluation is None:
+            table.add_row(role, "none", "", "", "")
+            continue
+        table.add_row(
+            role, f"{evaluation.version} ({evaluation.semver})", f"{evaluation.accuracy:.4f}",
+            f"{evaluation.auc:.4f}", "passes" if evaluation.fairness.passed else "fails",
+        )  # fmt: skip
+    console.print(table)
+    shadow = outcome.shadow
+    if shadow is None:
+        console.print("shadow: not run (no --target): the decision rests on offline evidence")
+    else:
+        agreement = "" if shadow.agreement is None else f", agreement {shadow.agreement:.1%}"
+        console.print(f"shadow: {shadow.status} ({shadow.comparisons} comparisons{agreement})")
+    if outcome.promoted_through is not None:
+        console.print(
+            f"decision: [bold green]promoted[/] version {outcome.challenger} "
+            f"({outcome.challenger_semver}) through the {outcome.promoted_through}"
+        )
+    else:
+        console.print(
+            f"decision: [bold yellow]kept[/] champion {outcome.champion_after or 'none'}; "
+            f"challenger {outcome.challenger} ({outcome.challenger_semver}) refused"
+        )
+    for reason in outcome.reasons:
+        console.print(f"  - {reason}")
+    if outcome.alert is not None:
+        console.print(f"alert: {outcome.alert.action} {outcome.alert.detail}")
+    console.print(f"MLflow run {outcome.retraining_run_id} ({outcome.seconds:.0f} s)")

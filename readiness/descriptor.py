@@ -45,6 +45,10 @@ class Endpoints(_Strict):
     feedback: str | None = None
     admin: str | None = None
     """Base URL of the admin routes (promote, rollback, routing, deployments)."""
+    counterfactual: str | None = None
+    monitor_metrics: str | None = None
+    """Prometheus metrics of the deployment's monitors (drift, quality, performance,
+    fairness, alerts firing)."""
 
 
 class Credentials(_Strict):

@@ -1,4 +1,5 @@
-"""Admin routes: promote, roll back, route (canary, shadow, pins), deployment log, faults.
+"""Admin routes: promote, roll back, route (canary, shadow, pins), pause batch predictions,
+deployment log, faults.
 
 Only tenants with the admin role reach them. Every change goes through `ModelControl`,
 which keeps the registry, the router, the cache and the deployment log in step; the
@@ -13,7 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from reference.microservice.auth import Identity, Role
-from reference.microservice.control import ModelControl, PromoteRequest, RollbackRequest
+from reference.microservice.control import (
+    BatchPauseRequest,
+    ModelControl,
+    PromoteRequest,
+    RollbackRequest,
+)
 from reference.microservice.faults import FaultRequest
 from reference.microservice.problems import Problem, read_body
 from reference.microservice.routing import RoutingUpdate
@@ -62,9 +68,16 @@ def add_admin_routes(
 
     @app.get(f"{ADMIN}/routing")
     async def routing(model: str, request: Request) -> Response:
-        control(request, model)
+        plane, _ = control(request, model)
         table = serving.router.table(model)
-        return JSONResponse({**vars(table), "loaded": sorted(serving.backend.loaded(model))})
+        return JSONResponse({**vars(table), "loaded": sorted(serving.backend.loaded(model)),
+                             "batch_paused": plane.batch_paused(model)})  # fmt: skip
+
+    @app.put(f"{ADMIN}/batch")
+    async def batch(model: str, request: Request) -> Response:
+        plane, actor = control(request, model)
+        body = await read_body(request, BatchPauseRequest, settings.max_body_bytes)
+        return answer(await plane.pause_batch(actor, model, body))
 
     @app.get(f"{ADMIN}/deployments")
     async def deployments(model: str, request: Request, limit: int = 100) -> Response:

@@ -7,8 +7,9 @@ bare baseline of the serving benchmark, and the test double for the gateway. The
 Serve backend implements the same protocol with replicas in their own processes.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +17,8 @@ import numpy.typing as npt
 from readiness.errors import OperationFailed
 from reference.microservice.faults import FaultRequest
 from reference.platform.attributions import Attribution, LocalExplainer
+from reference.platform.counterfactual import Counterfactual, CounterfactualSearch
+from reference.platform.counterfactual_policy import load_counterfactual_policy
 from reference.platform.models.runtime import OnnxModel
 from reference.platform.schema import FeatureSchema
 
@@ -55,6 +58,12 @@ class InferenceBackend(Protocol):
         categorical: npt.NDArray[np.int64],
     ) -> list[Attribution]: ...
 
+    async def counterfactual(
+        self, model: str, version: str, row: Mapping[str, Any]
+    ) -> Counterfactual:
+        """The cheapest change of actionable features that flips `row`'s decision."""
+        ...
+
     async def inject(self, model: str, request: FaultRequest) -> str:
         """Apply a harness fault hook; returns what was done."""
         ...
@@ -73,6 +82,7 @@ class LocalBackend:
         self.schema, self.background = schema, background
         self._models: dict[tuple[str, str], OnnxModel] = {}
         self._explainers: dict[tuple[str, str], LocalExplainer] = {}
+        self._searches: dict[tuple[str, str], CounterfactualSearch] = {}
 
     def load_now(self, model: str, version: str, path: Path) -> None:
         self._models[(model, version)] = OnnxModel(path, threads=1)
@@ -83,6 +93,7 @@ class LocalBackend:
     async def unload(self, model: str, version: str) -> None:
         self._models.pop((model, version), None)
         self._explainers.pop((model, version), None)
+        self._searches.pop((model, version), None)
 
     def loaded(self, model: str) -> set[str]:
         return {version for name, version in self._models if name == model}
@@ -111,6 +122,17 @@ class LocalBackend:
             explainer = LocalExplainer(session.predict, self.schema, *self.background)
             self._explainers[(model, version)] = explainer
         return explainer.explain(numeric, categorical)
+
+    async def counterfactual(
+        self, model: str, version: str, row: Mapping[str, Any]
+    ) -> Counterfactual:
+        search = self._searches.get((model, version))
+        if search is None:
+            session = self._models[(model, version)]
+            policy = load_counterfactual_policy(schema=self.schema)
+            search = CounterfactualSearch(session.predict, self.schema, policy)
+            self._searches[(model, version)] = search
+        return search.find(row)
 
     async def inject(self, model: str, request: FaultRequest) -> str:
         raise FaultUnsupported("the in-process backend has no replicas to break")

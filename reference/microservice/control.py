@@ -41,6 +41,16 @@ class RollbackRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class BatchPauseRequest(BaseModel):
+    """The body of `PUT /v1/admin/models/{model}/batch`: pause or resume batch predictions
+    (requests of more than one instance), as the high-severity alerts do."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    paused: bool
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class ModelControl:
     def __init__(
         self,
@@ -56,6 +66,26 @@ class ModelControl:
         self.artifacts, self.cache, self.retire_after_s = artifacts, cache, retire_after_s
         self._lock = asyncio.Lock()
         self._retiring: set[asyncio.Task[None]] = set()
+        self._batch_paused: dict[str, str] = {}
+
+    def batch_paused(self, model: str) -> str | None:
+        """Why batch predictions of `model` are paused, or None."""
+        return self._batch_paused.get(model)
+
+    async def pause_batch(
+        self, actor: str, model: str, request: BatchPauseRequest
+    ) -> DeploymentEvent:
+        async with self._lock:
+            routes = self._routes(model)
+            if request.paused:
+                self._batch_paused[model] = request.reason
+            else:
+                self._batch_paused.pop(model, None)
+            action = "pause-batch" if request.paused else "resume-batch"
+            return await asyncio.to_thread(
+                self.log.log_deployment, actor, model, action, routes.champion,
+                routes.champion, request.reason,
+            )  # fmt: skip
 
     async def promote(self, actor: str, model: str, request: PromoteRequest) -> DeploymentEvent:
         async with self._lock:

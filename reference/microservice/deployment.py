@@ -3,7 +3,9 @@
 `up` generates the tenants' API keys (only their hashes go into the service's
 configuration; the keys go into a private credentials file named by the descriptor),
 starts the service as its own process session on a free loopback port, waits until it is
-ready, and writes the target descriptor. `down` stops that process session by PID.
+ready, starts the monitor service beside it (production: drift, data quality, performance
+and fairness monitors with the alert hierarchy, acting through the admin routes with a key
+of its own), and writes the target descriptor. `down` stops both process sessions by PID.
 """
 
 import os
@@ -28,6 +30,7 @@ from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.ratelimit import RateLimit
 from reference.microservice.service import Profile, ServiceConfig
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
+from reference.platform.monitoring.config import load_config
 from reference.platform.processes import (
     DeploymentFailed,
     free_port,
@@ -41,6 +44,9 @@ from reference.platform.registry import ModelRegistry
 ARCHITECTURE = "microservice"
 SERVICE_MODULE = "reference.microservice.service"
 API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
+MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
+MONITOR_MODULE = "reference.platform.monitoring"
+PROCESSES = ("service", "monitor")
 READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
 PRODUCTION_SLOS = SLOs(p99_latency_ms=100.0, error_rate=0.01, availability=0.999)
 
@@ -49,13 +55,26 @@ def folder(home: Home) -> Path:
     return home.root / "deployments" / ARCHITECTURE
 
 
-def up(home: Home, profile: Profile, alias: str = "champion", *, faults: bool = False) -> Path:
+def up(
+    home: Home,
+    profile: Profile,
+    alias: str = "champion",
+    *,
+    faults: bool = False,
+    monitor_config: Path | None = None,
+) -> Path:
     """Start the microservice in `profile`; return the path of its target descriptor.
 
     `faults` enables the harness's fault hooks (production only: the prototype has no
-    replicas to break)."""
+    replicas to break); `monitor_config` replaces the monitors' default windows and
+    schedules (production only: the prototype has no monitors)."""
     if faults and profile is Profile.PROTOTYPE:
         raise InvalidInput("--faults needs the production profile: the prototype has no replicas")
+    if monitor_config is not None:
+        if profile is Profile.PROTOTYPE:
+            raise InvalidInput("--monitor-config needs the production profile: the prototype "
+                               "has no monitors")  # fmt: skip
+        load_config(monitor_config)  # refuse a bad file before anything starts
     home.ensure()
     place = folder(home)
     place.mkdir(parents=True, exist_ok=True)
@@ -70,7 +89,7 @@ def up(home: Home, profile: Profile, alias: str = "champion", *, faults: bool = 
         )
     port = free_port()
     (place / "faults.json").unlink(missing_ok=True)  # no fault survives a restart
-    keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key()}
+    keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key(), MONITOR_KEY_ENV: new_key()}
     config = ServiceConfig(
         profile=profile, port=port, model=SERVED_MODEL, alias=alias,
         tracking_uri=home.mlflow_tracking_uri, feature_repo=home.feature_repo,
@@ -83,7 +102,8 @@ def up(home: Home, profile: Profile, alias: str = "champion", *, faults: bool = 
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     credentials = place / "credentials.env"
     credentials.touch(mode=0o600)
-    credentials.write_text("".join(f"{name}={key}\n" for name, key in keys.items()))
+    shared = {name: key for name, key in keys.items() if name != MONITOR_KEY_ENV}
+    credentials.write_text("".join(f"{name}={key}\n" for name, key in shared.items()))
     log = place / "service.log"
     process = launch(
         [sys.executable, "-m", "reference.microservice.service", str(config_path)], log
@@ -92,22 +112,49 @@ def up(home: Home, profile: Profile, alias: str = "champion", *, faults: bool = 
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(process, f"{base}/readyz", log, READY_TIMEOUT_S[profile])
+        monitor = (
+            _start_monitor(home, place, base, keys[MONITOR_KEY_ENV], monitor_config)
+            if profile is Profile.PRODUCTION
+            else None
+        )
     except DeploymentFailed:
-        (place / "service.pid").unlink(missing_ok=True)
+        down(home)
         raise
     hooks = _fault_hooks(base) if faults else []
-    return _descriptor(profile, base, credentials, home, hooks).write(place / "target.yaml")
+    descriptor = _descriptor(profile, base, credentials, home, hooks, monitor)
+    return descriptor.write(place / "target.yaml")
+
+
+def _start_monitor(home: Home, place: Path, base: str, key: str, config: Path | None) -> str:
+    """Start the monitor service; the base URL of its metrics."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", MONITOR_MODULE, "--audit-url", home.audit_url,
+        "--tracking-uri", home.mlflow_tracking_uri, "--work", str(place / "monitor"),
+        "--admin-url", base, "--admin-key-variable", MONITOR_KEY_ENV,
+        "--metrics-port", str(port), *(["--config", str(config)] if config else []),
+        "--home", str(home.root), "--target", str(place / "target.yaml"),
+    ]  # fmt: skip
+    log = place / "monitor.log"
+    process = launch(command, log, {MONITOR_KEY_ENV: key})
+    (place / "monitor.pid").write_text(str(process.pid))
+    metrics = f"http://127.0.0.1:{port}/metrics"
+    wait_until_ready(process, metrics, log, 60.0)
+    return metrics
 
 
 def down(home: Home) -> bool:
-    """Stop the microservice's process session; False when nothing was running."""
+    """Stop the microservice's process sessions (service, monitor); False when nothing was
+    running."""
     place = folder(home)
-    pid = _running_pid(place)
-    (place / "service.pid").unlink(missing_ok=True)
-    if pid is None:
-        return False
-    stop_session(pid)
-    return True
+    stopped = False
+    for name in PROCESSES:
+        pid = _running_pid(place, name)
+        (place / f"{name}.pid").unlink(missing_ok=True)
+        if pid is not None:
+            stop_session(pid)
+            stopped = True
+    return stopped
 
 
 def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings:
@@ -121,6 +168,8 @@ def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings
             TenantKey(tenant="demo", key_hash=hash_key(keys[API_KEY_ENV]), models=models),
             TenantKey(tenant="ops", key_hash=hash_key(keys[ADMIN_KEY_ENV]), models=models,
                       roles=frozenset({Role.PREDICT, Role.ADMIN})),
+            TenantKey(tenant="monitor", key_hash=hash_key(keys[MONITOR_KEY_ENV]),
+                      models=models, roles=frozenset({Role.ADMIN})),
         ],
         limits={"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)},
     )  # fmt: skip
@@ -140,7 +189,12 @@ def _fault_hooks(base: str) -> list[FaultHook]:
 
 
 def _descriptor(
-    profile: Profile, base: str, credentials: Path, home: Home, hooks: list[FaultHook]
+    profile: Profile,
+    base: str,
+    credentials: Path,
+    home: Home,
+    hooks: list[FaultHook],
+    monitor_metrics: str | None,
 ) -> TargetDescriptor:
     production = profile is Profile.PRODUCTION
     return TargetDescriptor(
@@ -156,6 +210,8 @@ def _descriptor(
             explain=f"{base}/v1/models/{{model}}/explain" if production else None,
             feedback=f"{base}/v1/feedback" if production else None,
             admin=f"{base}/v1/admin/models/{{model}}" if production else None,
+            counterfactual=f"{base}/v1/models/{{model}}/counterfactual" if production else None,
+            monitor_metrics=monitor_metrics,
         ),
         credentials=Credentials(api_key_env=API_KEY_ENV, admin_key_env=ADMIN_KEY_ENV,
                                 env_file=credentials) if production else Credentials(),
@@ -183,9 +239,9 @@ def _require_alias(home: Home, alias: str) -> None:
         ) from error
 
 
-def _running_pid(place: Path) -> int | None:
+def _running_pid(place: Path, name: str = "service") -> int | None:
     try:
-        pid = int((place / "service.pid").read_text().strip())
+        pid = int((place / f"{name}.pid").read_text().strip())
     except (OSError, ValueError):
         return None
     return pid if running(pid) else None

@@ -11,9 +11,13 @@ which the prototype profile does all at once.
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -37,8 +41,10 @@ from reference.microservice.problems import Problem, read_body, read_json, valid
 from reference.microservice.ratelimit import RateLimit, TenantLimiter
 from reference.microservice.routing import Router
 from reference.platform.attributions import Attribution
+from reference.platform.counterfactual import Counterfactual
 from reference.platform.evaluation import DECISION_THRESHOLD
 from reference.platform.group_commit import GroupCommit
+from reference.platform.monitoring.recorder import SketchRecorder
 from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
 from reference.platform.schema import FeatureSchema, RecordEncoder
 
@@ -59,6 +65,9 @@ class Switches(BaseModel):
     prediction_log: bool = True
     admin: bool = True
     explain: bool = True
+    """The explain and counterfactual routes."""
+    monitoring: bool = True
+    """Sketches of every prediction and refusal for the monitors."""
 
 
 class GatewaySettings(BaseModel):
@@ -88,6 +97,7 @@ class Serving:
     features: FeatureLookup | None = None
     log: PredictionLog | None = None
     control: ModelControl | None = None
+    recorder: SketchRecorder | None = None
     shadow_tasks: set["asyncio.Task[None]"] = field(default_factory=set)
 
 
@@ -118,6 +128,13 @@ class ExplainResponse(BaseModel):
     explanations: list[Attribution]
 
 
+class CounterfactualResponse(BaseModel):
+    request_id: str
+    model: str
+    version: str
+    counterfactual: Counterfactual
+
+
 def error_status(error: OperationFailed | PolicyViolation | InvalidInput) -> int:
     """Refused by a rule or an integrity check: 409; a name that is not there: 404; our
     own or a dependency's failure: 503 (never a 500 with a stack trace)."""
@@ -128,17 +145,39 @@ def error_status(error: OperationFailed | PolicyViolation | InvalidInput) -> int
     return 503
 
 
+def refused_instances(problem: Problem) -> int:
+    """How many instances a 422 refused: those its errors point into, or the whole body."""
+    indices = {
+        e["loc"][1] for e in problem.errors
+        if len(e.get("loc", ())) > 1 and e["loc"][0] == "instances" and isinstance(e["loc"][1], int)
+    }  # fmt: skip
+    return max(len(indices), 1)
+
+
 async def failed(_: Request, error: OperationFailed | PolicyViolation | InvalidInput) -> Response:
     return JSONResponse({"detail": str(error)}, error_status(error))
 
 
 def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySettings) -> FastAPI:
-    app = FastAPI(title="readiness microservice gateway", version="1")
+    switches = settings.switches
+    recorder = serving.recorder if switches.monitoring else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """The monitors' sketches are flushed every second while the gateway serves."""
+        stop = asyncio.Event()
+        flusher = asyncio.create_task(recorder.run(stop)) if recorder is not None else None
+        yield
+        stop.set()
+        if flusher is not None:
+            await flusher
+
+    app = FastAPI(title="readiness microservice gateway", version="1", lifespan=lifespan)
     request_model = predict_request_model(schema, settings.max_batch)
     explain_model = predict_request_model(schema, settings.max_explain_batch)
+    counterfactual_model = predict_request_model(schema, 1)
     keys = KeyStore(settings.tenants)
     limiter = TenantLimiter(settings.limits)
-    switches = settings.switches
     cache = PredictionCache(settings.cache_ttl_s) if switches.cache else None
     if serving.control is not None:
         serving.control.cache = cache  # promotions and rollbacks drop this cache's answers
@@ -161,15 +200,30 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             raise Problem(403, f"tenant '{identity.tenant}' is not entitled to model '{model}'")
         return identity
 
-    async def instances_of(request: Request, body_model: type[BaseModel]) -> list[dict[str, Any]]:
+    async def instances_of(
+        request: Request, body_model: type[BaseModel], model: str, version: str
+    ) -> list[dict[str, Any]]:
         document = await read_json(request, settings.max_body_bytes)
         if not switches.validation:
             instances = document.get("instances") if isinstance(document, dict) else None
             if not isinstance(instances, list) or not all(isinstance(i, dict) for i in instances):
                 raise Problem(422, [{"loc": ["body", "instances"], "msg": "a list of objects"}])
             return instances
-        parsed = validated(body_model, document)
+        try:
+            parsed = validated(body_model, document)
+        except Problem as refused:
+            if recorder is not None:  # what was refused is evidence of data quality
+                recorder.refuse(model, version, refused.errors, refused_instances(refused))
+            raise
         return [i.model_dump(exclude_none=True) for i in parsed.instances]  # type: ignore[attr-defined]
+
+    def refuse_paused_batch(model: str, instances: int) -> None:
+        """A high-severity alert pauses batch predictions; single ones still answer."""
+        reason = serving.control.batch_paused(model) if serving.control is not None else None
+        if reason is not None and instances > 1:
+            raise Problem(503, f"batch predictions of '{model}' are paused: {reason}; send "
+                               "one instance per request, or retry later",
+                          {"Retry-After": "60"})  # fmt: skip
 
     def admit(tenant: str, instances: int, *, spend: bool = True) -> None:
         """Spend the tenant's tokens, or 429; `spend=False` refuses an empty bucket before
@@ -252,10 +306,12 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             version, shadow = routed(model, tenant)
             labels["version"] = version
             admit(tenant, 1, spend=False)
-            instances = await instances_of(request, request_model)
+            instances = await instances_of(request, request_model, model, version)
             admit(tenant, len(instances))
+            refuse_paused_batch(model, len(instances))
             rows = resolve(instances)
-            probabilities = await infer(model, version, rows)
+            numeric, categorical = encode(rows)
+            probabilities = await infer(model, version, rows, numeric, categorical)
             request_id = str(uuid.uuid4())
             labelled = [int(p >= DECISION_THRESHOLD) for p in probabilities]
             if logged is not None:
@@ -267,6 +323,9 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
                 await logged.submit(
                     prediction_rows(request_id, tenant, model, answers, features, latency_ms)
                 )
+            if recorder is not None:
+                latency_ms = (time.perf_counter() - started) * 1000
+                recorder.add(model, version, numeric, categorical, probabilities, latency_ms)
             if shadow is not None:
                 mirror(request_id, model, shadow, rows)
             metrics.batch.labels(model).observe(len(rows))
@@ -281,7 +340,13 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
 
         return await observed("predict", model, request, answer)
 
-    async def infer(model: str, version: str, rows: list[dict[str, Any]]) -> list[float]:
+    async def infer(
+        model: str,
+        version: str,
+        rows: list[dict[str, Any]],
+        numeric: npt.NDArray[np.float32],
+        categorical: npt.NDArray[np.int64],
+    ) -> list[float]:
         """Cached answers of this version where there are some; the rest inferred."""
         results: list[float | None] = [None] * len(rows)
         misses: list[int] = []
@@ -295,8 +360,9 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             else:
                 misses.append(index)
         if misses:
-            numeric, categorical = encode([rows[i] for i in misses])
-            probabilities = await backend.predict(model, version, numeric, categorical)
+            probabilities = await backend.predict(
+                model, version, numeric[misses], categorical[misses]
+            )
             for index, probability in zip(misses, probabilities, strict=True):
                 results[index] = float(probability)
                 if cache is not None:
@@ -333,7 +399,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
             version, _ = routed(model, tenant)
             labels["version"] = version
-            instances = await instances_of(request, explain_model)
+            instances = await instances_of(request, explain_model, model, version)
             admit(tenant, len(instances))
             numeric, categorical = encode(resolve(instances))
             explanations = await backend.explain(model, version, numeric, categorical)
@@ -344,6 +410,34 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             return JSONResponse(body.model_dump())
 
         return await observed("explain", model, request, answer)
+
+    @app.post(
+        "/v1/models/{model}/counterfactual",
+        response_model=CounterfactualResponse,
+        openapi_extra={"requestBody": {"content": {"application/json": {
+            "schema": counterfactual_model.model_json_schema()}}, "required": True}},
+    )  # fmt: skip
+    async def counterfactual(model: str, request: Request) -> Response:
+        """For one instance, the cheapest change of actionable features that flips the
+        served version's decision (the recourse policy says which may change)."""
+
+        async def answer(labels: dict[str, str]) -> Response:
+            if not switches.explain:
+                raise Problem(404, "this deployment does not explain its predictions")
+            identity = identify(request, Role.PREDICT, model)
+            tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
+            version, _ = routed(model, tenant)
+            labels["version"] = version
+            instances = await instances_of(request, counterfactual_model, model, version)
+            admit(tenant, 1)
+            (row,) = resolve(instances)
+            found = await backend.counterfactual(model, version, row)
+            body = CounterfactualResponse(
+                request_id=str(uuid.uuid4()), model=model, version=version, counterfactual=found
+            )
+            return JSONResponse(body.model_dump(mode="json"))
+
+        return await observed("counterfactual", model, request, answer)
 
     @app.post("/v1/feedback", response_model=FeedbackResponse)
     async def give_feedback(request: Request) -> Response:

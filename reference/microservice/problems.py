@@ -5,7 +5,7 @@ before parsing and auth is checked before the body's rules are revealed.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -17,9 +17,18 @@ Body = TypeVar("Body", bound=BaseModel)
 class Problem(Exception):
     """A refusal: its status and a body that names what is wrong."""
 
-    def __init__(self, status: int, detail: object, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: object,
+        headers: Mapping[str, str] | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
+    ):
         super().__init__(str(detail))
         self.status, self.detail, self.headers = status, detail, dict(headers or {})
+        self.errors = errors
+        """Pydantic's own errors behind a 422 (type, input): what the data-quality monitor
+        classifies; never sent to the client beyond `detail`."""
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:
@@ -36,8 +45,9 @@ def validated(model: type[Body], document: Any) -> Body:
     try:
         return model.model_validate(document)
     except ValidationError as error:
-        detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in error.errors()]
-        raise Problem(422, detail) from error
+        errors = error.errors(include_url=False, include_context=False)
+        detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in errors]
+        raise Problem(422, detail, errors=errors) from error
 
 
 async def read_body(request: Request, model: type[Body], max_bytes: int) -> Body:

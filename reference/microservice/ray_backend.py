@@ -11,6 +11,7 @@ application, so a canary or a shadow has replicas of its own.
 import asyncio
 import os
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from reference.microservice.batching import CallBatcher
 from reference.microservice.faults import Fault, FaultFile, FaultRequest, FaultState
 from reference.microservice.replica import ModelReplica, ReplicaConfig
 from reference.platform.attributions import Attribution
+from reference.platform.counterfactual import Counterfactual
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,14 @@ class RayServeBackend:
     ) -> list[Attribution]:
         answer: list[Attribution] = await self._call(
             self.handle(model, version), "explain", numeric, categorical
+        )
+        return answer
+
+    async def counterfactual(
+        self, model: str, version: str, row: Mapping[str, Any]
+    ) -> Counterfactual:
+        answer: Counterfactual = await self._call(
+            self.handle(model, version), "counterfactual", dict(row)
         )
         return answer
 

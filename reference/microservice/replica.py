@@ -12,6 +12,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,8 @@ from ray import serve
 
 from reference.microservice.faults import Fault, FaultFile
 from reference.platform.attributions import Attribution, LocalExplainer
+from reference.platform.counterfactual import Counterfactual, CounterfactualSearch
+from reference.platform.counterfactual_policy import load_counterfactual_policy
 from reference.platform.models.runtime import OnnxModel
 from reference.platform.schema import load_schema
 
@@ -53,6 +56,7 @@ class ModelReplica:
         self.fallback = OnnxModel(Path(fallback), threads=1, prefer_gpu=False)
         self.faults = FaultFile(Path(config.fault_file)) if config.fault_file else None
         self.explainer: LocalExplainer | None = None
+        self.search: CounterfactualSearch | None = None
         self.fallback_calls = 0
         self.runs = 0
         self.predict_batch.set_max_batch_size(config.max_batch_size)  # type: ignore[attr-defined]
@@ -92,6 +96,13 @@ class ModelReplica:
                 self.primary.predict, load_schema(), *self.config.background
             )
         return self.explainer.explain(numeric, categorical)
+
+    async def counterfactual(self, row: dict[str, Any]) -> Counterfactual:
+        if self.search is None:
+            schema = load_schema()
+            policy = load_counterfactual_policy(schema=schema)
+            self.search = CounterfactualSearch(self.primary.predict, schema, policy)
+        return self.search.find(row)
 
     def pid(self) -> int:
         """The replica's process, for the kill-replica fault hook."""

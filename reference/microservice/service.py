@@ -26,6 +26,8 @@ from reference.platform.schema import FeatureSchema
 
 if TYPE_CHECKING:
     from reference.platform.audit.pii import PiiRedactor
+    from reference.platform.monitoring.recorder import SketchRecorder
+    from reference.platform.registry import ModelRegistry
 
 PROTOTYPE_VERSION = "file"
 
@@ -136,7 +138,8 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
         ModelControl(registry, backend, router, log, config.cache_dir) if log is not None else None
     )
     features = FeastFeatures(open_store(config.feature_repo), schema)
-    serving = Serving(backend, router, features, log, control)
+    recorder = _recorder(config, registry, artifact.version)
+    serving = Serving(backend, router, features, log, control, recorder)
     app = create_app(schema, serving, config.gateway)
 
     def stop_ray() -> None:
@@ -145,6 +148,23 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
 
     app.router.on_shutdown.append(stop_ray)
     return app
+
+
+def _recorder(
+    config: ServiceConfig, registry: "ModelRegistry", champion: str
+) -> "SketchRecorder | None":
+    """Sketches for the monitors, into the audit store, with the champion's reference bins
+    fetched before the first request."""
+    from reference.platform.monitoring.recorder import SketchRecorder
+    from reference.platform.monitoring.references import RegistryReferences
+    from reference.platform.monitoring.store import MonitorStore
+
+    if config.prediction_log_url is None or not config.gateway.switches.monitoring:
+        return None
+    references = RegistryReferences(registry, config.cache_dir / "monitor-references")
+    recorder = SketchRecorder(references, MonitorStore(config.prediction_log_url), "gateway")
+    recorder.prepare(config.model, champion)
+    return recorder
 
 
 def _redactor(config: ServiceConfig, schema: FeatureSchema) -> "PiiRedactor":

@@ -48,9 +48,15 @@ class GroupMetrics(BaseModel):
 
 class AttributeFairness(BaseModel):
     feature: str
-    demographic_parity_ratio: float
-    equalized_odds_difference: float
+    demographic_parity_ratio: float | None
+    """None when fewer than two groups reach the policy's minimum size: with one group
+    there is nothing to compare, and a ratio of 1 would claim fairness nobody measured."""
+    equalized_odds_difference: float | None
     groups: list[GroupMetrics]
+
+    @property
+    def comparable(self) -> bool:
+        return self.demographic_parity_ratio is not None
 
 
 class FairnessReport(BaseModel):
@@ -114,14 +120,15 @@ def _measure(
     by_group = frame.by_group
     gated = [str(g) for g in by_group.index if by_group.loc[g, "count"] >= min_group_size]
     keep = group.isin(gated).to_numpy()
+    ratio = difference = None
+    if len(gated) >= 2:
+        kept = (labels[keep], decisions[keep])
+        ratio = float(demographic_parity_ratio(*kept, sensitive_features=group[keep]))
+        difference = float(equalized_odds_difference(*kept, sensitive_features=group[keep]))
     return AttributeFairness(
         feature=str(group.name),
-        demographic_parity_ratio=float(
-            demographic_parity_ratio(labels[keep], decisions[keep], sensitive_features=group[keep])
-        ),
-        equalized_odds_difference=float(
-            equalized_odds_difference(labels[keep], decisions[keep], sensitive_features=group[keep])
-        ),
+        demographic_parity_ratio=ratio,
+        equalized_odds_difference=difference,
         groups=[
             GroupMetrics(
                 group=str(g),
@@ -142,6 +149,11 @@ def _count(y_true: npt.NDArray[np.int64], y_pred: npt.NDArray[np.int64]) -> int:
 
 def _violations(attribute: AttributeFairness, policy: FairnessPolicy) -> list[str]:
     found: list[str] = []
+    if attribute.demographic_parity_ratio is None or attribute.equalized_odds_difference is None:
+        return [
+            f"fairness by {attribute.feature} cannot be judged: fewer than two groups have "
+            f"at least {policy.min_group_size} rows"
+        ]
     minimum = policy.demographic_parity_ratio_min
     if minimum is not None and not attribute.demographic_parity_ratio >= minimum:
         found.append(

@@ -19,7 +19,6 @@ import numpy as np
 import numpy.typing as npt
 import onnx
 import pandas as pd
-from mlflow import MlflowClient
 from pydantic import BaseModel
 
 from readiness.errors import ApprovalRefused
@@ -66,6 +65,7 @@ from reference.platform.models.training import (
 from reference.platform.monitoring.reference import MonitorReference, fit_reference
 from reference.platform.monitoring.references import REFERENCE_SHA_TAG, log_monitor_reference
 from reference.platform.registry import FAIRNESS_TAG, ModelRegistry, RegisteredVersion
+from reference.platform.tracking import experiment_id
 
 SERVED_MODEL = "adult-income"
 SERVED_VARIANT = "student_int8"
@@ -183,6 +183,14 @@ class TrainOptions:
     """Who approves the new version when it passes its gates; default: the OS user, marked
     as approving through the automated gates of `readiness train`."""
     cost_seconds: float = 1.0
+    promote: bool = True
+    """False: register the new version as `challenger` only, with its fairness verdict and
+    lineage, and leave approval and promotion to the caller (automated retraining decides
+    after comparing it with the champion)."""
+    config: TrainingConfig | None = None
+    """Hyperparameters to use instead of `TrainingConfig.quick()` or `.full()`."""
+    importance_rows: int | None = None
+    """Rows explained for global importance (default: 40 quick, 200 full)."""
 
 
 def train(
@@ -197,7 +205,7 @@ def train(
     registry = ModelRegistry(home.mlflow_tracking_uri)
     registry.check_reachable()
     policy = load_policy(options.policy_path or default_policy_path())
-    config = TrainingConfig.quick() if options.quick else TrainingConfig.full()
+    config = options.config or (TrainingConfig.quick() if options.quick else TrainingConfig.full())
 
     stage("data")
     data = load_adult()
@@ -230,6 +238,7 @@ def train(
         options.approver or f"{_os_user()} (automated gates of readiness train)",
         policy,
         lambda version: _record_lineage(home, served, data, config, version),
+        promote=options.promote,
     )
     return TrainingSummary(
         teacher=metrics["teacher"],
@@ -280,9 +289,10 @@ def _evaluate(
         decisions = (probability >= DECISION_THRESHOLD).astype(np.int64)
         fairness[variant] = assess_fairness(labels, decisions, data.test, policy)
     served = OnnxModel(built.files[SERVED_VARIANT], threads=1)
+    rows = options.importance_rows or (40 if options.quick else 200)
     importance = global_importance(
         served.predict, data.schema, test_numeric, test_categorical,
-        rows=40 if options.quick else 200,
+        rows=rows,
     )  # fmt: skip
     return Evaluation(metrics=metrics, fairness=fairness, importance=importance)
 
@@ -306,17 +316,8 @@ def _log_run(
 ) -> LoggedServedModel:
     """One MLflow run with params, metrics, lineage tags and artifacts, and the served model."""
     mlflow.set_tracking_uri(home.mlflow_tracking_uri)
-    client = MlflowClient(home.mlflow_tracking_uri)
-    experiment = client.get_experiment_by_name(EXPERIMENT)
-    if experiment is not None:
-        experiment_id = experiment.experiment_id
-    elif home.mlflow_tracking_uri.startswith("sqlite:"):
-        location = home.mlflow_artifacts.as_uri()
-        experiment_id = client.create_experiment(EXPERIMENT, artifact_location=location)
-    else:  # a tracking server decides where artifacts live
-        experiment_id = client.create_experiment(EXPERIMENT)
     version = code_version()
-    with mlflow.start_run(experiment_id=experiment_id) as run:
+    with mlflow.start_run(experiment_id=experiment_id(home, EXPERIMENT)) as run:
         mlflow.log_params(_flatten("", config.model_dump(mode="json")))
         for variant, variant_metrics in evaluation.metrics.items():
             mlflow.log_metrics(
@@ -369,9 +370,11 @@ def _register(
     approver: str,
     policy: FairnessPolicy,
     on_registered: Callable[[str], None],
+    promote: bool = True,
 ) -> RegistrySummary:
     """Register the served model; `on_registered(version)` runs before any approval, so a
-    version's lineage is recorded whether or not it is approved."""
+    version's lineage is recorded whether or not it is approved. Without `promote` the
+    version stays an unapproved challenger for the caller to judge."""
     version = registry.register(
         SERVED_MODEL,
         served.source,
@@ -389,16 +392,17 @@ def _register(
     )
     on_registered(version.version)
     refusal: str | None = None
-    try:
-        registry.approve(
-            SERVED_MODEL,
-            version.version,
-            approver,
-            f"automated gates of readiness train passed (fairness policy '{policy.name}')",
-        )
-        registry.promote(SERVED_MODEL, version.version)
-    except ApprovalRefused as refused:
-        refusal = str(refused)
+    if promote:
+        try:
+            registry.approve(
+                SERVED_MODEL,
+                version.version,
+                approver,
+                f"automated gates of readiness train passed (fairness policy '{policy.name}')",
+            )
+            registry.promote(SERVED_MODEL, version.version)
+        except ApprovalRefused as refused:
+            refusal = str(refused)
     champion: RegisteredVersion | None = registry.champion(SERVED_MODEL)
     return RegistrySummary(
         tracking_uri=registry.tracking_uri,
@@ -406,7 +410,7 @@ def _register(
         registered_version=version.version,
         semver=version.semver,
         champion_version=champion.version if champion else None,
-        approved=refusal is None,
+        approved=promote and refusal is None,
         refusal=refusal,
     )
 

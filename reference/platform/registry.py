@@ -53,6 +53,8 @@ class RegisteredVersion(BaseModel):
     semver: str
     aliases: list[str]
     approval: ApprovalRecord | None
+    schema_digest: str = ""
+    """The digest of the feature schema the version was trained on: its interface."""
 
 
 class ModelRegistry:
@@ -147,6 +149,18 @@ class ModelRegistry:
                 self.client.delete_registered_model_alias(name, CHALLENGER)
         return self.describe(name, version)
 
+    def tag(self, name: str, version: str, tags: dict[str, str]) -> RegisteredVersion:
+        """Add tags (a retraining's decision on the version, say); the rule-keeping tags
+        (semantic version, schema, fairness verdict, approval) are not writable here."""
+        reserved = {SEMVER_TAG, SCHEMA_TAG, FAIRNESS_TAG, APPROVED_BY, APPROVED_AT, APPROVAL_REASON}
+        if clash := sorted(reserved & tags.keys()):
+            raise InvalidInput(f"tags {', '.join(clash)} are kept by the registry's own rules")
+        self._version(name, version)
+        with _registry_errors(self.tracking_uri):
+            for key, value in tags.items():
+                self.client.set_model_version_tag(name, version, key, value)
+        return self.describe(name, version)
+
     def rollback(self, name: str) -> RegisteredVersion:
         """Make `previous` champion again; the rolled-back version keeps no alias."""
         target = self.previous(name)
@@ -214,6 +228,7 @@ def _describe(version: ModelVersion) -> RegisteredVersion:
         semver=version.tags.get(SEMVER_TAG, ""),
         aliases=sorted(version.aliases),
         approval=_approval(version),
+        schema_digest=version.tags.get(SCHEMA_TAG, ""),
     )
 
 

@@ -1,15 +1,18 @@
 """What an alert does: roll back, page, pause batch predictions, open a ticket, add to the
-review digest.
+review digest, start a retraining.
 
 The model-facing actions go through the deployment's own admin API (`ModelAdmin`), the way
 an operator would, so the monitor needs no access to the service's internals and the
 control plane's rules (approval, integrity) and deployment log apply to them as to anyone.
 Pages and tickets go to a webhook when one is configured, else to a JSON-lines file; the
-digest is always a file. An action that fails is recorded on the alert with its reason and
-never stops the monitor.
+digest is always a file. A retraining is started by the `Retrainer` the monitor was given
+(`retraining.launcher.SubprocessRetrainer` runs `readiness retrain --trigger performance`
+as a process of its own), which returns at once. An action that fails is recorded on the
+alert with its reason and never stops the monitor.
 """
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +22,9 @@ from pydantic import BaseModel, ConfigDict
 
 from reference.platform.alerting.engine import ActionOutcome, Alert
 from reference.platform.alerting.rules import Action
+
+Retrainer = Callable[[Alert], str]
+"""Starts a retraining for an alert without waiting for it; says what it started."""
 
 
 class ModelAdmin(Protocol):
@@ -71,8 +77,10 @@ class Sinks(BaseModel):
 
 
 class AlertActions:
-    def __init__(self, sinks: Sinks, admin: ModelAdmin | None) -> None:
-        self.sinks, self.admin = sinks, admin
+    def __init__(
+        self, sinks: Sinks, admin: ModelAdmin | None, retrainer: Retrainer | None = None
+    ) -> None:
+        self.sinks, self.admin, self.retrainer = sinks, admin, retrainer
         sinks.folder.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, action: Action, alert: Alert, undo: bool) -> ActionOutcome:
@@ -95,6 +103,10 @@ class AlertActions:
         if action is Action.PAUSE_BATCH:
             assert self.admin is not None
             return self.admin.pause_batch(alert.model, not undo, reason)
+        if action is Action.RETRAIN:
+            if self.retrainer is None:
+                raise RuntimeError("this monitor was given no retrainer")
+            return "nothing to undo" if undo else self.retrainer(alert)
         if action is Action.PAGE:
             return self._deliver(self.sinks.page_webhook, "pages.jsonl", alert)
         if action is Action.TICKET:

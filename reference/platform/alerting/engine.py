@@ -130,8 +130,17 @@ class AlertEngine:
 
     def _resolve(self, rule: AlertRule, alert: Alert, at: datetime) -> Alert:
         alert.state, alert.resolved_at = AlertState.RESOLVED, at
-        if not alert.inhibited:
+        if not alert.inhibited and not self._still_paused_by_another(alert):
             alert.actions += [self.run_action(a, alert, True) for a in rule.actions
                               if a is Action.PAUSE_BATCH]  # fmt: skip
         self.on_change(alert)
         return alert
+
+    def _still_paused_by_another(self, resolved: Alert) -> bool:
+        """Batch predictions stay paused while any other alert that paused them fires: a
+        schema change and the low quality score it causes resolve one after the other."""
+        pausing = {r.name for r in self.rules.rules if Action.PAUSE_BATCH in r.actions}
+        return any(
+            a is not resolved and not a.inhibited and a.rule in pausing
+            for a in self.firing(resolved.model)
+        )

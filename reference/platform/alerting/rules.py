@@ -42,6 +42,9 @@ class Action(StrEnum):
     """Open a ticket (webhook or a file sink)."""
     DIGEST = "digest"
     """Add the alert to the review digest."""
+    RETRAIN = "retrain"
+    """Start an automated retraining (`reference.platform.retraining`); the monitor does
+    not wait for it: the challenger must still beat the champion and pass its gates."""
 
 
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {

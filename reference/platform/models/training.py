@@ -82,6 +82,19 @@ class TrainingConfig(BaseModel):
             }
         )
 
+    @classmethod
+    def tiny(cls) -> "TrainingConfig":
+        """The smallest sizes that still learn Adult: for tests of what happens around
+        training (registry, retraining), never for measuring models."""
+        full = cls.full()
+        return full.model_copy(
+            update={
+                "teacher_members": 1,
+                "teacher": full.teacher.model_copy(update={"hidden": (64, 32), "epochs": 2}),
+                "student": full.student.model_copy(update={"hidden": (32, 16), "epochs": 4}),
+            }
+        )
+
 
 @dataclass(frozen=True)
 class TrainingData:

@@ -3,6 +3,7 @@ deployment. It reads the deployment's audit store, exports its metrics on 127.0.
 acts through the deployment's admin API; it stops cleanly on SIGTERM or SIGINT."""
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -12,11 +13,12 @@ from pathlib import Path
 from prometheus_client import start_http_server
 
 from readiness.errors import ReadinessError
-from reference.platform.alerting.actions import AlertActions, HttpModelAdmin, Sinks
+from readiness.home import Home
+from reference.platform.alerting.actions import AlertActions, HttpModelAdmin, Retrainer, Sinks
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
 from reference.platform.fairness import load_policy
-from reference.platform.monitoring.config import load_config
+from reference.platform.monitoring.config import MonitorConfig, load_config
 from reference.platform.monitoring.feeds import labelled_feed
 from reference.platform.monitoring.metrics import MonitorMetrics
 from reference.platform.monitoring.references import RegistryReferences
@@ -36,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-key-variable", default="READINESS_MONITOR_ADMIN_KEY",
                         help="environment variable holding the admin API key")  # fmt: skip
     parser.add_argument("--metrics-port", type=int, default=0, help="0: no metrics server")
+    parser.add_argument("--home", type=Path, help="READINESS_HOME that retraining trains in")
+    parser.add_argument("--target", type=Path, help="descriptor retraining shadows through")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         service = build(args)
     except ReadinessError as error:
@@ -61,7 +66,8 @@ def build(args: argparse.Namespace) -> MonitorService:
     sinks = Sinks(folder=args.work / "alerts", page_webhook=config.page_webhook,
                   ticket_webhook=config.ticket_webhook)  # fmt: skip
     metrics = MonitorMetrics()
-    engine = AlertEngine(load_rules(config.rules), AlertActions(sinks, admin))
+    actions = AlertActions(sinks, admin, _retrainer(config, args.home, args.target))
+    engine = AlertEngine(load_rules(config.rules), actions)
     return MonitorService(
         config,
         MonitorStore(args.audit_url),
@@ -71,6 +77,19 @@ def build(args: argparse.Namespace) -> MonitorService:
         fairness_policy=load_policy(config.fairness.policy),
         metrics=metrics,
     )
+
+
+def _retrainer(config: MonitorConfig, home: Path | None, target: Path | None) -> Retrainer | None:
+    """`readiness retrain` in `home` for the `retrain` action; None when off or homeless."""
+    wanted = config.retraining
+    if not wanted.enabled or home is None:
+        return None
+    from reference.platform.retraining.launcher import SubprocessRetrainer
+
+    arguments = [*(["--target", str(target)] if target else []),
+                 *(["--quick"] if wanted.quick else []),
+                 *(["--policy", str(wanted.policy)] if wanted.policy else [])]  # fmt: skip
+    return SubprocessRetrainer(Home(home), arguments)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,20 @@ class LatencyConfig(BaseModel):
     baseline_windows: int = Field(default=3, ge=1)
 
 
+class RetrainingConfig(BaseModel):
+    """What the `retrain` alert action starts: `readiness retrain --trigger performance`
+    against the deployment, as a process of its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    """False: the action is recorded as failed (no retrainer); tests and scenarios that
+    only want the rollback turn it off rather than pay for a training run."""
+    quick: bool = False
+    policy: Path | None = None
+    """Retraining policy YAML (default: the shipped `policies/retraining.yaml`)."""
+
+
 class MonitorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -62,6 +76,7 @@ class MonitorConfig(BaseModel):
     correlation_tolerance: float = Field(default=0.2, ge=0, le=2)
     poll_seconds: float = Field(default=1.0, gt=0)
     rules: Path = DEFAULT_RULES
+    retraining: RetrainingConfig = RetrainingConfig()
     page_webhook: str | None = None
     ticket_webhook: str | None = None
 

@@ -32,11 +32,20 @@ class FairnessWindow(BaseModel):
 
     @property
     def demographic_parity_ratio(self) -> dict[str, float]:
-        return {a.feature: a.demographic_parity_ratio for a in self.report.attributes}
+        """By attribute, for the attributes with two groups or more large enough to compare."""
+        return {
+            a.feature: a.demographic_parity_ratio
+            for a in self.report.attributes
+            if a.demographic_parity_ratio is not None
+        }
 
     @property
     def equalized_odds_difference(self) -> dict[str, float]:
-        return {a.feature: a.equalized_odds_difference for a in self.report.attributes}
+        return {
+            a.feature: a.equalized_odds_difference
+            for a in self.report.attributes
+            if a.equalized_odds_difference is not None
+        }
 
     def calibration_gap(self, feature: str) -> float:
         """The widest difference between two groups' calibration errors."""

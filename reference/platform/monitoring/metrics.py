@@ -50,6 +50,10 @@ class MonitorMetrics:
             "readiness_alerts_firing", "Alerts firing", ["model", "rule", "severity"],
             registry=self.registry,
         )  # fmt: skip
+        self.failures = Counter(
+            "readiness_monitor_poll_failures", "Monitor polls that failed (see its log)",
+            registry=self.registry,
+        )  # fmt: skip
         self.actions = Counter(
             "readiness_alert_actions", "Actions taken by alerts", ["action", "result"],
             registry=self.registry,

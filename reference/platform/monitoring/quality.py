@@ -4,9 +4,14 @@ had (missing values above the training rate, values outside the training range),
 far the numeric features' correlations moved; summed up in one score.
 
 The score is the share of instances that were fit to use: refused instances count fully
-against it; the worst feature's excess missing rate and out-of-training-range share, and a
-correlation change beyond its tolerance, scale it down. 1.0 is a clean window, and a window
-where every instance was refused scores 0.
+against it (the sketch leaves out requests refused only for their size: not bad data);
+the worst feature's excess missing rate and out-of-training-range share, and a correlation
+change beyond its tolerance, scale it down. Rates are judged only on windows of at least
+`min_rows` accepted rows: one row with a missing occupation is a 100% missing rate and
+means nothing, and a quiet service closes windows that small by time. A correlation
+estimated from n rows moves by about 1/sqrt(n) with nothing changed, so its tolerance widens
+by three of those standard errors. 1.0 is a clean window, and a window where every instance
+was refused scores 0.
 """
 
 import numpy as np
@@ -16,6 +21,7 @@ from reference.platform.monitoring.reference import MonitorReference
 from reference.platform.monitoring.sketch import Sketch
 
 CORRELATION_TOLERANCE = 0.2
+MIN_ROWS = 200
 
 
 class QualityResult(BaseModel):
@@ -43,6 +49,7 @@ def quality(
     reference: MonitorReference,
     sketch: Sketch,
     correlation_tolerance: float = CORRELATION_TOLERANCE,
+    min_rows: int = MIN_ROWS,
 ) -> QualityResult:
     refused: dict[str, dict[str, int]] = {}
     for key, count in sketch.rejected.items():
@@ -56,16 +63,17 @@ def quality(
         missing[feature] = counts[index] / rows if counts and sketch.rows else 0.0
         excess[feature] = max(0.0, missing[feature] - expected[index])
     outside = {f: n / rows for f, n in sketch.out_of_range.items()} if sketch.rows else {}
-    change = _correlation_change(reference, sketch)
+    judged = sketch.rows >= min_rows
+    change = _correlation_change(reference, sketch) if judged else None
     seen = sketch.rows + sketch.rejected_rows
-    valid = sketch.rows / seen if seen else 1.0
-    consistency = 1.0 - min(1.0, max(0.0, (change or 0.0) - correlation_tolerance))
-    score = (
-        valid
-        * (1.0 - max(excess.values(), default=0.0))
-        * (1.0 - max(outside.values(), default=0.0))
-        * consistency
-    )
+    score = sketch.rows / seen if seen else 1.0
+    if judged:
+        allowed = correlation_tolerance + 3.0 / np.sqrt(rows)
+        score *= (
+            (1.0 - max(excess.values(), default=0.0))
+            * (1.0 - max(outside.values(), default=0.0))
+            * (1.0 - min(1.0, max(0.0, (change or 0.0) - allowed)))
+        )
     return QualityResult(
         rows=sketch.rows, rejected_rows=sketch.rejected_rows, refused=refused,
         missing_rate=missing, excess_missing=excess, out_of_training_range=outside,

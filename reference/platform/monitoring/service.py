@@ -10,6 +10,7 @@ request on the serving event loop, and any architecture that writes sketches and
 prediction log gets the same monitors.
 """
 
+import logging
 import statistics
 import time
 from collections import deque
@@ -32,6 +33,8 @@ from reference.platform.monitoring.quality import quality
 from reference.platform.monitoring.references import ReferenceSource
 from reference.platform.monitoring.sketch import Sketch
 from reference.platform.monitoring.store import MonitorStore
+
+LOG = logging.getLogger(__name__)
 
 
 class Labelled(Protocol):
@@ -110,9 +113,15 @@ class MonitorService:
                     self._judge_fairness(model)
 
     def run(self, stop: Callable[[], bool]) -> None:
+        """Poll until `stop()`. A poll that fails is logged and the next one goes on: one
+        bad window must not leave the deployment unwatched."""
         while not stop():
             started = self.clock()
-            self.step()
+            try:
+                self.step()
+            except Exception:
+                self.metrics.failures.inc()
+                LOG.exception("monitor poll failed; the next poll goes on")
             time.sleep(max(0.0, self.config.poll_seconds - (self.clock() - started)))
 
     def _add_sketch(self, sketch: Sketch, now: float) -> None:
@@ -136,7 +145,8 @@ class MonitorService:
         details: dict[str, str] = {}
         result: dict[str, Any] = {}
         if reference is not None:
-            checked = quality(reference, sketch, self.config.correlation_tolerance)
+            checked = quality(reference, sketch, self.config.correlation_tolerance,
+                              self.config.window.min_rows)  # fmt: skip
             values["readiness_data_quality_score"] = checked.score
             values["readiness_schema_changes"] = float(checked.schema_changes)
             details["readiness_schema_changes"] = _fields(checked.refused.get("schema", {}))
@@ -226,21 +236,18 @@ class MonitorService:
             return
         measured = fairness_window(truth, scores, groups, self.fairness_policy)
         values = {
-            "readiness_fairness_dp_ratio_min": min(measured.demographic_parity_ratio.values()),
-            "readiness_fairness_eo_difference_max": max(
-                measured.equalized_odds_difference.values()
-            ),
             "readiness_fairness_calibration_gap_max": max(
                 measured.calibration_gap(f) for f in self.fairness_policy.sensitive_features
             ),
         }
-        for attribute in measured.report.attributes:
-            self.metrics.fairness.labels(model, attribute.feature, "dp_ratio").set(
-                attribute.demographic_parity_ratio
-            )
-            self.metrics.fairness.labels(model, attribute.feature, "eo_difference").set(
-                attribute.equalized_odds_difference
-            )
+        if ratios := measured.demographic_parity_ratio:  # empty: no two groups large enough
+            values["readiness_fairness_dp_ratio_min"] = min(ratios.values())
+        if differences := measured.equalized_odds_difference:
+            values["readiness_fairness_eo_difference_max"] = max(differences.values())
+        for feature, ratio in ratios.items():
+            self.metrics.fairness.labels(model, feature, "dp_ratio").set(ratio)
+        for feature, difference in differences.items():
+            self.metrics.fairness.labels(model, feature, "eo_difference").set(difference)
         now = datetime.now(UTC)
         self.store.write_window(model, version, "fairness", now, now, measured.labelled,
                                 measured.model_dump())  # fmt: skip

@@ -56,7 +56,8 @@ class Sketch(BaseModel):
     out_of_range: dict[str, int] = Field(default_factory=dict)
     rejected_rows: int = 0
     rejected: dict[str, int] = Field(default_factory=dict)
-    """'kind:field' -> instances refused for it (kinds: schema, type, null, range, category)."""
+    """'kind:field' -> instances refused for it (kinds: schema, type, null, range, category,
+    size)."""
     latency_ms: dict[int, int] = Field(default_factory=dict)
     """Bucket index -> requests; bucket i ends at LATENCY_BASE_MS * LATENCY_RATIO ** i."""
 
@@ -146,9 +147,16 @@ def rejection_kind(error: Mapping[str, Any]) -> str:
         return "schema"
     if kind == "literal_error":
         return "category"
+    if kind in ("too_long", "too_short"):
+        return "size"
     if kind.startswith(("greater_than", "less_than")) or kind == "finite_number":
         return "range"
     return "type"
+
+
+def _field(error: Mapping[str, Any]) -> str:
+    location = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
+    return location[-1] if location else "body"
 
 
 class SketchBuilder:
@@ -181,14 +189,16 @@ class SketchBuilder:
                 self._latencies.setdefault(version, []).append(latency_ms)
 
     def refuse(self, version: str, errors: Iterable[Mapping[str, Any]], instances: int = 1) -> None:
-        """Instances validation refused (on their way to `version`), with the errors."""
+        """Instances validation refused (on their way to `version`), with the errors. A
+        request refused only for its size (too many instances) is counted by kind but adds
+        no rejected rows: it says nothing about the data in it."""
+        kinds = [(rejection_kind(error), _field(error)) for error in errors]
         with self._lock:
-            self._rejected_rows[version] += instances
+            if any(kind != "size" for kind, _ in kinds):
+                self._rejected_rows[version] += instances
             counts = self._rejected.setdefault(version, Counter())
-            for error in errors:
-                location = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
-                field = location[-1] if location else "body"
-                counts[f"{rejection_kind(error)}:{field}"] += 1
+            for kind, field in kinds:
+                counts[f"{kind}:{field}"] += 1
 
     @property
     def pending(self) -> int:
@@ -203,10 +213,10 @@ class SketchBuilder:
             self._reset()
         ended = datetime.now(UTC)
         sketches = []
-        for version in sorted(set(parts) | set(rejected_rows)):
+        for version in sorted(set(parts) | set(rejected)):
             sketch = self._sketch(version, parts.get(version, []), latencies.get(version, []),
                                   started, ended)  # fmt: skip
-            if rejected_rows[version]:
+            if rejected.get(version):
                 update = {"rejected_rows": rejected_rows[version],
                           "rejected": dict(rejected[version])}  # fmt: skip
                 sketch = sketch.model_copy(update=update)

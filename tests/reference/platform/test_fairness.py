@@ -84,3 +84,12 @@ def test_a_malformed_policy_names_the_field(tmp_path: Path) -> None:
 def test_a_missing_policy_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(InvalidPolicy, match=r"cannot read fairness policy .*nope\.yaml"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_an_attribute_with_one_group_large_enough_cannot_be_judged_and_does_not_pass() -> None:
+    report = assess_fairness(LABELS, DECISIONS, GROUPS, policy(min_group_size=101))
+    assert report.attributes[0].demographic_parity_ratio is None
+    assert report.attributes[0].equalized_odds_difference is None
+    assert report.violations == [
+        "fairness by sex cannot be judged: fewer than two groups have at least 101 rows"
+    ]

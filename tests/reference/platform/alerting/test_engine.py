@@ -36,7 +36,8 @@ def test_low_accuracy_fires_the_critical_alert_once_and_rolls_back_once() -> Non
     for _ in range(5):  # the same incident goes on: no new alert, no new action
         assert alerts.observe("m", "5", {"readiness_model_accuracy": 0.4}) == []
     assert actions.taken == [(Action.ROLLBACK, "quality-below-minimum", False),
-                             (Action.PAGE, "quality-below-minimum", False)]  # fmt: skip
+                             (Action.PAGE, "quality-below-minimum", False),
+                             (Action.RETRAIN, "quality-below-minimum", False)]  # fmt: skip
     assert alerts.firing("m")[0].value == 0.4
 
 
@@ -48,6 +49,20 @@ def test_an_alert_resolves_after_its_clean_windows_and_lifts_the_batch_pause() -
     assert resolved.state is AlertState.RESOLVED
     assert resolved.resolved_at is not None
     assert (Action.PAUSE_BATCH, "schema-change", True) in actions.taken
+
+
+def test_batch_predictions_stay_paused_until_the_last_alert_that_paused_them_resolves() -> None:
+    alerts, actions = engine()
+    quality, schema = "readiness_data_quality_score", "readiness_schema_changes"
+    alerts.observe("m", "1", {quality: 0.3, schema: 40.0})
+    for _ in range(2):  # the schema change stops; the quality score is still low
+        alerts.observe("m", "1", {quality: 0.5, schema: 0.0})
+    assert [a.rule for a in alerts.firing("m")] == ["data-quality-low"]
+    assert not [t for t in actions.taken if t[0] is Action.PAUSE_BATCH and t[2]]
+    for _ in range(2):
+        alerts.observe("m", "1", {quality: 0.95, schema: 0.0})
+    undone = [t for t in actions.taken if t[0] is Action.PAUSE_BATCH and t[2]]
+    assert undone == [(Action.PAUSE_BATCH, "data-quality-low", True)]
 
 
 def test_a_rule_with_for_windows_waits_for_consecutive_breaches() -> None:

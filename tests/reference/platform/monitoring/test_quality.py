@@ -18,6 +18,34 @@ def test_clean_rows_of_the_training_population_score_near_one(
     assert result.correlation_change < 0.1
 
 
+@pytest.mark.parametrize("size", [45, 200, 1000])
+def test_small_windows_of_clean_rows_do_not_look_like_bad_data(
+    monitor_reference: MonitorReference,
+    schema: FeatureSchema,
+    test_rows: pd.DataFrame,
+    size: int,
+) -> None:
+    """Sampling noise is not a quality problem: every window of the test set stays above the
+    high alert's 80%, however small the window."""
+    scores = [
+        quality(monitor_reference, build(monitor_reference, schema, test_rows[i : i + size])).score
+        for i in range(0, min(len(test_rows), 60 * size), size)
+    ]
+    assert min(scores) > 0.8
+
+
+def test_rates_are_not_judged_on_a_window_too_small_to_measure_them(
+    monitor_reference: MonitorReference, schema: FeatureSchema, test_rows: pd.DataFrame
+) -> None:
+    rows = test_rows[:5].copy()
+    rows["occupation"] = None
+    result = quality(monitor_reference, build(monitor_reference, schema, rows))
+    assert result.missing_rate["occupation"] == 1.0  # reported ...
+    assert result.score == 1.0  # ... but five rows are no evidence of bad data
+    judged = quality(monitor_reference, build(monitor_reference, schema, rows), min_rows=5)
+    assert judged.score < 0.1  # all missing, less the training rate (5.7%)
+
+
 def test_refused_instances_count_fully_against_the_score(
     monitor_reference: MonitorReference, schema: FeatureSchema, test_rows: pd.DataFrame
 ) -> None:

@@ -101,3 +101,13 @@ def test_refusals_are_counted_by_kind_and_field(monitor_reference: MonitorRefere
     assert sketch.rows == 0
     assert sketch.rejected_rows == 2
     assert sketch.rejected == {"schema:years": 1, "schema:age": 2}
+
+
+def test_a_request_refused_only_for_its_size_adds_no_rejected_rows(
+    monitor_reference: MonitorReference,
+) -> None:
+    builder = SketchBuilder(monitor_reference, "m")
+    builder.refuse("3", [{"type": "too_long", "loc": ("body", "instances")}], instances=300)
+    (sketch,) = builder.build()
+    assert sketch.rejected_rows == 0
+    assert sketch.rejected == {"size:instances": 1}

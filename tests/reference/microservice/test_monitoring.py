@@ -1,0 +1,167 @@
+"""The production service with its monitors, through its HTTP interface: sketches become
+windows and values, a renamed column pauses batch predictions until it stops, labels that
+show a bad champion roll it back, and the counterfactual route answers.
+
+Windows are shrunk by a monitor configuration (100 predictions or 5 seconds) so the alerts
+come in seconds. The home is a fork of the session's trained home with approved versions
+2 and 3 (see `test_operations`), so version 2 serves and version 1 is there to go back to.
+"""
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from readiness.home import Home
+from reference.platform.dataset import AdultDataset
+from reference.platform.lifecycle import SERVED_MODEL
+from reference.platform.monitoring.store import MonitorStore
+from tests.examples import VALID_ROW
+from tests.reference.microservice.test_deployment import deployment
+from tests.reference.microservice.test_operations import Api, operated_home
+
+__all__ = ["operated_home"]  # a fixture of this module too
+
+MONITOR_CONFIG = {
+    "window": {"rows": 100, "seconds": 5, "min_rows": 100},
+    "performance": {"labels": 40, "seconds": 2, "min_labels": 20},
+    "fairness": {"every_seconds": 3, "min_labels": 40},
+    "poll_seconds": 0.5,
+    "retraining": {"enabled": False},  # the retraining loop has tests of its own
+}
+
+
+@pytest.fixture(scope="module")
+def monitored(operated_home: Home) -> Iterator[Api]:
+    config = operated_home.root / "monitoring.yaml"
+    config.write_text(yaml.safe_dump(MONITOR_CONFIG))
+    with deployment(operated_home, "production", "champion", "--monitor-config",
+                    str(config)) as descriptor:  # fmt: skip
+        yield Api(descriptor)
+
+
+@pytest.fixture(scope="module")
+def rows(adult: AdultDataset) -> list[dict[str, Any]]:
+    names = [c.name for c in adult.schema.columns if c.name not in ("applicant_id",)]
+    frame = adult.test[names][:600]
+    return [{str(k): None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+            for r in frame.to_dict("records")]  # fmt: skip
+
+
+def eventually(check: Callable[[], Any], seconds: float = 20.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"not within {seconds} s: {check.__doc__ or check}")
+
+
+def monitor_value(api: Api, name: str) -> float | None:
+    assert api.descriptor.endpoints.monitor_metrics is not None
+    text = httpx.get(api.descriptor.endpoints.monitor_metrics, timeout=10).text
+    wanted = f'{name}{{model="{SERVED_MODEL}"}}'
+    found = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(wanted)]
+    return found[0] if found else None
+
+
+def batch_paused(api: Api) -> str | None:
+    answer = api.admin_call("GET", "routing")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["batch_paused"]  # type: ignore[no-any-return]
+
+
+def test_the_descriptor_names_the_monitors_metrics(monitored: Api) -> None:
+    assert monitored.descriptor.endpoints.monitor_metrics is not None
+    assert monitored.descriptor.endpoints.counterfactual is not None
+
+
+def test_served_traffic_becomes_windows_of_drift_and_quality(
+    monitored: Api, rows: list[dict[str, Any]], operated_home: Home
+) -> None:
+    for row in rows[:250]:
+        assert monitored.predict(row).status_code == 200
+
+    def scored() -> float | None:
+        """the data-quality score of a window is exported"""
+        return monitor_value(monitored, "readiness_data_quality_score")
+
+    assert eventually(scored) > 0.9
+    assert monitor_value(monitored, "readiness_feature_psi_max") is not None
+    windows = MonitorStore(operated_home.audit_url).windows(SERVED_MODEL, "stream")
+    assert sum(w["rows"] for w in windows) >= 200
+    assert {"drift", "quality", "latency"} <= set(windows[-1]["result"])
+
+
+def test_a_renamed_column_pauses_batch_predictions_until_it_stops(
+    monitored: Api, rows: list[dict[str, Any]]
+) -> None:
+    for row in rows[250:310]:
+        renamed = {("hours" if k == "hours_per_week" else k): v for k, v in row.items()}
+        refused = monitored.predict(renamed)
+        assert refused.status_code == 422
+    eventually(lambda: batch_paused(monitored))
+    pair = monitored.predict(VALID_ROW, VALID_ROW)
+    assert pair.status_code == 503
+    assert "paused" in pair.json()["detail"]
+    assert pair.headers["retry-after"] == "60"
+    assert monitored.predict(VALID_ROW).status_code == 200  # one at a time still answers
+    for row in rows[310:600]:
+        assert monitored.predict(row).status_code == 200
+        if batch_paused(monitored) is None:
+            break
+    eventually(lambda: batch_paused(monitored) is None)
+    assert monitored.predict(VALID_ROW, VALID_ROW).status_code == 200
+    log = monitored.admin_call("GET", "deployments").json()
+    actions = [(e["actor"], e["action"]) for e in log]
+    assert ("monitor", "pause-batch") in actions
+    assert ("monitor", "resume-batch") in actions
+
+
+def test_the_counterfactual_route_flips_a_decision_with_actionable_changes(
+    monitored: Api,
+) -> None:
+    assert monitored.descriptor.endpoints.counterfactual is not None
+    url = monitored.descriptor.endpoints.counterfactual.format(model=SERVED_MODEL)
+    married = {**VALID_ROW, "marital_status": "Married-civ-spouse", "relationship": "Husband",
+               "education": "Bachelors", "education_num": 13, "age": 45}  # fmt: skip
+    answer = httpx.post(url, json={"instances": [married]}, headers=monitored.user, timeout=30)
+    assert answer.status_code == 200, answer.text
+    found = answer.json()["counterfactual"]
+    assert found["found"], found["reason"]
+    assert found["decision"] != found["original_decision"]
+    assert {c["feature"] for c in found["changes"]} <= {
+        "hours_per_week", "education", "education_num", "workclass", "occupation"
+    }  # fmt: skip
+    two = httpx.post(url, json={"instances": [VALID_ROW, VALID_ROW]}, headers=monitored.user,
+                     timeout=30)  # fmt: skip
+    assert two.status_code == 422
+
+
+def test_labels_that_show_a_bad_champion_roll_it_back_within_ten_seconds(
+    monitored: Api, rows: list[dict[str, Any]]
+) -> None:
+    """Ground truth that contradicts every answer of the champion is what a broken model
+    looks like to the performance monitor: the critical alert rolls back to the champion
+    before it, and the deployment log says the monitor did it and why."""
+    promoted = monitored.admin_call("POST", "promote", {"version": "3", "reason": "newer"})
+    assert promoted.status_code == 200, promoted.text
+    assert monitored.served_version() == "3"
+    answered = [monitored.predict(row).json() for row in rows[:60]]
+    labels = [{"request_id": a["request_id"], "position": 0,
+               "label": 1 - a["predictions"][0]["label"]} for a in answered]  # fmt: skip
+    sent = httpx.post(monitored.feedback_url, json={"labels": labels}, headers=monitored.user,
+                      timeout=30)  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    started = time.monotonic()
+    eventually(lambda: monitored.served_version() == "2", seconds=10)
+    assert time.monotonic() - started <= 10
+    rollback = next(e for e in monitored.admin_call("GET", "deployments").json()
+                    if e["action"] == "rollback")  # fmt: skip
+    assert rollback["actor"] == "monitor"
+    assert (rollback["from_version"], rollback["to_version"]) == ("3", "2")
+    assert "quality-below-minimum" in rollback["detail"]
