@@ -323,6 +323,70 @@ def audit_export(
     errors.print(f"{table}: {rows:,} rows written to {output}", highlight=False)
 
 
+monitor = typer.Typer(
+    help="The monitors' findings: drift reports of their windows, and their alerts.",
+    no_args_is_help=True,
+)
+app.add_typer(monitor, name="monitor")
+ModelOption = Annotated[str, typer.Option("--model", help="Served model name.")]
+
+
+@monitor.command("report")
+def monitor_report(
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path(
+        "drift-report.html"
+    ),
+    window: Annotated[
+        int | None, typer.Option("--window", help="Window id (default: the latest).")
+    ] = None,
+    model: ModelOption = "adult-income",
+    url: UrlOption = None,
+) -> None:
+    """Render the Evidently drift report of a monitor window against the training rows."""
+    from reference.platform.monitoring.window_report import report_window
+
+    quiet_libraries()
+    try:
+        with errors.status("rendering the drift report ..."):
+            found = report_window(_audit_url(url), model, window, output)
+    except ReadinessError as error:
+        raise fail(error) from error
+    console = Console(highlight=False, soft_wrap=True)
+    table = Table(title=f"{model} version {found.version}, window {found.window_id}: "
+                        f"{found.report.current_rows:,} logged predictions")  # fmt: skip
+    for column in ("feature", "PSI (monitor, training bins)", "PSI (Evidently)"):
+        table.add_column(column, justify="left" if column == "feature" else "right")
+    for feature, value in sorted(found.monitor_psi.items(), key=lambda item: -item[1]):
+        evidently = found.report.psi.get(feature)
+        table.add_row(feature, f"{value:.3f}", "" if evidently is None else f"{evidently:.3f}")
+    console.print(table)
+    console.print(f"report: {found.report.path}")
+
+
+@monitor.command("alerts")
+def monitor_alerts(
+    model: Annotated[str | None, typer.Option("--model", help="Only this model.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """The alerts the monitors raised, newest first, with the actions they took."""
+    from reference.platform.monitoring.store import MonitorStore
+
+    try:
+        found = MonitorStore(_audit_url(url)).alerts(model)
+    except ReadinessError as error:
+        raise fail(error) from error
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"{len(found)} alerts, newest first")
+    for alert in sorted(found, key=lambda a: a.fired_at, reverse=True):
+        actions = ", ".join(f"{a.action}{'' if a.ok else ' (failed)'}" for a in alert.actions)
+        console.print(
+            f"{alert.fired_at:%Y-%m-%d %H:%M:%S} {alert.severity:<8} {alert.rule} "
+            f"({alert.model} version {alert.version}, value {alert.value:.4g}) {alert.state}"
+            f"{' (inhibited)' if alert.inhibited else ''}; actions: {actions or 'none'}; "
+            f"runbook {alert.runbook}"
+        )
+
+
 def _os_user() -> str:
     import getpass
 

@@ -220,6 +220,21 @@ class PredictionLog:
         with self.store.reading() as connection:
             return [_record(row) for row in connection.execute(query).mappings()]
 
+    def predictions_between(
+        self, model: str, version: str, started: datetime, ended: datetime, limit: int
+    ) -> list[PredictionRecord]:
+        """The predictions of one model version logged in [started, ended], oldest first:
+        the rows behind a monitor window."""
+        query = (
+            select(predictions)
+            .where(predictions.c.model == model, predictions.c.version == version)
+            .where(predictions.c.at >= started, predictions.c.at <= ended)
+            .order_by(predictions.c[SEQ])
+            .limit(limit)
+        )
+        with self.store.reading() as connection:
+            return [_record(row) for row in connection.execute(query).mappings()]
+
     def labelled_since(self, after_seq: int, limit: int) -> list[LabelledPrediction]:
         """Feedback with seq > `after_seq` joined with its prediction, oldest first."""
         query = (

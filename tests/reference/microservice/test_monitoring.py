@@ -18,7 +18,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from readiness.cli import app
 from readiness.home import Home
 from reference.platform.dataset import AdultDataset
 from reference.platform.lifecycle import SERVED_MODEL, TrainOptions
@@ -179,6 +181,26 @@ def test_labels_that_show_a_bad_champion_roll_it_back_within_ten_seconds(
     assert rollback["actor"] == "monitor"
     assert (rollback["from_version"], rollback["to_version"]) == ("3", "2")
     assert "quality-below-minimum" in rollback["detail"]
+
+
+def test_the_cli_renders_a_windows_drift_report_and_lists_the_alerts(
+    monitored: Api, operated_home: Home, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    report = tmp_path / "drift.html"
+    url = operated_home.audit_url
+    result = runner.invoke(app, ["monitor", "report", "--url", url, "-o", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "PSI (Evidently)" in result.output
+    assert "occupation" in result.output
+    assert report.stat().st_size > 10_000
+    missing = runner.invoke(app, ["monitor", "report", "--url", url, "--window", "99999"])
+    assert missing.exit_code == 2
+    assert "--window 99999 is not a drift window" in missing.output
+    alerts = runner.invoke(app, ["monitor", "alerts", "--url", url])
+    assert alerts.exit_code == 0, alerts.output
+    assert "quality-below-minimum" in alerts.output
+    assert "rollback" in alerts.output
 
 
 def test_a_retraining_shadows_its_challenger_on_live_traffic_and_promotes_it(
