@@ -235,6 +235,17 @@ class PredictionLog:
         with self.store.reading() as connection:
             return [_record(row) for row in connection.execute(query).mappings()]
 
+    def latest_predictions(self, model: str, version: str, limit: int) -> list[PredictionRecord]:
+        """The most recent `limit` predictions of one model version, newest first."""
+        query = (
+            select(predictions)
+            .where(predictions.c.model == model, predictions.c.version == version)
+            .order_by(predictions.c[SEQ].desc())
+            .limit(limit)
+        )
+        with self.store.reading() as connection:
+            return [_record(row) for row in connection.execute(query).mappings()]
+
     def labelled_since(self, after_seq: int, limit: int) -> list[LabelledPrediction]:
         """Feedback with seq > `after_seq` joined with its prediction, oldest first."""
         query = (

@@ -22,6 +22,7 @@ from reference.platform.monitoring.config import MonitorConfig, load_config
 from reference.platform.monitoring.feeds import labelled_feed
 from reference.platform.monitoring.metrics import MonitorMetrics
 from reference.platform.monitoring.references import RegistryReferences
+from reference.platform.monitoring.scheduled_report import ChampionReport, report_on_schedule
 from reference.platform.monitoring.service import MonitorService
 from reference.platform.monitoring.store import MonitorStore
 from reference.platform.prediction_log import PredictionLog
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-key-variable", default="READINESS_MONITOR_ADMIN_KEY",
                         help="environment variable holding the admin API key")  # fmt: skip
     parser.add_argument("--metrics-port", type=int, default=0, help="0: no metrics server")
+    parser.add_argument("--model", default="adult-income", help="the served model's name")
     parser.add_argument("--home", type=Path, help="READINESS_HOME that retraining trains in")
     parser.add_argument("--target", type=Path, help="descriptor retraining shadows through")
     args = parser.parse_args(argv)
@@ -52,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stopping.set())
     if args.metrics_port:
         start_http_server(args.metrics_port, addr="127.0.0.1", registry=service.metrics.registry)
+    config = service.config.global_report
+    if config.enabled:
+        reports = ChampionReport(ModelRegistry(args.tracking_uri), PredictionLog(args.audit_url),
+                                 args.model, args.work / "models", config.rows)  # fmt: skip
+        report_on_schedule(reports, args.work / "reports", config.every_seconds, stopping)
     sys.stderr.write("monitor: running\n")
     service.run(stopping.is_set)
     return 0

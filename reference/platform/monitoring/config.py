@@ -52,6 +52,17 @@ class LatencyConfig(BaseModel):
     baseline_windows: int = Field(default=3, ge=1)
 
 
+class GlobalReportConfig(BaseModel):
+    """The scheduled global explanation of the champion on its recent traffic."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    every_seconds: float = Field(default=7 * 24 * 3600, gt=0)
+    rows: int = Field(default=2000, ge=1)
+    """The most recent logged predictions the report describes."""
+
+
 class RetrainingConfig(BaseModel):
     """What the `retrain` alert action starts: `readiness retrain --trigger performance`
     against the deployment, as a process of its own."""
@@ -77,6 +88,7 @@ class MonitorConfig(BaseModel):
     poll_seconds: float = Field(default=1.0, gt=0)
     rules: Path = DEFAULT_RULES
     retraining: RetrainingConfig = RetrainingConfig()
+    global_report: GlobalReportConfig = GlobalReportConfig()
     page_webhook: str | None = None
     ticket_webhook: str | None = None
 
