@@ -25,7 +25,7 @@ def log_traffic(home: Home, adult: AdultDataset, rows: int) -> None:
     redactor = PiiRedactor(load_pii_policy(), adult.schema, load_pii_key(home.pii_key))
     log = PredictionLog(home.audit_url, redactor)
     for i, record in enumerate(adult.test[:rows].to_dict("records")):
-        features = {k: None if isinstance(v, float) and math.isnan(v) else v
+        features = {str(k): None if isinstance(v, float) and math.isnan(v) else v
                     for k, v in record.items() if k != "label"}  # fmt: skip
         log.record(f"r-{i}", "acme", SERVED_MODEL, [Answer(0, "2", 0.3, 0)], [features])
     log.close()
