@@ -28,10 +28,10 @@ from rich.table import Table
 
 from benchmarks.serving import train
 from readiness.home import Home
-from reference.microservice.loading import fetch_by_alias
 from reference.platform.alerting.actions import AlertActions, Sinks
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
+from reference.platform.artifacts import fetch_by_alias
 from reference.platform.dataset import AdultDataset, load_adult
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.models.runtime import OnnxModel

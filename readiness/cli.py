@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from readiness.errors import InvalidInput, ReadinessError
 from readiness.home import readiness_home
+from readiness.progress import step_progress
 
 if TYPE_CHECKING:
     from reference.platform.retraining.outcome import RetrainingOutcome
@@ -69,37 +69,17 @@ def train(
     quiet_libraries()
 
     home = readiness_home()
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=as_json,
-    ) as progress:
-        overall = progress.add_task("lifecycle", total=len(STAGES))
-        epochs = progress.add_task("epochs", total=None, visible=False)
-
-        def on_stage(name: str) -> None:
-            progress.update(overall, completed=STAGES.index(name), description=f"lifecycle: {name}")
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            progress.update(
-                epochs, visible=True, completed=done, total=total, description=f"  {stage} epochs"
-            )
-
-        try:
+    try:
+        with step_progress(errors, "lifecycle", STAGES, transient=as_json) as shown:
             summary = run_training(
                 home,
                 TrainOptions(quick=quick, policy_path=policy, approver=approver),
-                on_stage,
-                on_progress,
+                shown.step,
+                shown.epoch,
             )
-        except ReadinessError as error:
-            progress.stop()
-            raise fail(error) from error
-        progress.update(overall, completed=len(STAGES), description="lifecycle: done")
+            shown.finish()
+    except ReadinessError as error:
+        raise fail(error) from error
 
     if as_json:
         sys.stdout.write(summary.model_dump_json(indent=2) + "\n")
@@ -456,40 +436,15 @@ def retrain(
             errors.print(f"retrain: {skipped.skipped}", highlight=False)
         return
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=as_json,
-    ) as progress:
-        overall = progress.add_task("retraining", total=len(STEPS))
-        epochs = progress.add_task("epochs", total=None, visible=False)
-        current = {"step": STEPS[0]}
-
-        def on_step(name: str) -> None:
-            current["step"] = name
-            progress.update(overall, completed=STEPS.index(name), description=f"retraining: {name}")
-
-        def on_stage(name: str) -> None:
-            progress.update(overall, description=f"retraining: {current['step']} ({name})")
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            progress.update(
-                epochs, visible=True, completed=done, total=total, description=f"  {stage} epochs"
-            )
-
-        try:
+    try:
+        with step_progress(errors, "retraining", STEPS, transient=as_json) as shown:
             outcome = run_retraining(
                 home, fired, rules, TrainOptions(quick=quick, policy_path=fairness_policy),
-                descriptor, on_step=on_step, on_stage=on_stage, on_progress=on_progress,
+                descriptor, on_step=shown.step, on_stage=shown.detail, on_progress=shown.epoch,
             )  # fmt: skip
-        except ReadinessError as error:
-            progress.stop()
-            raise fail(error) from error
-        progress.update(overall, completed=len(STEPS), description="retraining: done")
+            shown.finish()
+    except ReadinessError as error:
+        raise fail(error) from error
 
     if as_json:
         sys.stdout.write(outcome.model_dump_json(indent=2) + "\n")

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness.errors import PromotionRefused
 from reference.microservice.backends import InferenceBackend
 from reference.microservice.cache import PredictionCache
-from reference.microservice.loading import fetch_version
 from reference.microservice.routing import ModelRoutes, Router, RoutingUpdate
+from reference.platform.artifacts import fetch_version
 from reference.platform.prediction_log import DeploymentEvent, PredictionLog
 from reference.platform.registry import ModelRegistry
 

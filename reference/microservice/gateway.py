@@ -314,17 +314,16 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             probabilities = await infer(model, version, rows, numeric, categorical)
             request_id = str(uuid.uuid4())
             labelled = [int(p >= DECISION_THRESHOLD) for p in probabilities]
+            latency_ms = (time.perf_counter() - started) * 1000
             if logged is not None:
                 pairs = enumerate(zip(probabilities, labelled, strict=True))
                 answers = [Answer(i, version, p, y) for i, (p, y) in pairs]
                 # the rows answered, with the applicant_id each was looked up by
                 features = [{**i, **r} for i, r in zip(instances, rows, strict=True)]
-                latency_ms = (time.perf_counter() - started) * 1000
                 await logged.submit(
                     prediction_rows(request_id, tenant, model, answers, features, latency_ms)
                 )
             if recorder is not None:
-                latency_ms = (time.perf_counter() - started) * 1000
                 recorder.add(model, version, numeric, categorical, probabilities, latency_ms)
             if shadow is not None:
                 mirror(request_id, model, shadow, rows)
@@ -385,6 +384,21 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
         serving.shadow_tasks.add(task)
         task.add_done_callback(serving.shadow_tasks.discard)
 
+    async def explained_rows(
+        request: Request, model: str, body: type[BaseModel], labels: dict[str, str]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """What the explanation routes share before their work: the switch, the caller's
+        version of the model, its admitted and resolved instances."""
+        if not switches.explain:
+            raise Problem(404, "this deployment does not explain its predictions")
+        identity = identify(request, Role.PREDICT, model)
+        tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
+        version, _ = routed(model, tenant)
+        labels["version"] = version
+        instances = await instances_of(request, body, model, version)
+        admit(tenant, len(instances))
+        return version, resolve(instances)
+
     @app.post(
         "/v1/models/{model}/explain",
         response_model=ExplainResponse,
@@ -393,15 +407,8 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
     )  # fmt: skip
     async def explain(model: str, request: Request) -> Response:
         async def answer(labels: dict[str, str]) -> Response:
-            if not switches.explain:
-                raise Problem(404, "this deployment does not explain its predictions")
-            identity = identify(request, Role.PREDICT, model)
-            tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
-            version, _ = routed(model, tenant)
-            labels["version"] = version
-            instances = await instances_of(request, explain_model, model, version)
-            admit(tenant, len(instances))
-            numeric, categorical = encode(resolve(instances))
+            version, rows = await explained_rows(request, model, explain_model, labels)
+            numeric, categorical = encode(rows)
             explanations = await backend.explain(model, version, numeric, categorical)
             body = ExplainResponse(
                 request_id=str(uuid.uuid4()), model=model, version=version,
@@ -422,15 +429,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
         served version's decision (the recourse policy says which may change)."""
 
         async def answer(labels: dict[str, str]) -> Response:
-            if not switches.explain:
-                raise Problem(404, "this deployment does not explain its predictions")
-            identity = identify(request, Role.PREDICT, model)
-            tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
-            version, _ = routed(model, tenant)
-            labels["version"] = version
-            instances = await instances_of(request, counterfactual_model, model, version)
-            admit(tenant, 1)
-            (row,) = resolve(instances)
+            version, (row,) = await explained_rows(request, model, counterfactual_model, labels)
             found = await backend.counterfactual(model, version, row)
             body = CounterfactualResponse(
                 request_id=str(uuid.uuid4()), model=model, version=version, counterfactual=found

@@ -99,9 +99,9 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
 
     from reference.microservice.control import ModelControl
     from reference.microservice.features import FeastFeatures
-    from reference.microservice.loading import fetch_by_alias
     from reference.microservice.ray_backend import RayServeBackend, ReplicaSettings
     from reference.microservice.replica import ReplicaConfig
+    from reference.platform.artifacts import fetch_by_alias
     from reference.platform.attributions import background_sample
     from reference.platform.features.repo import open_store
     from reference.platform.prediction_log import PredictionLog

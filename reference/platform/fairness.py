@@ -54,10 +54,6 @@ class AttributeFairness(BaseModel):
     equalized_odds_difference: float | None
     groups: list[GroupMetrics]
 
-    @property
-    def comparable(self) -> bool:
-        return self.demographic_parity_ratio is not None
-
 
 class FairnessReport(BaseModel):
     """The measured fairness of one model and the policy verdict, with its reasons."""

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from readiness.errors import OperationFailed
+from reference.platform.artifacts import fetch_version
 from reference.platform.dataset import load_adult
 from reference.platform.global_report import (
     GlobalReport,
@@ -25,7 +26,6 @@ from reference.platform.global_report import (
 from reference.platform.models.runtime import OnnxModel
 from reference.platform.prediction_log import PredictionLog
 from reference.platform.registry import ModelRegistry
-from reference.platform.retraining.artifacts import fetch_served_file
 from reference.platform.schedule import run_scheduled
 from reference.platform.schema import ColumnRole
 
@@ -39,7 +39,6 @@ class ChampionReport:
         self, registry: ModelRegistry, log: PredictionLog, model: str, work: Path, rows: int
     ) -> None:
         self.registry, self.log, self.model, self.work, self.rows = registry, log, model, work, rows
-        self._training: pd.DataFrame | None = None
 
     def __call__(self) -> GlobalReport:
         champion = self.registry.champion(self.model)
@@ -54,7 +53,7 @@ class ChampionReport:
         features = [c.name for c in data.schema.columns if c.role is ColumnRole.FEATURE]
         frame = pd.DataFrame([{f: r.features.get(f) for f in features} for r in logged])
         served = OnnxModel(
-            fetch_served_file(self.registry, self.model, champion.version, self.work), threads=1
+            fetch_version(self.registry, self.model, champion.version, self.work).path, threads=1
         )
         return global_report(
             served.predict, data.schema, frame, model=f"{self.model} version {champion.version}",

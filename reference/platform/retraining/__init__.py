@@ -4,9 +4,9 @@ good and fair; otherwise the champion stays and an alert says why. Every step is
 in MLflow and the deployment log.
 
 Modules, one job each: `triggers` (what fired, with its evidence; the schema check),
-`policy` (the gates as data, `policies/retraining.yaml`), `artifacts` (hash-checked
-download of a version's served file), `offline` (both on the same held-out rows, and the
-offline checks), `admin` (the deployment's admin API through its target descriptor),
+`policy` (the gates as data, `policies/retraining.yaml`), `offline` (both on the same
+held-out rows, and the offline checks), `admin` (the deployment's admin API through its
+target descriptor),
 `shadow` (shadow mode and its checks), `outcome` (the decision and the result object),
 `alerts` (a refusal as a page or ticket), `journal` (MLflow run and deployment log),
 `pipeline` (`retrain`, the composition root), `scheduled` (the calendar trigger),

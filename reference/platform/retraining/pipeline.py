@@ -30,6 +30,7 @@ from readiness.descriptor import TargetDescriptor
 from readiness.errors import InvalidDescriptor, OperationFailed, PolicyViolation
 from readiness.home import Home
 from reference.platform.alerting.actions import Sinks
+from reference.platform.artifacts import fetch_version
 from reference.platform.dataset import load_adult
 from reference.platform.fairness import FairnessPolicy, default_policy_path, load_policy
 from reference.platform.lifecycle import SERVED_MODEL, StageCallback, TrainOptions, train
@@ -37,7 +38,6 @@ from reference.platform.models.training import ProgressCallback
 from reference.platform.registry import ModelRegistry, RegisteredVersion
 from reference.platform.retraining.admin import DeploymentAdmin, admin_from_descriptor
 from reference.platform.retraining.alerts import alert_refusal, default_sinks
-from reference.platform.retraining.artifacts import fetch_served_file
 from reference.platform.retraining.journal import Journal
 from reference.platform.retraining.offline import (
     Check,
@@ -176,13 +176,13 @@ def _offline(
     with tempfile.TemporaryDirectory(prefix="retrain-") as scratch:
         folder = Path(scratch)
         new = evaluate_version(
-            challenger, fetch_served_file(registry, SERVED_MODEL, challenger.version, folder),
+            challenger, fetch_version(registry, SERVED_MODEL, challenger.version, folder).path,
             data, fairness,
         )  # fmt: skip
         old = None
         if champion is not None:
             old = evaluate_version(
-                champion, fetch_served_file(registry, SERVED_MODEL, champion.version, folder),
+                champion, fetch_version(registry, SERVED_MODEL, champion.version, folder).path,
                 data, fairness,
             )  # fmt: skip
     return compare(old, new, policy.offline)

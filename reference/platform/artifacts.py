@@ -1,9 +1,11 @@
-"""Load a served model from the MLflow registry by alias, refusing any tampered artifact.
+"""Fetch a served model from the MLflow registry, refusing any tampered artifact.
 
 The registry record of a version carries `artifact_sha256`, the hash of the `model.onnx`
 the lifecycle registered. Loading downloads the artifact, hashes the file it will serve
 and compares: a mismatch or a missing record refuses to load, so a model that was changed
-after approval can never answer a request.
+after approval can never answer a request, nor be judged or explained in its place (the
+microservice, the retraining's offline comparison and the monitor's scheduled report all
+fetch through here).
 """
 
 import hmac

@@ -7,7 +7,7 @@ import torch
 
 from readiness.errors import IntegrityFailed, InvalidInput
 from readiness.provenance import sha256_file
-from reference.microservice.loading import SHA_TAG, fetch_by_alias
+from reference.platform.artifacts import SHA_TAG, fetch_by_alias
 from reference.platform.dataset import AdultDataset
 from reference.platform.models.architectures import InputSpec, TabularNet
 from reference.platform.models.export import export_onnx
