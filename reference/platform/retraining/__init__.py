@@ -9,7 +9,7 @@ held-out rows, and the offline checks), `admin` (the deployment's admin API thro
 target descriptor),
 `shadow` (shadow mode and its checks), `outcome` (the decision and the result object),
 `alerts` (a refusal as a page or ticket), `journal` (MLflow run and deployment log),
-`pipeline` (`retrain`, the composition root), `scheduled` (the calendar trigger),
+`pipeline` (`retrain`, the composition root),
 `launcher` (the alert action's retrainer: `readiness retrain` as a process).
 
 Nothing is imported here: the monitor imports `launcher` without loading torch.

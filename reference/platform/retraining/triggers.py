@@ -35,12 +35,6 @@ class RetrainingTrigger(BaseModel):
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-def schema_changed(home: Home, schema: FeatureSchema | None = None) -> bool:
-    """True when the champion was trained on another feature schema than `schema` (default:
-    the one in force). Without a champion nothing serves on a stale schema: False."""
-    return schema_trigger(home, schema) is not None
-
-
 def schema_trigger(home: Home, schema: FeatureSchema | None = None) -> RetrainingTrigger | None:
     """A schema trigger naming both digests, or None when the champion's schema is current."""
     champion = ModelRegistry(home.mlflow_tracking_uri).champion(SERVED_MODEL)
@@ -68,7 +62,11 @@ DEFAULT_EVIDENCE = {
 
 def fire(home: Home, kind: TriggerKind, evidence: str = "") -> RetrainingTrigger | None:
     """The trigger of `kind` with its evidence. A schema trigger finds its own evidence and
-    is None when the champion's schema is current: there is nothing to retrain for."""
+    is None when the champion's schema is current: there is nothing to retrain for. A
+    scheduled run whose champion serves on a stale schema is recorded as what it is, a
+    schema retraining."""
     if kind is TriggerKind.SCHEMA:
         return schema_trigger(home)
+    if kind is TriggerKind.SCHEDULE and (stale := schema_trigger(home)) is not None:
+        return stale
     return RetrainingTrigger(kind=kind, evidence=evidence or DEFAULT_EVIDENCE[kind])

@@ -8,7 +8,7 @@ import pytest
 from readiness.home import Home
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.registry import FAIRNESS_TAG, ModelRegistry
-from reference.platform.retraining.triggers import TriggerKind, fire, schema_changed
+from reference.platform.retraining.triggers import TriggerKind, fire, schema_trigger
 from reference.platform.schema import FeatureSchema, load_schema
 
 
@@ -47,11 +47,11 @@ def changed(schema: FeatureSchema) -> FeatureSchema:
 def test_the_schema_trigger_fires_when_the_schema_differs_from_the_champions(home: Home) -> None:
     current = load_schema()
     crown(home, current.digest())
-    assert not schema_changed(home)
+    assert schema_trigger(home) is None
     assert fire(home, TriggerKind.SCHEMA) is None
     edited = changed(current)
     assert edited.digest() != current.digest()
-    assert schema_changed(home, edited)
+    assert schema_trigger(home, edited) is not None
 
 
 def test_the_schema_trigger_names_both_digests(home: Home) -> None:
@@ -66,7 +66,15 @@ def test_the_schema_trigger_names_both_digests(home: Home) -> None:
 
 
 def test_without_a_champion_no_schema_is_stale(home: Home) -> None:
-    assert not schema_changed(home)
+    assert schema_trigger(home) is None
+
+
+def test_a_scheduled_run_on_a_stale_schema_is_a_schema_retraining(home: Home) -> None:
+    crown(home, "0" * 64)
+    scheduled = fire(home, TriggerKind.SCHEDULE, "nightly")
+    assert scheduled is not None
+    assert scheduled.kind is TriggerKind.SCHEMA
+    assert "the schema in force is" in scheduled.evidence
 
 
 def test_other_triggers_carry_the_evidence_given_or_a_default(home: Home) -> None:
