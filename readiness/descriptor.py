@@ -71,6 +71,9 @@ class FaultHook(_Strict):
     kind: str = Field(pattern="^(http|shell)$")
     target: str
     payload: dict[str, Any] = {}
+    undo: str | None = None
+    """The name of the hook that reverses this one; the harness calls it at the end of a
+    scenario whatever happened. It must be safe to call when the fault is already gone."""
 
 
 class TargetDescriptor(_Strict):
@@ -79,6 +82,9 @@ class TargetDescriptor(_Strict):
     architecture: str
     pattern: Pattern
     profile: str
+    model: str | None = None
+    """The served model's name, filling `{model}` in endpoint URLs (default: the registry's
+    model name)."""
     slos: SLOs
     endpoints: Endpoints
     credentials: Credentials = Credentials()
@@ -87,6 +93,18 @@ class TargetDescriptor(_Strict):
     fault_hooks: list[FaultHook] = []
     attestations: Path | None = None
     policy: Path | None = None
+
+    def served_model(self) -> str:
+        """The name that fills `{model}` in the endpoints."""
+        name = self.model or (self.registry.model if self.registry else None)
+        if name is None:
+            raise InvalidDescriptor(
+                f"target descriptor '{self.name}': model: required when there is no registry"
+            )
+        return name
+
+    def hook(self, name: str) -> FaultHook | None:
+        return next((hook for hook in self.fault_hooks if hook.name == name), None)
 
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,9 @@ which always names what is wrong::
     │   ├── InvalidApproval     an approval lacks its approver or its reason
     │   ├── InvalidPolicy       a policy (fairness, gate, PII, retention) is malformed or unknown
     │   ├── InvalidConfiguration an environment setting (READINESS_HOME, ...) is unusable
-    │   └── InvalidDescriptor   a target descriptor file is malformed
+    │   ├── InvalidDescriptor   a target descriptor file is malformed, or lacks what a
+    │   │                       scenario needs (an endpoint, a fault hook)
+    │   └── InvalidScenario     a scenario file is malformed or names an unknown activity
     ├── PolicyViolation         the input is well formed but a policy forbids the action
     │   ├── ApprovalRefused     a model version fails the fairness policy
     │   ├── PromotionRefused    a model version has no approval record
@@ -23,8 +25,9 @@ which always names what is wrong::
         ├── FeatureStoreFailed  Feast could not apply, materialise or retrieve
         ├── ExportFailed        an exported model does not reproduce the source model
         ├── IntegrityFailed     a model artifact's sha256 differs from its registry record
-        └── AuditStoreFailed    the audit store (prediction log, lineage, audit trail)
-                                cannot be opened, written or read
+        ├── AuditStoreFailed    the audit store (prediction log, lineage, audit trail)
+        │                       cannot be opened, written or read
+        └── TargetUnavailable   a scenario's target does not answer on its endpoints
 
 `InvalidInput` maps to exit code 2 in the CLI, the other families to exit code 1.
 """
@@ -64,6 +67,11 @@ class InvalidConfiguration(InvalidInput):
 
 class InvalidDescriptor(InvalidInput):
     """A target descriptor file is malformed."""
+
+
+class InvalidScenario(InvalidInput):
+    """A scenario file is malformed; the message names the file, the path in it and the
+    problem."""
 
 
 class PolicyViolation(ReadinessError):
@@ -106,3 +114,7 @@ class IntegrityFailed(OperationFailed):
 class AuditStoreFailed(OperationFailed):
     """The audit store cannot be opened, written or read. Tampering is not this error: it
     is a finding of `verify`, reported with the table and row where the chain breaks."""
+
+
+class TargetUnavailable(OperationFailed):
+    """The system under test does not answer on an endpoint its descriptor declares."""

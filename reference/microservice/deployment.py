@@ -178,7 +178,13 @@ def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings
 def _fault_hooks(base: str) -> list[FaultHook]:
     target = f"{base}/v1/admin/models/{{model}}/faults"
     return [
-        FaultHook(name=name, kind="http", target=target, payload=payload)
+        FaultHook(
+            name=name,
+            kind="http",
+            target=target,
+            payload=payload,
+            undo=None if name == "clear" else "clear",
+        )
         for name, payload in (
             ("accelerator-failure", {"fault": "device_error"}),
             ("slow-replica", {"fault": "slow", "delay_ms": 200}),
@@ -202,6 +208,7 @@ def _descriptor(
         architecture=ARCHITECTURE,
         pattern=Pattern.REAL_TIME,
         profile=profile.value,
+        model=SERVED_MODEL,
         slos=PRODUCTION_SLOS,
         endpoints=Endpoints(
             predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
