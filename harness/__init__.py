@@ -1,1 +1,15 @@
-"""harness (arrives with its issue)."""
+"""The scenario harness: runs scenario files against any target descriptor and writes an
+evidence bundle. `Environment` is the composition root; `readiness run` is a thin shell."""
+
+DEFAULT_SCENARIOS = (
+    "steady-state",
+    "security-probes",
+    "traffic-spike",
+    "accelerator-failure",
+    "covariate-drift",
+    "bias",
+    "data-quality",
+    "bad-rollout",
+)
+"""The default set, in an order where no scenario's lingering alert hides the next one's:
+a high alert inhibits medium ones, a critical alert inhibits everything."""

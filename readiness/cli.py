@@ -18,6 +18,7 @@ from readiness.home import readiness_home
 from readiness.progress import step_progress
 
 if TYPE_CHECKING:
+    from harness.scenario import LoadedScenario
     from reference.platform.retraining.outcome import RetrainingOutcome
 
 app = typer.Typer(
@@ -205,6 +206,104 @@ def down(arch: Annotated[str, typer.Argument(help="microservice, event-driven or
 
     stopped = stop(readiness_home())
     errors.print(f"{arch}: {'stopped' if stopped else 'was not running'}")
+
+
+@app.command()
+def run(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="An ARCH to deploy for the run, or a target descriptor file of a running system."
+        ),
+    ],
+    profile: Annotated[str, typer.Option(help="production or prototype (with an ARCH).")] = (
+        "production"
+    ),
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="A shipped scenario name or a scenario file; "
+            "repeat for several (default: the default set).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Bundle folder (default: under READINESS_HOME/runs).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the scenarios' traffic.")] = 0,
+) -> None:
+    """Run scenarios against a target and write an evidence bundle; print its path.
+
+    Exit 0 when every scenario ran (whatever their results: the gate judges them), 1 when
+    the target did not answer or the run broke off, 2 for bad input."""
+    from contextlib import nullcontext
+
+    from harness import DEFAULT_SCENARIOS
+    from harness.deploy import ARCHITECTURES, deployed
+    from harness.scenario import load_scenario
+
+    if profile not in ("production", "prototype"):
+        raise fail(InvalidInput(f"--profile must be production or prototype, not '{profile}'"))
+    names = scenario or list(DEFAULT_SCENARIOS)
+    descriptor_file = Path(target)
+    if target not in ARCHITECTURES and not descriptor_file.is_file():
+        raise fail(InvalidInput(f"TARGET: '{target}' is neither an architecture "
+                                f"({', '.join(ARCHITECTURES)}) nor a descriptor file"))  # fmt: skip
+    try:
+        scenarios = [load_scenario(name) for name in names]
+    except ReadinessError as error:
+        raise fail(error) from error
+    deployment = (
+        deployed(target, profile) if target in ARCHITECTURES else nullcontext(descriptor_file)
+    )
+    try:
+        with (
+            errors.status(f"starting {target} ({profile}) ...")
+            if target in ARCHITECTURES else nullcontext()
+        ):  # fmt: skip
+            context = deployment.__enter__()
+    except ReadinessError as error:
+        raise fail(error) from error
+    try:
+        _run_scenarios(context, scenarios, out, seed)
+    finally:
+        deployment.__exit__(None, None, None)
+
+
+def _run_scenarios(
+    descriptor: Path, scenarios: "list[LoadedScenario]", out: Path | None, seed: int
+) -> None:
+    from harness.environment import Environment, default_out
+    from harness.progress import RunProgress
+    from harness.target import Target
+
+    try:
+        target = Target.from_file(descriptor)
+    except ReadinessError as error:
+        raise fail(error) from error
+    folder = out or default_out(readiness_home().ensure().runs, target)
+    with RunProgress(errors) as progress:
+        environment = Environment(target, folder, seed=seed, observers=[progress])
+        try:
+            outcome = environment.run(scenarios)
+        except ReadinessError as error:
+            errors.print(f"bundle: {folder}", highlight=False)
+            raise fail(error) from error
+    table = Table(title=f"{target.descriptor.name}: scenarios")
+    for column in ("scenario", "status", "expectation", "measured", "tolerance"):
+        table.add_column(column)
+    for result in outcome.results:
+        for expectation in result.expectations or []:
+            measured = (
+                "-" if expectation.value is None else f"{expectation.value:.4g} {expectation.unit}"
+            )
+            table.add_row(result.name, result.status.value, expectation.name, measured,
+                          expectation.tolerance)  # fmt: skip
+        if not result.expectations:
+            table.add_row(result.name, result.status.value, result.error or "", "", "")
+    errors.print(table)
+    sys.stdout.write(f"{outcome.bundle}\n")
 
 
 audit = typer.Typer(

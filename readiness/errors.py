@@ -27,7 +27,8 @@ which always names what is wrong::
         ├── IntegrityFailed     a model artifact's sha256 differs from its registry record
         ├── AuditStoreFailed    the audit store (prediction log, lineage, audit trail)
         │                       cannot be opened, written or read
-        └── TargetUnavailable   a scenario's target does not answer on its endpoints
+        ├── TargetUnavailable   a scenario's target does not answer on its endpoints
+        └── InjectionFailed     a fault hook or the traffic of a scenario failed
 
 `InvalidInput` maps to exit code 2 in the CLI, the other families to exit code 1.
 """
@@ -118,3 +119,8 @@ class AuditStoreFailed(OperationFailed):
 
 class TargetUnavailable(OperationFailed):
     """The system under test does not answer on an endpoint its descriptor declares."""
+
+
+class InjectionFailed(OperationFailed):
+    """A scenario could not inject its fault or load: a hook answered an error, the traffic
+    process died."""

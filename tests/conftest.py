@@ -53,3 +53,36 @@ def trained(
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     return home, TrainingSummary.model_validate(json.loads(finished.stdout))
+
+
+def crown_champion(home: Home) -> str:
+    """Register the session model's artifact again, approved (the quick model fails the
+    whitepaper fairness policy, which is not what these tests are about), and promote it;
+    the champion's version."""
+    from reference.platform.lifecycle import SERVED_MODEL
+    from reference.platform.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
+
+    registry = ModelRegistry(f"sqlite:///{home.mlflow_db}")
+    first = registry.client.get_model_version(SERVED_MODEL, "1")
+    tags = {k: v for k, v in first.tags.items() if k not in (SEMVER_TAG, SCHEMA_TAG)}
+    tags[FAIRNESS_TAG] = "[]"
+    assert first.source is not None
+    assert first.run_id is not None
+    added = registry.register(SERVED_MODEL, first.source, first.run_id, first.tags[SCHEMA_TAG],
+                              tags)  # fmt: skip
+    registry.approve(SERVED_MODEL, added.version, "test", "same artifact, fair by fiat")
+    registry.promote(SERVED_MODEL, added.version)
+    return str(added.version)
+
+
+@pytest.fixture(scope="session")
+def champion_home(
+    trained: tuple[Home, TrainingSummary], tmp_path_factory: pytest.TempPathFactory
+) -> Home:
+    """A copy of the session's trained home with an approved champion, for deployments."""
+    import shutil
+
+    home = Home(tmp_path_factory.mktemp("champion") / "home")
+    shutil.copytree(trained[0].root, home.root)
+    crown_champion(home)
+    return home

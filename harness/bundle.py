@@ -1,0 +1,176 @@
+"""The evidence bundle: one folder per run, everything downstream reads.
+
+manifest.json        what ran against what: target and its digest, profile, tool and
+                     package versions, git sha, seeds, times, per-scenario status
+journal.jsonl        every step of every scenario (start, end, duration, status, output,
+                     error), as Chaos Toolkit journals activities
+evidence.jsonl       facts with provenance: each expectation's measure against its
+                     tolerance, each steady-state probe
+timeseries/NAME.parquet  samples of the target's metrics and per-second traffic series
+                     (latency percentiles, throughput, error rate), long format
+requests/NAME.parquet    every request the scenario's traffic made
+scenarios/NAME.yaml  the scenario files as run
+"""
+
+import hashlib
+import json
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from harness.events import Evidence, RunObserver, ScenarioResult, StepRecord
+from harness.recording import SAMPLE_COLUMNS, Recording
+from harness.scenario import LoadedScenario
+
+SCHEMA_VERSION = 1
+PACKAGES = ("readiness", "locust", "chaostoolkit-lib", "httpx", "pydantic", "pandas", "pyarrow")
+TRAFFIC_QUANTILES = {"latency_p50_ms": 0.5, "latency_p95_ms": 0.95, "latency_p99_ms": 0.99}
+
+
+class ScenarioEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    file: str
+    sha256: str
+    seed: int
+    status: str = "not_run"
+
+
+class TargetEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    architecture: str
+    pattern: str
+    profile: str
+    descriptor: str
+    digest: str
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    status: str = "running"
+    """running | complete | target-unavailable | invalid-scenarios | interrupted"""
+    errors: list[str] = []
+    target: TargetEntry | None = None
+    code_version: str
+    tool_version: str
+    versions: dict[str, str]
+    seed: int
+    scenarios: list[ScenarioEntry] = []
+    results: list[ScenarioResult] = []
+    started: float
+    ended: float | None = None
+
+
+def package_versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "platform": platform.platform()}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def scenario_entry(loaded: LoadedScenario, seed: int) -> ScenarioEntry:
+    digest = hashlib.sha256(loaded.text.encode()).hexdigest()
+    return ScenarioEntry(name=loaded.name, file=str(loaded.path), sha256=digest, seed=seed)
+
+
+def traffic_series(requests: pd.DataFrame) -> pd.DataFrame:
+    """Per-second series of the traffic: throughput, error rate and latency percentiles per
+    kind of request, in the samples' long format."""
+    rows: list[tuple[float, str, str, str, float]] = []
+    if requests.empty:
+        return pd.DataFrame(columns=list(SAMPLE_COLUMNS))
+    seconds = requests["time"] // 1
+    for (key, kind), bucket in requests.groupby([seconds, "kind"]):
+        second = float(str(key))
+        labels = json.dumps({"kind": kind})
+        status = bucket["status"]
+        errors = float(((status == 0) | (status >= 500)).mean())
+        refused = float(((status >= 400) & (status < 500)).mean())
+        rows += [(second, "traffic", "requests_per_s", labels, float(len(bucket))),
+                 (second, "traffic", "error_rate", labels, errors),
+                 (second, "traffic", "refused_rate", labels, refused)]  # fmt: skip
+        answered = bucket[(status >= 200) & (status < 300)]["latency_ms"].to_numpy()
+        if answered.size:
+            rows += [(second, "traffic", name, labels, float(np.quantile(answered, q)))
+                     for name, q in TRAFFIC_QUANTILES.items()]  # fmt: skip
+        versions = bucket["version"].fillna("").astype(str)
+        versions = versions[versions != ""]
+        for version, count in versions.value_counts().items():
+            rows.append((second, "traffic", "answers_by_version",
+                         json.dumps({"kind": kind, "version": version}), float(count)))  # fmt: skip
+    return pd.DataFrame.from_records(rows, columns=list(SAMPLE_COLUMNS))
+
+
+class BundleWriter(RunObserver):
+    """Writes the bundle as the run goes, so an interrupted run still leaves its journal."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("timeseries", "requests", "scenarios"):
+            (folder / name).mkdir(exist_ok=True)
+        self.journal = folder / "journal.jsonl"
+        self.evidence_file = folder / "evidence.jsonl"
+        self.journal.touch()
+        self.evidence_file.touch()
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        temporary = self.folder / "manifest.json.tmp"
+        temporary.write_text(manifest.model_dump_json(indent=2))
+        temporary.replace(self.folder / "manifest.json")
+
+    def _append(self, path: Path, record: BaseModel) -> None:
+        with path.open("a") as handle:
+            handle.write(record.model_dump_json() + "\n")
+
+    def run_started(self, manifest: Manifest) -> None:
+        self.write_manifest(manifest)
+
+    def scenario_started(self, scenario: LoadedScenario, seed: int) -> None:
+        (self.folder / "scenarios" / f"{scenario.name}.yaml").write_text(scenario.text)
+
+    def step_finished(self, record: StepRecord) -> None:
+        self._append(self.journal, record)
+
+    def evidence(self, record: Evidence) -> None:
+        self._append(self.evidence_file, record)
+
+    def scenario_finished(self, result: ScenarioResult, recording: Recording) -> None:
+        series = pd.concat(
+            [frame for frame in (recording.samples, traffic_series(recording.requests))
+             if not frame.empty] or [pd.DataFrame(columns=list(SAMPLE_COLUMNS))],
+            ignore_index=True,
+        )  # fmt: skip
+        series = series.astype({"time": float, "value": float, "source": str, "metric": str,
+                                "labels": str})  # fmt: skip
+        series.to_parquet(self.folder / "timeseries" / f"{result.name}.parquet", index=False)
+        requests = recording.requests.astype(
+            {"version": str, "kind": str, "error": str, "transform": str, "defect": str}
+        )
+        requests.to_parquet(self.folder / "requests" / f"{result.name}.parquet", index=False)
+
+    def run_finished(self, manifest: Manifest, results: list[ScenarioResult]) -> None:
+        self.write_manifest(manifest)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def new_run_id(target_name: str) -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{target_name}"

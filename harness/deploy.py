@@ -1,0 +1,48 @@
+"""Bring one of our reference architectures up for a run, and down after.
+
+Through the same `readiness up` and `readiness down` a user runs, as processes of their
+own: the harness then knows the deployment only by the descriptor `up` prints. Production
+deployments start with their fault hooks enabled and with monitor windows short enough for
+scenario-length runs (`harness/deployments/monitor.yaml`).
+"""
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from readiness.errors import InvalidInput, OperationFailed
+
+ARCHITECTURES = ("microservice", "event-driven", "edge")
+MONITOR_CONFIG = Path(__file__).resolve().parent / "deployments" / "monitor.yaml"
+UP_TIMEOUT_S = 600.0
+
+
+class DeploymentFailed(OperationFailed):
+    """`readiness up` did not bring the architecture up."""
+
+
+def _readiness(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "readiness", *arguments], capture_output=True,
+                          text=True, timeout=UP_TIMEOUT_S, check=False)  # fmt: skip
+
+
+@contextmanager
+def deployed(architecture: str, profile: str) -> Iterator[Path]:
+    """Yield the descriptor path of `architecture` running in `profile`; stop it after."""
+    if architecture not in ARCHITECTURES:
+        raise InvalidInput(f"TARGET: '{architecture}' is neither an architecture "
+                           f"({', '.join(ARCHITECTURES)}) nor a descriptor file")  # fmt: skip
+    options = (
+        ["--faults", "--monitor-config", str(MONITOR_CONFIG)] if profile == "production" else []
+    )
+    started = _readiness("up", architecture, "--profile", profile, *options)
+    if started.returncode != 0:
+        message = started.stderr.strip().splitlines()[-1:] or ["no output"]
+        error = InvalidInput if started.returncode == 2 else DeploymentFailed
+        raise error(f"readiness up {architecture} --profile {profile} failed: {message[0]}")
+    try:
+        yield Path(started.stdout.strip().splitlines()[-1])
+    finally:
+        _readiness("down", architecture)

@@ -1,0 +1,415 @@
+"""Measures: numbers computed from a scenario's recording that its expectations bound.
+
+Each measure is a small pure function of the recording, the moment the fault began (the
+start of the expectation's `since` step) and its own validated arguments. A measure that
+cannot be computed (the step never ran, no alert was ever seen, the target exports no such
+metric) answers None with the reason: not measured is never a pass and never a zero.
+
+Alerts are read from the target's metrics endpoints in either of two conventions: our
+`readiness_alerts_firing{rule,severity}` gauge, or Prometheus's own
+`ALERTS{alertname,severity,alertstate="firing"}` series.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.recording import Recording
+
+ALERT_METRICS = ("readiness_alerts_firing", "ALERTS")
+PREDICT = "predict"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: float | None
+    unit: str
+    detail: str
+
+
+class _Parameters(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlertParameters(_Parameters):
+    severity: str | None = None
+    rule: str | None = None
+
+
+class AlertsParameters(_Parameters):
+    severities: list[str] | None = None
+    """Count alerts of these severities only (default: all)."""
+
+
+class RequestParameters(_Parameters):
+    kind: str = PREDICT
+    include_4xx: bool = False
+    """Count 4xx answers as errors too (they are refusals, usually the right answer)."""
+
+
+class LatencyParameters(_Parameters):
+    kind: str = PREDICT
+    quantile: float = Field(default=0.99, gt=0, lt=1)
+
+
+class RefusalParameters(_Parameters):
+    defective: bool = True
+    """Among the requests a transform broke on purpose (True), or the valid ones (False)."""
+
+
+class RecoveryParameters(_Parameters):
+    hold_s: int = Field(default=5, ge=1)
+    """Seconds in a row within the SLO that count as recovered."""
+    p99_ms: float | None = Field(default=None, gt=0)
+    """Latency bound (default: the target's p99 SLO)."""
+    error_rate: float | None = Field(default=None, ge=0, le=1)
+
+
+class Condition(_Parameters):
+    metric: str
+    op: Literal["<", "<=", ">", ">="]
+    value: float
+    labels: dict[str, str] = {}
+
+
+class ConditionParameters(_Parameters):
+    any_of: list[Condition] = Field(min_length=1)
+
+
+class MetricParameters(_Parameters):
+    metric: str
+    labels: dict[str, str] = {}
+
+
+class OutputParameters(_Parameters):
+    step: str
+    field: str
+    """A dotted path into the step's output, e.g. `fuzz.server_errors`."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    parameters: type[_Parameters]
+    compute: Callable[[Recording, float, Any], Measurement]
+    description: str
+    reads: str
+    """What the measure reads: requests, samples or steps (for provenance)."""
+
+
+def _labels(text: str) -> dict[str, str]:
+    return dict(json.loads(text)) if text else {}
+
+
+def _matching(samples: pd.DataFrame, metric: str, labels: dict[str, str]) -> pd.DataFrame:
+    rows = samples[samples["metric"] == metric]
+    if labels and not rows.empty:
+        keep = rows["labels"].map(lambda text: labels.items() <= _labels(text).items())
+        rows = rows[keep]
+    return rows
+
+
+def _firing(recording: Recording, parameters: AlertParameters | AlertsParameters) -> pd.DataFrame:
+    """Samples of alerts firing that match, with `alert` (rule name) and `severity` columns."""
+    frames = []
+    for metric in ALERT_METRICS:
+        rows = recording.samples[recording.samples["metric"] == metric]
+        rows = rows[rows["value"] > 0]
+        if rows.empty:
+            continue
+        labels = rows["labels"].map(_labels)
+        rows = rows.assign(
+            alert=labels.map(lambda found: found.get("rule") or found.get("alertname", "")),
+            severity=labels.map(lambda found: found.get("severity", "")),
+            state=labels.map(lambda found: found.get("alertstate", "firing")),
+        )
+        frames.append(rows[rows["state"] == "firing"])
+    if not frames:
+        return pd.DataFrame(columns=[*recording.samples.columns, "alert", "severity"])
+    found = pd.concat(frames)
+    if isinstance(parameters, AlertParameters):
+        if parameters.severity:
+            found = found[found["severity"] == parameters.severity]
+        if parameters.rule:
+            found = found[found["alert"] == parameters.rule]
+    elif parameters.severities:
+        found = found[found["severity"].isin(parameters.severities)]
+    return found
+
+
+def _alert_metrics_seen(recording: Recording) -> bool:
+    return bool(recording.samples["metric"].isin(ALERT_METRICS).any())
+
+
+def alert_delay(recording: Recording, since: float, parameters: AlertParameters) -> Measurement:
+    what = " ".join(filter(None, [parameters.severity, parameters.rule])) or "any"
+    if not _alert_metrics_seen(recording):
+        return Measurement(None, "s", "the target exports no alert metric")
+    firing = _firing(recording, parameters)
+    before = firing[firing["time"] < since]
+    last_sample_before = recording.samples[recording.samples["time"] < since]["time"].max()
+    if not before.empty and before["time"].max() >= last_sample_before:
+        return Measurement(None, "s", f"a {what} alert was already firing before the fault")
+    after = firing[firing["time"] >= since]
+    if after.empty:
+        return Measurement(None, "s", f"no {what} alert fired after the fault")
+    first = after.sort_values("time").iloc[0]
+    delay = float(first["time"]) - since
+    return Measurement(delay, "s", f"alert '{first['alert']}' ({first['severity']}) fired "
+                                   f"{delay:.1f} s after the fault")  # fmt: skip
+
+
+def alerts_fired(recording: Recording, since: float, parameters: AlertsParameters) -> Measurement:
+    if not _alert_metrics_seen(recording):
+        return Measurement(None, "alerts", "the target exports no alert metric")
+    firing = _firing(recording, parameters)
+    names = sorted(set(firing[firing["time"] >= since]["alert"]))
+    return Measurement(float(len(names)), "alerts", f"fired: {', '.join(names) or 'none'}")
+
+
+def _requests(recording: Recording, since: float, kind: str) -> pd.DataFrame:
+    requests = recording.requests
+    return requests[(requests["time"] >= since) & (requests["kind"] == kind)]
+
+
+def _is_error(status: pd.Series, include_4xx: bool) -> pd.Series:
+    low = 400 if include_4xx else 500
+    return (status == 0) | (status >= low)
+
+
+def error_rate(recording: Recording, since: float, parameters: RequestParameters) -> Measurement:
+    requests = _requests(recording, since, parameters.kind)
+    if requests.empty:
+        return Measurement(None, "ratio", f"no {parameters.kind} request was made")
+    errors = int(_is_error(requests["status"], parameters.include_4xx).sum())
+    return Measurement(errors / len(requests), "ratio", f"{errors} of {len(requests)} failed")
+
+
+def lost_requests(recording: Recording, since: float, parameters: RequestParameters) -> Measurement:
+    """Requests that got no answer (status 0: connection refused, reset, timed out) or a
+    server error: what the target lost, as opposed to what it refused with a 4xx."""
+    requests = _requests(recording, since, parameters.kind)
+    if requests.empty:
+        return Measurement(None, "requests", f"no {parameters.kind} request was made")
+    lost = requests[_is_error(requests["status"], parameters.include_4xx)]
+    kinds = lost["status"].value_counts().to_dict()
+    detail = ", ".join(f"{count} x {'no answer' if status == 0 else status}"
+                       for status, count in sorted(kinds.items())) or "none"  # fmt: skip
+    return Measurement(float(len(lost)), "requests", f"{len(lost)} of {len(requests)}: {detail}")
+
+
+def request_count(recording: Recording, since: float, parameters: RequestParameters) -> Measurement:
+    requests = _requests(recording, since, parameters.kind)
+    ok = int(((requests["status"] >= 200) & (requests["status"] < 300)).sum())
+    return Measurement(float(len(requests)), "requests", f"{ok} answered 2xx")
+
+
+def latency_quantile(
+    recording: Recording, since: float, parameters: LatencyParameters
+) -> Measurement:
+    requests = _requests(recording, since, parameters.kind)
+    answered = requests[(requests["status"] >= 200) & (requests["status"] < 300)]
+    if answered.empty:
+        return Measurement(None, "ms", "no request was answered")
+    value = float(np.quantile(answered["latency_ms"].to_numpy(), parameters.quantile))
+    return Measurement(value, "ms", f"p{parameters.quantile * 100:g} of {len(answered)} answers")
+
+
+def latency_slo_ratio(
+    recording: Recording, since: float, parameters: LatencyParameters
+) -> Measurement:
+    """A latency quantile over the target's declared p99 SLO: at most 1 holds the SLO."""
+    if recording.slos is None:
+        return Measurement(None, "ratio", "the target declares no latency SLO")
+    found = latency_quantile(recording, since, parameters)
+    if found.value is None:
+        return Measurement(None, "ratio", found.detail)
+    slo = recording.slos.p99_latency_ms
+    detail = f"{found.value:.1f} ms against an SLO of {slo:g} ms ({found.detail})"
+    return Measurement(found.value / slo, "ratio", detail)
+
+
+def refused_share(recording: Recording, since: float, parameters: RefusalParameters) -> Measurement:
+    """Share of the (deliberately defective, or valid) requests answered with a 4xx."""
+    requests = _requests(recording, since, PREDICT)
+    defective = requests["defect"].fillna("") != ""
+    chosen = requests[defective if parameters.defective else ~defective]
+    what = "defective" if parameters.defective else "valid"
+    if chosen.empty:
+        return Measurement(None, "ratio", f"no {what} request was made")
+    refused = chosen["status"].between(400, 499)
+    kinds = chosen[~refused]["status"].value_counts().to_dict()
+    return Measurement(float(refused.mean()), "ratio", f"{int(refused.sum())} of {len(chosen)} "
+                       f"{what} requests refused with 4xx; others: {kinds or 'none'}")  # fmt: skip
+
+
+def recovery_time(
+    recording: Recording, since: float, parameters: RecoveryParameters
+) -> Measurement:
+    """Seconds from the fault until `hold_s` seconds in a row meet the latency and error
+    SLOs (0 when the fault never pushed the target out of them)."""
+    p99 = parameters.p99_ms or (recording.slos.p99_latency_ms if recording.slos else None)
+    limit = parameters.error_rate
+    if limit is None and recording.slos is not None:
+        limit = recording.slos.error_rate
+    if p99 is None or limit is None:
+        return Measurement(None, "s", "the target declares no latency or error SLO")
+    requests = _requests(recording, since, PREDICT)
+    if requests.empty:
+        return Measurement(None, "s", "no request was made after the fault")
+    second = ((requests["time"] - since) // 1).astype(int)
+    ok = []
+    for _, bucket in requests.groupby(second):
+        answered = bucket[(bucket["status"] >= 200) & (bucket["status"] < 300)]
+        errors = float(_is_error(bucket["status"], False).mean())
+        fast = not answered.empty and np.quantile(answered["latency_ms"], 0.99) <= p99
+        ok.append(bool(fast and errors <= limit))
+    seconds = sorted(second.unique())
+    run = 0
+    for index, good in enumerate(ok):
+        run = run + 1 if good else 0
+        if run >= parameters.hold_s:
+            start = int(seconds[index - parameters.hold_s + 1])
+            detail = f"within SLO (p99 <= {p99:g} ms, errors <= {limit:g}) from {start} s"
+            return Measurement(float(start), "s", f"{detail} after the fault")
+    return Measurement(None, "s", f"never {parameters.hold_s} s in a row within the SLO")
+
+
+def _versions_before(recording: Recording, since: float) -> set[str]:
+    requests = recording.requests
+    answered = requests[(requests["time"] < since) & (requests["kind"] == PREDICT)]
+    return set(answered["version"].dropna()) - {""}
+
+
+def new_version_predictions(
+    recording: Recording, since: float, parameters: RequestParameters
+) -> Measurement:
+    """Predictions answered after the fault by a version that did not answer before it."""
+    before = _versions_before(recording, since)
+    if not before:
+        return Measurement(None, "predictions", "no version answered before the fault")
+    after = _requests(recording, since, parameters.kind)
+    new = after[
+        ~after["version"].isin(before) & after["version"].notna() & (after["version"] != "")
+    ]
+    versions = ", ".join(sorted(set(new["version"]))) or "none"
+    return Measurement(float(len(new)), "predictions", f"answered by new versions: {versions}")
+
+
+def rollback_delay(
+    recording: Recording, since: float, parameters: RequestParameters
+) -> Measurement:
+    """Seconds from the fault until the versions that served before it answer again, and
+    only they, to the end of the run."""
+    before = _versions_before(recording, since)
+    if not before:
+        return Measurement(None, "s", "no version answered before the fault")
+    after = _requests(recording, since, parameters.kind)
+    after = after[after["version"].notna() & (after["version"] != "")]
+    new = after[~after["version"].isin(before)]
+    if new.empty:
+        return Measurement(None, "s", "no new version answered after the fault")
+    last_new = float(new["time"].max())
+    restored = after[(after["time"] > last_new) & after["version"].isin(before)]
+    if restored.empty:
+        return Measurement(None, "s", "the previous version never answered again")
+    delay = float(restored["time"].min()) - since
+    return Measurement(delay, "s", f"previous version {', '.join(sorted(before))} answered "
+                                   f"again {delay:.1f} s after the fault")  # fmt: skip
+
+
+_OPERATORS: dict[str, Callable[[pd.Series, float], pd.Series]] = {
+    "<": lambda values, bound: values < bound, "<=": lambda values, bound: values <= bound,
+    ">": lambda values, bound: values > bound, ">=": lambda values, bound: values >= bound,
+}  # fmt: skip
+
+
+def condition_delay(
+    recording: Recording, since: float, parameters: ConditionParameters
+) -> Measurement:
+    """Seconds from the fault until any of the conditions holds on a sampled metric."""
+    times: list[tuple[float, str]] = []
+    seen = False
+    for condition in parameters.any_of:
+        rows = _matching(recording.samples, condition.metric, condition.labels)
+        seen = seen or not rows.empty
+        holds = _OPERATORS[condition.op](rows["value"], condition.value)
+        before = rows[rows["time"] < since]
+        if not before.empty and bool(holds[before["time"].idxmax()]):
+            continue  # it already held before the fault: not a detection
+        after = rows[holds & (rows["time"] >= since)]
+        if not after.empty:
+            times.append((float(after["time"].min()),
+                          f"{condition.metric} {condition.op} {condition.value:g}"))  # fmt: skip
+    if not seen:
+        return Measurement(None, "s", "the target exports none of these metrics")
+    if not times:
+        return Measurement(None, "s", "no condition held after the fault")
+    first, which = min(times)
+    return Measurement(first - since, "s", f"{which} {first - since:.1f} s after the fault")
+
+
+def metric_increase(
+    recording: Recording, since: float, parameters: MetricParameters
+) -> Measurement:
+    """The largest rise of a metric (summed over its label sets) above its value at the
+    fault: replicas added under load, for instance."""
+    rows = _matching(recording.samples, parameters.metric, parameters.labels)
+    if rows.empty:
+        return Measurement(None, parameters.metric, "the target exports no such metric")
+    totals = rows.groupby("time")["value"].sum().sort_index()
+    start = totals[totals.index <= since]
+    base = float(start.iloc[-1]) if not start.empty else float(totals.iloc[0])
+    peak = float(totals[totals.index >= since].max())
+    return Measurement(peak - base, parameters.metric, f"from {base:g} to at most {peak:g}")
+
+
+def step_output(recording: Recording, since: float, parameters: OutputParameters) -> Measurement:
+    step = recording.steps.get(parameters.step)
+    if step is None or step.status != "succeeded":
+        return Measurement(None, "", f"step '{parameters.step}' did not succeed")
+    value: Any = step.output
+    for part in parameters.field.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return Measurement(None, "", f"'{parameters.field}' is not a number in its output")
+    return Measurement(float(value), "", f"{parameters.step}: {parameters.field} = {value}")
+
+
+MEASURES: dict[str, Measure] = {
+    measure.name: measure
+    for measure in (
+        Measure("alert_delay_s", AlertParameters, alert_delay,
+                "Seconds from the fault until a matching alert fired.", "samples"),
+        Measure("alerts_fired", AlertsParameters, alerts_fired,
+                "Distinct alerts that fired after the fault.", "samples"),
+        Measure("error_rate", RequestParameters, error_rate,
+                "Share of requests answered with a server error or not at all.", "requests"),
+        Measure("lost_requests", RequestParameters, lost_requests,
+                "Requests answered with a server error or not at all.", "requests"),
+        Measure("requests", RequestParameters, request_count, "Requests made.", "requests"),
+        Measure("latency_ms", LatencyParameters, latency_quantile,
+                "A latency quantile of the answered requests.", "requests"),
+        Measure("latency_slo_ratio", LatencyParameters, latency_slo_ratio,
+                "A latency quantile over the declared p99 SLO.", "requests"),
+        Measure("refused_share", RefusalParameters, refused_share,
+                "Share of defective (or valid) requests refused with a 4xx.", "requests"),
+        Measure("recovery_time_s", RecoveryParameters, recovery_time,
+                "Seconds from the fault until latency and errors are within the SLO.", "requests"),
+        Measure("new_version_predictions", RequestParameters, new_version_predictions,
+                "Predictions answered by a version not serving before the fault.", "requests"),
+        Measure("rollback_delay_s", RequestParameters, rollback_delay,
+                "Seconds from the fault until the previous version serves again.", "requests"),
+        Measure("condition_delay_s", ConditionParameters, condition_delay,
+                "Seconds from the fault until a metric condition holds.", "samples"),
+        Measure("metric_increase", MetricParameters, metric_increase,
+                "The largest rise of a metric above its value at the fault.", "samples"),
+        Measure("step_output", OutputParameters, step_output,
+                "A number from a step's output.", "steps"),
+    )
+}  # fmt: skip

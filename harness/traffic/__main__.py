@@ -1,0 +1,182 @@
+"""The traffic process: Locust as a library, one LoadTestShape from the stages table.
+
+It runs apart from the harness because Locust monkey-patches the process for gevent; here
+that touches nothing else. Each request's start time, latency, status, answering model
+version and the transform applied are appended to `requests.jsonl`, flushed twice a second
+and on exit (SIGTERM included), so the harness measures from raw requests, not summaries.
+
+Usage: python -m harness.traffic SPEC.json
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, ClassVar  # noqa: E402
+
+import gevent  # noqa: E402
+import numpy as np  # noqa: E402
+from locust import LoadTestShape, constant_throughput, task  # noqa: E402
+from locust.contrib.fasthttp import FastHttpUser  # noqa: E402
+from locust.env import Environment  # noqa: E402
+
+from harness.traffic.rows import traffic_rows  # noqa: E402
+from harness.traffic.spec import KEY_VARIABLE, TrafficControl, TrafficFiles, TrafficSpec  # noqa: E402
+from harness.traffic.transforms import TRANSFORMS  # noqa: E402
+
+FLUSH_EVERY_S = 0.5
+
+
+class Stages(LoadTestShape):
+    """One user per request a second, stage after stage; None ends the run."""
+
+    def __init__(self, spec: TrafficSpec) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.ends: list[float] = []
+        self.users: list[float] = []
+        elapsed = 0.0
+        for stage in spec.stages:
+            elapsed += stage.seconds
+            self.ends.append(elapsed)
+            self.users.append(max(0.0, stage.rate))
+
+    def tick(self) -> tuple[int, float] | None:
+        now = self.get_run_time()  # type: ignore[no-untyped-call]
+        for end, users in zip(self.ends, self.users, strict=True):
+            if now < end:
+                scaled = round(users * State.scale)
+                return scaled, max(1.0, float(scaled))
+        return None
+
+
+class State:
+    """What the users share: the spec, the rows, the transform now in force, the records."""
+
+    spec: TrafficSpec
+    files: TrafficFiles
+    rows: list[tuple[dict[str, Any], int]]
+    headers: dict[str, str]
+    transform: str = "none"
+    scale: float = 1.0
+    records: list[str] = []  # noqa: RUF012
+    control_stamp: int = 0
+
+
+def _read_control() -> None:
+    try:
+        stamp = State.files.control.stat().st_mtime_ns
+    except FileNotFoundError:
+        return
+    if stamp != State.control_stamp:
+        try:
+            control = TrafficControl.model_validate_json(State.files.control.read_text())
+            State.transform, State.scale = control.transform, control.scale
+        except (OSError, ValueError):
+            return
+        State.control_stamp = stamp
+
+
+def _flush() -> None:
+    if not State.records:
+        return
+    lines, State.records = State.records, []
+    with State.files.requests.open("a") as handle:
+        handle.write("".join(lines))
+
+
+def _housekeeping() -> None:
+    while True:
+        gevent.sleep(FLUSH_EVERY_S)
+        _read_control()
+        _flush()
+
+
+def _version(answer: Any) -> str:
+    try:
+        body = answer.json()
+        return str(body["predictions"][0].get("version", ""))
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return answer.headers.get("x-model-version", "") if answer.headers else ""
+
+
+class Applicant(FastHttpUser):
+    wait_time = constant_throughput(1.0)
+    host = "http://127.0.0.1"
+    network_timeout = 10.0
+    connection_timeout = 10.0
+    counter: ClassVar[int] = 0
+
+    def on_start(self) -> None:
+        Applicant.counter += 1
+        self.random = np.random.default_rng([State.spec.seed, Applicant.counter])
+
+    def _record(self, started: float, latency: float, status: int, version: str,
+                kind: str, error: str, defect: str = "") -> None:  # fmt: skip
+        State.records.append(json.dumps({
+            "time": started, "latency_ms": latency, "status": status, "version": version,
+            "kind": kind, "error": error, "transform": State.transform, "defect": defect,
+        }) + "\n")  # fmt: skip
+
+    @task
+    def predict(self) -> None:
+        transform = State.transform
+        row, label = State.rows[int(self.random.integers(len(State.rows)))]
+        instance, reported, defect = TRANSFORMS[transform](row, label, self.random)
+        started, clock = time.time(), time.perf_counter()
+        with self.client.post(State.spec.predict_url, json={"instances": [instance]},
+                              headers=State.headers, catch_response=True,
+                              name="predict") as answer:  # fmt: skip
+            latency = (time.perf_counter() - clock) * 1000
+            status = int(answer.status_code or 0)
+            error = "" if status else str(answer.error or "no answer")[:200]
+            version = _version(answer) if 200 <= status < 300 else ""
+            request_id = ""
+            if 200 <= status < 300:
+                try:
+                    request_id = str(answer.json().get("request_id", ""))
+                except ValueError:
+                    request_id = ""
+            answer.success()  # the harness judges; Locust's own failure stats are not used
+        self._record(started, latency, status, version, "predict", error, defect)
+        if request_id and State.spec.feedback_url and self.random.random() < State.spec.feedback:
+            self._feedback(request_id, reported)
+
+    def _feedback(self, request_id: str, label: int) -> None:
+        assert State.spec.feedback_url is not None
+        started, clock = time.time(), time.perf_counter()
+        body = {"labels": [{"request_id": request_id, "label": label}]}
+        with self.client.post(State.spec.feedback_url, json=body, headers=State.headers,
+                              catch_response=True, name="feedback") as answer:  # fmt: skip
+            status = int(answer.status_code or 0)
+            answer.success()
+        self._record(started, (time.perf_counter() - clock) * 1000, status, "", "feedback", "")
+
+
+def main(spec_path: Path) -> None:
+    State.spec = TrafficSpec.model_validate_json(spec_path.read_text())
+    State.files = TrafficFiles(spec_path.parent)
+    State.rows = traffic_rows()
+    State.transform = State.spec.transform
+    key = os.environ.get(KEY_VARIABLE)
+    State.headers = {"x-api-key": key} if key else {}
+    _read_control()
+    environment = Environment(user_classes=[Applicant], shape_class=Stages(State.spec))
+    runner = environment.create_local_runner()
+    gevent.signal_handler(signal.SIGTERM, runner.quit)
+    housekeeping = gevent.spawn(_housekeeping)
+    runner.start_shape()
+    assert runner.shape_greenlet is not None
+    runner.shape_greenlet.join()
+    runner.quit()
+    housekeeping.kill()
+    _flush()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
