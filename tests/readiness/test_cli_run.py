@@ -1,0 +1,45 @@
+"""`readiness run` refuses bad input with exit code 2 before anything runs, and a target
+that does not answer with exit code 1 and a bundle that says so."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from readiness.cli import app
+from tests.harness.double import double_descriptor, running_double
+
+runner = CliRunner()
+
+
+def test_a_target_that_is_neither_an_architecture_nor_a_file_exits_2() -> None:
+    result = runner.invoke(app, ["run", "mainframe"])
+    assert result.exit_code == 2
+    assert "TARGET: 'mainframe' is neither an architecture" in result.output
+
+
+def test_an_unknown_profile_exits_2() -> None:
+    result = runner.invoke(app, ["run", "microservice", "--profile", "staging"])
+    assert result.exit_code == 2
+    assert "--profile must be production or prototype, not 'staging'" in result.output
+
+
+def test_an_invalid_scenario_exits_2_before_anything_starts(tmp_path: Path) -> None:
+    scenario = tmp_path / "gremlins.yaml"
+    scenario.write_text("title: Gremlins\ndescription: nothing valid\nmethod: []\n")
+    result = runner.invoke(app, ["run", "microservice", "-s", str(scenario)])
+    assert result.exit_code == 2
+    assert f"scenario {scenario}: " in result.output
+
+
+def test_a_target_that_does_not_answer_exits_1_and_leaves_a_bundle(tmp_path: Path) -> None:
+    with running_double() as (base, _):
+        descriptor = double_descriptor(base, tmp_path)
+    bundle = tmp_path / "bundle"
+    result = runner.invoke(
+        app, ["run", str(descriptor), "-s", "steady-state", "--out", str(bundle)]
+    )
+    assert result.exit_code == 1
+    assert "did not answer" in result.output
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["status"] == "target-unavailable"
