@@ -39,6 +39,8 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise Problem(422, [{"loc": ["body"], "msg": f"not JSON: {error}"}]) from error
+    except RecursionError as error:  # a body nested a thousand levels deep
+        raise Problem(422, [{"loc": ["body"], "msg": "JSON nested too deeply"}]) from error
 
 
 def validated(model: type[Body], document: Any) -> Body:
