@@ -1,5 +1,5 @@
 """Admin routes: promote, roll back, route (canary, shadow, pins), pause batch predictions,
-deployment log, faults.
+deployment log, faults (of the replicas, or a degraded rollout and its undo).
 
 Only tenants with the admin role reach them. Every change goes through `ModelControl`,
 which keeps the registry, the router, the cache and the deployment log in step; the
@@ -14,13 +14,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from reference.microservice.auth import Identity, Role
+from reference.microservice.backends import FaultUnsupported
 from reference.microservice.control import (
     BatchPauseRequest,
     ModelControl,
     PromoteRequest,
     RollbackRequest,
 )
-from reference.microservice.faults import FaultRequest
+from reference.microservice.degraded import FaultAnswer, restore, roll_out_degraded
+from reference.microservice.faults import ROLLOUT_FAULTS, Fault, FaultRequest
 from reference.microservice.problems import Problem, read_body
 from reference.microservice.routing import RoutingUpdate
 
@@ -93,9 +95,15 @@ def add_admin_routes(
 
     @app.post(f"{ADMIN}/faults")
     async def fault(model: str, request: Request) -> Response:
-        _, actor = control(request, model)
+        plane, actor = control(request, model)
         body = await read_body(request, FaultRequest, settings.max_body_bytes)
-        done = await serving.backend.inject(model, body)
+        if body.fault in ROLLOUT_FAULTS:
+            if not serving.backend.faults_enabled():
+                raise FaultUnsupported("fault hooks are disabled for this deployment")
+            act = roll_out_degraded if body.fault is Fault.BAD_ROLLOUT else restore
+            answered = await act(plane, actor, model)
+        else:
+            answered = FaultAnswer(done=await serving.backend.inject(model, body), version=None)
         if serving.log is not None:
-            serving.log.log_deployment(actor, model, "fault", None, None, done)
-        return JSONResponse({"done": done})
+            serving.log.log_deployment(actor, model, "fault", None, answered.version, answered.done)
+        return JSONResponse(answered.model_dump(mode="json", exclude_none=True))

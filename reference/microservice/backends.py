@@ -2,12 +2,16 @@
 
 `InferenceBackend` is the seam between the gateway and the replicas, addressed by model
 and version, so that the router can send a request to the champion, a canary or a shadow.
-`LocalBackend` runs ONNX Runtime in the gateway's own process: the prototype profile, the
-bare baseline of the serving benchmark, and the test double for the gateway. The Ray
-Serve backend implements the same protocol with replicas in their own processes.
+A prediction comes back as `Predictions`: the probabilities, and which of them the CPU
+fallback answered because the accelerator path failed, so that the gateway can count what
+a replica alone would otherwise know. `LocalBackend` runs ONNX Runtime in the gateway's own
+process: the prototype profile, the bare baseline of the serving benchmark, and the test
+double for the gateway. The Ray Serve backend implements the same protocol with replicas in
+their own processes.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +37,35 @@ class FaultUnsupported(OperationFailed):
     """This backend cannot simulate the fault asked for."""
 
 
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """A backend's answer for a batch of instances, in their order: each one's probability
+    of the positive class, and whether the CPU fallback answered it (the accelerator path
+    failed)."""
+
+    probabilities: npt.NDArray[np.float32]
+    fallback: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, probabilities: npt.NDArray[np.float32], *, fallback: bool = False) -> "Predictions":
+        """Every instance answered by one path: the primary, or the fallback."""
+        return cls(probabilities, np.full(len(probabilities), fallback))
+
+    @property
+    def fallback_instances(self) -> int:
+        return int(np.count_nonzero(self.fallback))
+
+    def __len__(self) -> int:
+        return len(self.probabilities)
+
+    def split(self, sizes: Sequence[int]) -> list["Predictions"]:
+        """The answers of consecutive parts of `sizes` instances each."""
+        offsets = np.cumsum(sizes)[:-1]
+        parts = zip(np.split(self.probabilities, offsets), np.split(self.fallback, offsets),
+                    strict=True)  # fmt: skip
+        return [Predictions(p, f) for p, f in parts]
+
+
 class InferenceBackend(Protocol):
     def loaded(self, model: str) -> set[str]:
         """The versions of `model` that can answer now."""
@@ -48,7 +81,7 @@ class InferenceBackend(Protocol):
         version: str,
         numeric: npt.NDArray[np.float32],
         categorical: npt.NDArray[np.int64],
-    ) -> npt.NDArray[np.float32]: ...
+    ) -> Predictions: ...
 
     async def explain(
         self,
@@ -70,6 +103,11 @@ class InferenceBackend(Protocol):
 
     async def replicas(self, model: str) -> dict[str, int]:
         """Running replicas per version of `model`."""
+        ...
+
+    def faults_enabled(self) -> bool:
+        """Whether the deployment was started with the harness's fault hooks
+        (`readiness up --faults`)."""
         ...
 
     def ready(self) -> bool: ...
@@ -104,8 +142,8 @@ class LocalBackend:
         version: str,
         numeric: npt.NDArray[np.float32],
         categorical: npt.NDArray[np.int64],
-    ) -> npt.NDArray[np.float32]:
-        return self._models[(model, version)].predict(numeric, categorical)
+    ) -> Predictions:
+        return Predictions.of(self._models[(model, version)].predict(numeric, categorical))
 
     async def explain(
         self,
@@ -139,6 +177,9 @@ class LocalBackend:
 
     async def replicas(self, model: str) -> dict[str, int]:
         return dict.fromkeys(self.loaded(model), 1)
+
+    def faults_enabled(self) -> bool:
+        return False
 
     def ready(self) -> bool:
         return bool(self._models)

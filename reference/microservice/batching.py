@@ -4,7 +4,8 @@ A call to a replica costs far more than running the model on a few more rows, so
 gateway keeps at most `max_in_flight` calls outstanding per version and, while they are
 all busy, lets new requests queue; when a call returns, everything queued goes in the next
 one (up to `max_rows`). An idle system therefore adds no waiting at all, and a busy one
-sends large batches: the batch size adapts to the load without a timer.
+sends large batches: the batch size adapts to the load without a timer. Each request gets
+its own part of the call's answer, with which of its instances the CPU fallback answered.
 """
 
 import asyncio
@@ -15,16 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-Send = Callable[
-    [npt.NDArray[np.float32], npt.NDArray[np.int64]], Awaitable[npt.NDArray[np.float32]]
-]
+from reference.microservice.backends import Predictions
+
+Send = Callable[[npt.NDArray[np.float32], npt.NDArray[np.int64]], Awaitable[Predictions]]
 
 
 @dataclass
 class _Waiting:
     numeric: npt.NDArray[np.float32]
     categorical: npt.NDArray[np.int64]
-    answer: "asyncio.Future[npt.NDArray[np.float32]]"
+    answer: "asyncio.Future[Predictions]"
 
     @property
     def rows(self) -> int:
@@ -42,8 +43,8 @@ class CallBatcher:
 
     async def submit(
         self, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
-    ) -> npt.NDArray[np.float32]:
-        answer: asyncio.Future[npt.NDArray[np.float32]] = asyncio.get_running_loop().create_future()
+    ) -> Predictions:
+        answer: asyncio.Future[Predictions] = asyncio.get_running_loop().create_future()
         self._queue.append(_Waiting(numeric, categorical, answer))
         self._dispatch()
         return await answer
@@ -64,9 +65,9 @@ class CallBatcher:
         try:
             numeric = np.concatenate([w.numeric for w in batch])
             categorical = np.concatenate([w.categorical for w in batch])
-            probabilities = await self._send(numeric, categorical)
-            offsets = np.cumsum([len(w.numeric) for w in batch])[:-1]
-            for waiting, part in zip(batch, np.split(probabilities, offsets), strict=True):
+            answered = await self._send(numeric, categorical)
+            parts = answered.split([w.rows for w in batch])
+            for waiting, part in zip(batch, parts, strict=True):
                 if not waiting.answer.done():
                     waiting.answer.set_result(part)
         except BaseException as error:  # every waiter learns of the failure, none hangs

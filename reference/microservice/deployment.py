@@ -176,20 +176,18 @@ def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings
 
 
 def _fault_hooks(base: str) -> list[FaultHook]:
+    """The replica faults are undone by `clear`; a bad rollout by `restore`, which rolls back
+    only a degraded champion (so it is safe after the monitors have rolled it back)."""
     target = f"{base}/v1/admin/models/{{model}}/faults"
     return [
-        FaultHook(
-            name=name,
-            kind="http",
-            target=target,
-            payload=payload,
-            undo=None if name == "clear" else "clear",
-        )
-        for name, payload in (
-            ("accelerator-failure", {"fault": "device_error"}),
-            ("slow-replica", {"fault": "slow", "delay_ms": 200}),
-            ("kill-replica", {"fault": "kill_replica"}),
-            ("clear", {"fault": "none"}),
+        FaultHook(name=name, kind="http", target=target, payload=payload, undo=undo)
+        for name, payload, undo in (
+            ("accelerator-failure", {"fault": "device_error"}, "clear"),
+            ("slow-replica", {"fault": "slow", "delay_ms": 200}, "clear"),
+            ("kill-replica", {"fault": "kill_replica"}, "clear"),
+            ("clear", {"fault": "none"}, None),
+            ("bad-rollout", {"fault": "bad_rollout"}, "restore"),
+            ("restore", {"fault": "restore"}, None),
         )
     ]
 

@@ -1,9 +1,12 @@
-"""Fault hooks for the harness: what a replica should pretend is broken.
+"""Fault hooks for the harness: what a replica should pretend is broken, or which bad
+version the control plane should roll out.
 
 The state lives in a small JSON file that every replica of a deployment reads (its mtime is
 checked once per batch), so one admin call reaches all replicas, including those Serve
-starts later. Hooks exist only when the deployment enables them; a production system
-without `faults_enabled` has no way to be broken on purpose.
+starts later. The rollout faults (`ROLLOUT_FAULTS`) act on the registry and the router
+instead, through the control plane (`reference.microservice.degraded`). Hooks exist only
+when the deployment enables them; a production system without `faults_enabled` has no way
+to be broken on purpose.
 """
 
 import json
@@ -19,6 +22,14 @@ class Fault(StrEnum):
     DEVICE_ERROR = "device_error"
     SLOW = "slow"
     KILL_REPLICA = "kill_replica"
+    BAD_ROLLOUT = "bad_rollout"
+    """Promote a degraded copy of the champion, as a bad release would be."""
+    RESTORE = "restore"
+    """Roll back a champion that `bad_rollout` promoted; nothing when there is none."""
+
+
+ROLLOUT_FAULTS = frozenset({Fault.BAD_ROLLOUT, Fault.RESTORE})
+"""Faults of the control plane (registry, router), not of the replicas."""
 
 
 class FaultRequest(BaseModel):
@@ -31,7 +42,8 @@ class FaultRequest(BaseModel):
 
 
 class FaultState(BaseModel):
-    """What the replicas act on; `kill_replica` is an action, never a state."""
+    """What the replicas act on; `kill_replica` and the rollout faults are actions, never
+    a state."""
 
     fault: Fault = Fault.NONE
     delay_ms: float = 0.0

@@ -359,10 +359,9 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             else:
                 misses.append(index)
         if misses:
-            probabilities = await backend.predict(
-                model, version, numeric[misses], categorical[misses]
-            )
-            for index, probability in zip(misses, probabilities, strict=True):
+            answered = await backend.predict(model, version, numeric[misses], categorical[misses])
+            metrics.answered(model, version, answered)
+            for index, probability in zip(misses, answered.probabilities, strict=True):
                 results[index] = float(probability)
                 if cache is not None:
                     cache.put(model, version, keys_of[index], float(probability))
@@ -373,8 +372,9 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             try:
                 numeric, categorical = encode(rows)
                 answered = await backend.predict(model, version, numeric, categorical)
+                metrics.answered(model, version, answered)
                 if log is not None:
-                    values = [float(p) for p in answered]
+                    values = [float(p) for p in answered.probabilities]
                     await asyncio.to_thread(log.record_shadow, request_id, model, version, values)
                 metrics.shadow.labels(model, version, "ok").inc(len(rows))
             except Exception:  # a shadow's failure must never reach the client

@@ -1,7 +1,13 @@
-"""The gateway's Prometheus metrics, in a registry of its own (one per app)."""
+"""The gateway's Prometheus metrics, in a registry of its own (one per app).
+
+`readiness_inferred_instances_total` and `readiness_fallback_instances_total` count, per
+model version, the instances the backend answered and those of them the CPU fallback
+answered (the accelerator path failed); the monitors turn the two into
+`readiness_fallback_ratio`."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from reference.microservice.backends import Predictions
 from reference.platform.prometheus import use_in_process_metrics
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
@@ -35,7 +41,22 @@ class GatewayMetrics:
             "readiness_shadow_predictions", "Instances answered by a shadow version",
             ["model", "version", "result"], registry=self.registry,
         )  # fmt: skip
+        self.inferred = Counter(
+            "readiness_inferred_instances", "Instances answered by the model (cache hits are not)",
+            ["model", "version"], registry=self.registry,
+        )  # fmt: skip
+        self.fallback = Counter(
+            "readiness_fallback_instances",
+            "Instances answered by the CPU fallback because the accelerator path failed",
+            ["model", "version"], registry=self.registry,
+        )  # fmt: skip
         self.feedback = Counter(
             "readiness_feedback_labels", "Ground-truth labels received", ["tenant"],
             registry=self.registry,
         )  # fmt: skip
+
+    def answered(self, model: str, version: str, predictions: Predictions) -> None:
+        """Count what the backend answered; both series exist from the first answer on, so
+        that a fallback count of 0 is a measurement, not a missing series."""
+        self.inferred.labels(model, version).inc(len(predictions))
+        self.fallback.labels(model, version).inc(predictions.fallback_instances)

@@ -4,8 +4,9 @@ The gateway calls replicas through Serve deployment handles, not through Serve's
 proxy (the proxy is Serve's known bottleneck, and the gateway already speaks HTTP), and
 merges concurrent requests into one call per version (`CallBatcher`). A call that fails
 because a replica died, or that exceeds its timeout, is retried on another replica, so an
-accepted request is not lost to one replica's death. Each model version is its own Serve
-application, so a canary or a shadow has replicas of its own.
+accepted request is not lost to one replica's death; only the attempt that answered is
+returned, so the gateway counts its fallback answers once. Each model version is its own
+Serve application, so a canary or a shadow has replicas of its own.
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from ray import serve
 from ray.serve._private.common import ReplicaState
 from ray.serve.handle import DeploymentHandle
 
-from reference.microservice.backends import FaultUnsupported, InferenceFailed
+from reference.microservice.backends import FaultUnsupported, InferenceFailed, Predictions
 from reference.microservice.batching import CallBatcher
 from reference.microservice.faults import Fault, FaultFile, FaultRequest, FaultState
 from reference.microservice.replica import ModelReplica, ReplicaConfig
@@ -111,6 +112,9 @@ class RayServeBackend:
     def ready(self) -> bool:
         return bool(self._versions)
 
+    def faults_enabled(self) -> bool:
+        return self.fault_file is not None
+
     async def replicas(self, model: str) -> dict[str, int]:
         status = await asyncio.to_thread(serve.status)
         counts: dict[str, int] = {}
@@ -130,13 +134,11 @@ class RayServeBackend:
         version: str,
         numeric: npt.NDArray[np.float32],
         categorical: npt.NDArray[np.int64],
-    ) -> npt.NDArray[np.float32]:
+    ) -> Predictions:
         served = self._versions[(model, version)]
         if served.batcher is not None:
             return await served.batcher.submit(numeric, categorical)
-        answer: npt.NDArray[np.float32] = await self._call(
-            served.handle, "predict", numeric, categorical
-        )
+        answer: Predictions = await self._call(served.handle, "predict", numeric, categorical)
         return answer
 
     async def explain(
@@ -179,10 +181,8 @@ class RayServeBackend:
 
         async def send(
             numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
-        ) -> npt.NDArray[np.float32]:
-            answer: npt.NDArray[np.float32] = await self._call(
-                handle, "predict", numeric, categorical
-            )
+        ) -> Predictions:
+            answer: Predictions = await self._call(handle, "predict", numeric, categorical)
             return answer
 
         return _Version(handle, CallBatcher(send, self.settings.max_in_flight))

@@ -4,8 +4,9 @@ Each call carries one or more requests' instances (the gateway already merges co
 requests); `@serve.batch` merges concurrent calls again into one ONNX Runtime run and
 splits the answers back. The accelerator (CUDA execution provider) is used where present;
 when it fails, the replica answers from its CPU fallback (the INT8 student) rather than
-failing the request. Fault hooks, for the harness only, are read from a fault file that
-exists only when the deployment enables faults.
+failing the request, and says so in its answer (`Predictions.fallback`) for the gateway to
+count where the monitors can see it. Fault hooks, for the harness only, are read from a
+fault file that exists only when the deployment enables faults.
 """
 
 import asyncio
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from ray import serve
 
+from reference.microservice.backends import Predictions
 from reference.microservice.faults import Fault, FaultFile
 from reference.platform.attributions import Attribution, LocalExplainer
 from reference.platform.counterfactual import Counterfactual, CounterfactualSearch
@@ -64,12 +66,12 @@ class ModelReplica:
 
     async def predict(
         self, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
-    ) -> npt.NDArray[np.float32]:
-        answer: npt.NDArray[np.float32] = await self.predict_batch((numeric, categorical))
+    ) -> Predictions:
+        answer: Predictions = await self.predict_batch((numeric, categorical))
         return answer
 
     @serve.batch(max_batch_size=256, batch_wait_timeout_s=0.0)
-    async def predict_batch(self, calls: list[Rows]) -> list[npt.NDArray[np.float32]]:
+    async def predict_batch(self, calls: list[Rows]) -> list[Predictions]:
         self.runs += 1
         sizes = [len(numeric) for numeric, _ in calls]
         numeric = np.concatenate([c[0] for c in calls]).astype(np.float32, copy=False)
@@ -80,11 +82,11 @@ class ModelReplica:
         try:
             if state is not None and state.fault is Fault.DEVICE_ERROR:
                 raise AcceleratorError("injected device error")
-            probabilities = self.primary.predict(numeric, categorical)
+            answered = Predictions.of(self.primary.predict(numeric, categorical))
         except AcceleratorError:
             self.fallback_calls += 1
-            probabilities = self.fallback.predict(numeric, categorical)
-        return list(np.split(probabilities, np.cumsum(sizes)[:-1]))
+            answered = Predictions.of(self.fallback.predict(numeric, categorical), fallback=True)
+        return answered.split(sizes)
 
     async def explain(
         self, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]

@@ -1,6 +1,7 @@
 """`python -m reference.platform.monitoring`: the monitor service as a process beside a
-deployment. It reads the deployment's audit store, exports its metrics on 127.0.0.1, and
-acts through the deployment's admin API; it stops cleanly on SIGTERM or SIGINT."""
+deployment. It reads the deployment's audit store and the gateway's own metrics (at
+`--admin-url`), exports its metrics on 127.0.0.1, and acts through the deployment's admin
+API; it stops cleanly on SIGTERM or SIGINT."""
 
 import argparse
 import logging
@@ -19,6 +20,7 @@ from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
 from reference.platform.fairness import load_policy
 from reference.platform.monitoring.config import MonitorConfig, load_config
+from reference.platform.monitoring.fallback import GatewayScrape
 from reference.platform.monitoring.feeds import labelled_feed
 from reference.platform.monitoring.metrics import MonitorMetrics
 from reference.platform.monitoring.references import RegistryReferences
@@ -83,6 +85,7 @@ def build(args: argparse.Namespace) -> MonitorService:
         labelled=labelled_feed(PredictionLog(args.audit_url)),
         fairness_policy=load_policy(config.fairness.policy),
         metrics=metrics,
+        gateway=GatewayScrape.at(args.admin_url) if args.admin_url else None,
     )
 
 

@@ -1,6 +1,7 @@
 """The monitors' Prometheus metrics. `GAUGES` are the per-model values alert rules may
 watch; the engine evaluates rules on the same values it exports, so a rule means the same
-thing to our engine and to Prometheus."""
+thing to our engine and to Prometheus. Most are computed on windows; those in `POLLED` at
+every poll."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -19,7 +20,11 @@ GAUGES: dict[str, str] = {
     "readiness_fairness_dp_ratio_min": "Lowest demographic parity ratio by any attribute",
     "readiness_fairness_eo_difference_max": "Largest equalised odds difference by any attribute",
     "readiness_fairness_calibration_gap_max": "Widest calibration gap between groups",
+    "readiness_fallback_ratio": "Share of instances answered by the CPU fallback since the "
+    "previous poll (the accelerator path failed)",
 }
+POLLED = frozenset({"readiness_fallback_ratio"})
+"""Gauges computed at every poll (`MonitorConfig.poll_seconds`) rather than per window."""
 
 
 class MonitorMetrics:

@@ -1,13 +1,16 @@
 """The monitor service: turns the live stream into windows, windows into values, values
 into alerts and actions.
 
-Inputs, both polled from the deployment's store: sketches that serving processes flush
-(drift, data quality, latency), and labelled predictions from the prediction log
-(performance, fairness). Outputs: window results in the store, Prometheus gauges, and the
-alert engine's alerts with their actions. It runs as a process of its own beside a
-deployment (`python -m reference.platform.monitoring`), so its work never competes with a
-request on the serving event loop, and any architecture that writes sketches and a
-prediction log gets the same monitors.
+Inputs, polled from the deployment's store: sketches that serving processes flush (drift,
+data quality, latency), and labelled predictions from the prediction log (performance,
+fairness); and, where the monitor is given the gateway's metrics, the counters of instances
+answered by the CPU fallback (`fallback`: the fallback's share, judged at every poll).
+Outputs: window results in the store, Prometheus gauges, and the alert engine's alerts with
+their actions. It runs as a process of its own beside a deployment
+(`python -m reference.platform.monitoring`), so its work never competes with a request on
+the serving event loop, and any architecture that writes sketches and a prediction log gets
+the same monitors. One poll does all of it in turn, so a slow window or a slow action
+delays the fallback's judgement too.
 """
 
 import logging
@@ -27,6 +30,7 @@ from reference.platform.fairness import FairnessPolicy
 from reference.platform.monitoring.config import MonitorConfig
 from reference.platform.monitoring.drift import drift
 from reference.platform.monitoring.fairness_window import fairness_window
+from reference.platform.monitoring.fallback import RATIO, FallbackRatio, Scrape, read_counters
 from reference.platform.monitoring.metrics import MonitorMetrics
 from reference.platform.monitoring.performance import LatencyResult, performance
 from reference.platform.monitoring.quality import quality
@@ -82,9 +86,12 @@ class MonitorService:
         fairness_policy: FairnessPolicy | None = None,
         metrics: MonitorMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
+        gateway: Scrape | None = None,
     ) -> None:
+        """`gateway`: the gateway's metrics, for the CPU fallback's share of its answers."""
         self.config, self.store, self.references = config, store, references
         self.engine, self.labelled, self.fairness_policy = engine, labelled, fairness_policy
+        self.gateway, self._fallback = gateway, FallbackRatio()
         self.metrics = metrics or MonitorMetrics()
         self.clock = clock
         self.sketch_cursor = store.last_sketch_id()  # what came before the monitor started
@@ -111,6 +118,8 @@ class MonitorService:
                 self._fairness_due = now + self.config.fairness.every_seconds
                 for model in list(self._recent):
                     self._judge_fairness(model)
+        if self.gateway is not None:
+            self._judge_fallback(self.gateway)
 
     def run(self, stop: Callable[[], bool]) -> None:
         """Poll until `stop()`. A poll that fails is logged and the next one goes on: one
@@ -123,6 +132,15 @@ class MonitorService:
                 self.metrics.failures.inc()
                 LOG.exception("monitor poll failed; the next poll goes on")
             time.sleep(max(0.0, self.config.poll_seconds - (self.clock() - started)))
+
+    def _judge_fallback(self, gateway: Scrape) -> None:
+        """The CPU fallback's share of each model's answers since the previous poll. It is
+        not a model version's doing, so the alert is the model's (version "")."""
+        text = gateway()
+        if text is None:
+            return
+        for share in self._fallback.update(read_counters(text)):
+            self._conclude(share.model, "", {RATIO: share.ratio}, {RATIO: share.detail})
 
     def _add_sketch(self, sketch: Sketch, now: float) -> None:
         key = (sketch.model, sketch.version)

@@ -167,6 +167,19 @@ def test_repeated_instances_hit_the_cache(adult: AdultDataset, backend: LocalBac
     }
 
 
+def test_metrics_count_the_models_answers_and_measure_a_fallback_of_zero(
+    adult: AdultDataset, backend: LocalBackend
+) -> None:
+    """The cache's answers are not the model's; the fallback's count is there, at 0, from
+    the first answer on (the in-process backend has no accelerator to fail)."""
+    api = client(adult, backend)
+    predict(api, {"instances": [ROW, {**ROW, "age": 41}]})
+    predict(api, {"instances": [ROW]})
+    version = '{model="adult-income",version="3"}'
+    assert counters(api, "readiness_inferred_instances_total") == {version: 2.0}
+    assert counters(api, "readiness_fallback_instances_total") == {version: 0.0}
+
+
 def test_metrics_count_requests_by_route_model_version_tenant_and_status(
     adult: AdultDataset, backend: LocalBackend
 ) -> None:

@@ -1,23 +1,28 @@
 """Operating the running production service: promotion, rollback, canary, shadow, cache
-invalidation, feedback, explanations and fault hooks, all through its HTTP interface.
+invalidation, feedback, explanations and fault hooks, and the monitor's alert on answers
+from the CPU fallback, all through its HTTP interface.
 
 The session's trained home is copied, and approved versions 2 and 3 (the same artifact,
 registered again) and a tampered version 4 are added to the copy, so the shared home is
 left as other tests expect it. The service runs with its fault hooks enabled.
 """
 
+import itertools
+import math
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from readiness.descriptor import TargetDescriptor
 from readiness.home import Home
+from reference.platform.dataset import AdultDataset
 from reference.platform.lifecycle import SERVED_MODEL, TrainingSummary
 from reference.platform.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
 from tests.examples import VALID_ROW
@@ -203,12 +208,116 @@ def test_explanations_add_up_to_the_prediction(api: Api) -> None:
     assert "sex" not in explanation["attributions"]
 
 
-def test_a_failing_accelerator_is_answered_by_the_cpu_fallback(api: Api) -> None:
+def metric(url: str | None, name: str, **labels: str) -> float | None:
+    """The sum of the samples of `name` that have these labels, read from `url` as a
+    scraper reads it; None when there is none."""
+    assert url is not None
+    text = httpx.get(url, timeout=10).text
+    found = [sample.value for family in text_string_to_metric_families(text)
+             for sample in family.samples
+             if sample.name == name and labels.items() <= sample.labels.items()]  # fmt: skip
+    return sum(found) if found else None
+
+
+@pytest.fixture(scope="module")
+def applicants(adult: AdultDataset) -> list[dict[str, Any]]:
+    """Real applicants of the test split as a client sends them: few repeat, so the cache
+    answers few of them."""
+    names = [c.name for c in adult.schema.columns if c.name != "applicant_id"]
+    frame = adult.test[names][:3000]
+    return [{str(k): None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}
+            for r in frame.to_dict("records")]  # fmt: skip
+
+
+class Traffic:
+    """One client sending one applicant per request, one request after another, in a
+    thread, while the block runs; the statuses it got."""
+
+    def __init__(self, api: Api, rows: Iterator[dict[str, Any]], pause_s: float = 0.03) -> None:
+        self.api, self.rows, self.pause_s = api, rows, pause_s
+        self.statuses: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._send)
+
+    def __enter__(self) -> "Traffic":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+    def _send(self) -> None:
+        with httpx.Client(headers=self.api.user, timeout=60) as session:
+            while not self._stop.is_set():
+                answer = session.post(self.api.predict_url, json={"instances": [next(self.rows)]})
+                self.statuses.append(answer.status_code)
+                time.sleep(self.pause_s)
+
+
+def seconds_until(check: Callable[[], bool], since: float, limit_s: float) -> float:
+    """Seconds from `since` until `check()` holds, polled every 0.1 s."""
+    while not check():
+        assert time.monotonic() - since < limit_s, f"not within {limit_s} s: {check.__doc__}"
+        time.sleep(0.1)
+    return time.monotonic() - since
+
+
+def counted(api: Api) -> tuple[float, float, float]:
+    """Instances answered by the model, answered by the CPU fallback, and missed by the
+    cache (each sent to the model once), as the gateway's metrics say."""
+    model = {"model": SERVED_MODEL}
+    gateway = api.descriptor.endpoints.metrics
+    return (metric(gateway, "readiness_inferred_instances_total", **model) or 0.0,
+            metric(gateway, "readiness_fallback_instances_total", **model) or 0.0,
+            api.cache_count("miss"))  # fmt: skip
+
+
+def test_a_failing_accelerator_is_answered_by_the_cpu_fallback_counted_and_paged(
+    api: Api, applicants: list[dict[str, Any]], record_property: Callable[[str, object], None]
+) -> None:
+    """While the accelerator fails every request still answers, from the CPU fallback, and
+    the gateway counts each instance it answered once, as the fallback's. The monitor
+    measures the fallback's share from those counters: it pages within seconds, and
+    resolves within about ten seconds of the repair, after which the fallback counts no
+    more."""
+    monitor = api.descriptor.endpoints.monitor_metrics
+    model = {"model": SERVED_MODEL}
+    supply = itertools.cycle(applicants)
+
+    def paging() -> bool:
+        """the accelerator-fallback alert fires"""
+        alert = {**model, "rule": "accelerator-fallback", "severity": "high"}
+        return metric(monitor, "readiness_alerts_firing", **alert) == 1
+
+    def resolved() -> bool:
+        """the accelerator-fallback alert no longer fires"""
+        return not paging()
+
+    before = counted(api)
     assert api.fault("accelerator-failure").status_code == 200
-    try:
-        assert api.predict({**ROW, "age": 77}).status_code == 200
-    finally:
-        assert api.fault("clear").status_code == 200
+    broken = time.monotonic()
+    with Traffic(api, supply) as faulty:
+        fired_after = seconds_until(paging, broken, limit_s=10)
+        ratio = metric(monitor, "readiness_fallback_ratio", **model)
+    assert ratio is not None
+    assert ratio > 0.1
+    answered, by_fallback, missed = (a - b for a, b in zip(counted(api), before, strict=True))
+    assert set(faulty.statuses) == {200}
+    assert answered == by_fallback == missed > 0
+    assert api.fault("clear").status_code == 200
+    repaired = time.monotonic()
+    with Traffic(api, supply) as healthy:
+        resolved_after = seconds_until(resolved, repaired, limit_s=15)
+        assert metric(monitor, "readiness_fallback_ratio", **model) == 0
+        settled = counted(api)
+        time.sleep(2)
+        later = counted(api)
+    assert set(healthy.statuses) == {200}
+    assert later[0] > settled[0]
+    assert later[1] == settled[1], "the fallback still answers after the repair"
+    record_property("alert_fired_after_s", round(fired_after, 1))
+    record_property("alert_resolved_after_s", round(resolved_after, 1))
 
 
 def test_a_replica_killed_under_load_loses_no_accepted_request(api: Api) -> None:
@@ -224,6 +333,7 @@ def test_a_replica_killed_under_load_loses_no_accepted_request(api: Api) -> None
                 statuses.append(answer.status_code)
                 index += 1
 
+    before = counted(api)
     workers = [threading.Thread(target=client, args=(w,)) for w in range(8)]
     for worker in workers:
         worker.start()
@@ -238,6 +348,9 @@ def test_a_replica_killed_under_load_loses_no_accepted_request(api: Api) -> None
     assert statuses.count(200) > 50
     refused_or_answered = {200, 429}  # a 429 was refused before it was accepted
     assert set(statuses) <= refused_or_answered, f"{len(statuses)}: {sorted(set(statuses))}"
+    answered, by_fallback, missed = (a - b for a, b in zip(counted(api), before, strict=True))
+    assert answered == missed, "an instance retried on another replica was counted twice"
+    assert by_fallback == 0
 
 
 def test_the_metrics_count_running_replicas(api: Api) -> None:

@@ -11,7 +11,7 @@ import ray
 import torch
 from ray import serve
 
-from reference.microservice.backends import LocalBackend
+from reference.microservice.backends import LocalBackend, Predictions
 from reference.microservice.faults import Fault, FaultRequest
 from reference.microservice.ray_backend import RayServeBackend, ReplicaSettings
 from reference.platform.dataset import AdultDataset
@@ -55,7 +55,8 @@ def test_replicas_answer_as_the_model_does_in_process(
     local.load_now("m", "7", model_file)
     remote = asyncio.run(backend.predict("m", "7", numeric, categorical))
     expected = asyncio.run(local.predict("m", "7", numeric, categorical))
-    np.testing.assert_allclose(remote, expected, atol=1e-6)
+    np.testing.assert_allclose(remote.probabilities, expected.probabilities, atol=1e-6)
+    assert remote.fallback_instances == 0
 
 
 def test_concurrent_requests_share_remote_calls_and_model_runs(
@@ -64,7 +65,7 @@ def test_concurrent_requests_share_remote_calls_and_model_runs(
     numeric, categorical = adult.schema.encode(adult.test.head(32))
     before = backend.handle("m", "7").stats.remote().result()["runs"]
 
-    async def burst() -> list[np.ndarray]:
+    async def burst() -> list[Predictions]:
         calls = [
             backend.predict("m", "7", numeric[i : i + 1], categorical[i : i + 1]) for i in range(32)
         ]
@@ -77,6 +78,7 @@ def test_concurrent_requests_share_remote_calls_and_model_runs(
 
 
 def test_fault_hooks_are_refused_unless_enabled(backend: RayServeBackend) -> None:
+    assert not backend.faults_enabled()
     with pytest.raises(Exception, match="fault hooks are disabled"):
         asyncio.run(backend.inject("m", FaultRequest(fault=Fault.DEVICE_ERROR)))
     with pytest.raises(Exception, match="fault hooks are disabled"):
@@ -91,10 +93,17 @@ def test_a_failing_accelerator_falls_back_to_the_cpu_model(
         fault_file=tmp_path / "faults.json",
     )
     served.load_now("faulty", "1", model_file)
-    asyncio.run(served.inject("faulty", FaultRequest(fault=Fault.DEVICE_ERROR)))
+    assert served.faults_enabled()
     numeric, categorical = adult.schema.encode(adult.test.head(5))
+    healthy = asyncio.run(served.predict("faulty", "1", numeric, categorical))
+    asyncio.run(served.inject("faulty", FaultRequest(fault=Fault.DEVICE_ERROR)))
     answer = asyncio.run(served.predict("faulty", "1", numeric, categorical))
-    assert answer.shape == (5,)
+    assert answer.probabilities.shape == (5,)
+    assert (healthy.fallback_instances, answer.fallback_instances) == (0, 5)
+    np.testing.assert_allclose(answer.probabilities, healthy.probabilities, atol=1e-6)
     assert served.handle("faulty", "1").stats.remote().result()["fallback_calls"] >= 1
+    asyncio.run(served.inject("faulty", FaultRequest(fault=Fault.NONE)))
+    repaired = asyncio.run(served.predict("faulty", "1", numeric, categorical))
+    assert repaired.fallback_instances == 0
     asyncio.run(served.unload("faulty", "1"))
     assert served.loaded("faulty") == set()

@@ -37,7 +37,8 @@ def test_two_rules_with_one_name_are_refused(tmp_path: Path) -> None:
 
 
 def test_the_shipped_prometheus_rules_are_generated_from_the_rules() -> None:
-    expected = render(load_rules(), MonitorConfig().window.seconds)
+    defaults = MonitorConfig()
+    expected = render(load_rules(), defaults.window.seconds, defaults.poll_seconds)
     assert SHIPPED_PROMETHEUS_RULES.read_text() == expected
 
 

@@ -8,12 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from prometheus_client import generate_latest
 
+from reference.microservice.backends import Predictions
+from reference.microservice.metrics import GatewayMetrics
 from reference.platform.alerting.actions import AlertActions, Sinks
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
 from reference.platform.fairness import load_policy
 from reference.platform.monitoring.config import MonitorConfig, load_config
+from reference.platform.monitoring.fallback import Scrape
 from reference.platform.monitoring.reference import MonitorReference
 from reference.platform.monitoring.references import FixedReferences
 from reference.platform.monitoring.service import MonitorService
@@ -198,3 +202,60 @@ def test_the_shipped_configuration_loads(tmp_path: Path) -> None:
         InvalidConfiguration, match=r"window.rows: Input should be greater than or equal to 1"
     ):
         load_config(path)
+
+
+def gateway_monitor(tmp_path: Path, references: FixedReferences, scrape: Scrape) -> MonitorService:
+    """A monitor of a gateway's metrics only, with the shipped rules, polled by the test."""
+    engine = AlertEngine(load_rules(), AlertActions(Sinks(folder=tmp_path / "sinks"), None))
+    store = MonitorStore(f"sqlite:///{tmp_path / 'audit.db'}")
+    return MonitorService(MonitorConfig(), store, references, engine, gateway=scrape)
+
+
+def test_answers_from_the_cpu_fallback_page_after_two_polls_and_resolve_after_five_clean_ones(
+    tmp_path: Path, monitor_reference: MonitorReference
+) -> None:
+    gateway = GatewayMetrics()
+    monitor = gateway_monitor(tmp_path, FixedReferences(monitor_reference),
+                              lambda: generate_latest(gateway.registry).decode())  # fmt: skip
+    registry = monitor.metrics.registry
+    labels = {"model": "adult-income", "rule": "accelerator-fallback", "severity": "high"}
+
+    def poll(primary: int, fallback: int) -> tuple[float | None, float | None]:
+        """Answers since the previous poll; the ratio and the alert the monitor exports."""
+        for count, by_fallback in ((primary, False), (fallback, True)):
+            if count:
+                answer = Predictions.of(np.zeros(count, np.float32), fallback=by_fallback)
+                gateway.answered("adult-income", "2", answer)
+        monitor.step()
+        ratio = registry.get_sample_value("readiness_fallback_ratio", {"model": "adult-income"})
+        return ratio, registry.get_sample_value("readiness_alerts_firing", labels)
+
+    assert poll(primary=40, fallback=0) == (None, None)  # the baseline
+    assert poll(primary=40, fallback=0) == (0.0, 0.0)
+    assert poll(primary=36, fallback=4) == (0.1, 0.0)  # not above 0.1
+    assert poll(primary=0, fallback=40) == (1.0, 0.0)  # one poll of fallback pages nobody
+    assert poll(primary=10, fallback=30) == (0.75, 1.0)
+    assert poll(primary=0, fallback=0) == (0.75, 1.0)  # no traffic: no new value
+    for _ in range(4):
+        assert poll(primary=40, fallback=0) == (0.0, 1.0)
+    assert poll(primary=40, fallback=0) == (0.0, 0.0)
+    (alert,) = monitor.store.alerts("adult-income")
+    assert (alert.rule, alert.state, alert.version) == ("accelerator-fallback", "resolved", "")
+    assert alert.detail == "30 of 40 instances since the previous poll (version 2: 30 of 40)"
+    pages = (tmp_path / "sinks" / "pages.jsonl").read_text().splitlines()
+    assert [json.loads(page)["rule"] for page in pages] == ["accelerator-fallback"]
+
+
+@pytest.mark.parametrize(
+    "scrape",
+    [lambda: None, lambda: "# metrics are switched off\n"],
+    ids=["no metrics endpoint", "no counters of answers"],
+)
+def test_a_gateway_without_fallback_counters_leaves_the_ratio_absent(
+    tmp_path: Path, monitor_reference: MonitorReference, scrape: Scrape
+) -> None:
+    monitor = gateway_monitor(tmp_path, FixedReferences(monitor_reference), scrape)
+    for _ in range(3):
+        monitor.step()
+    text = generate_latest(monitor.metrics.registry).decode()
+    assert "readiness_fallback_ratio{" not in text
