@@ -19,6 +19,9 @@ GAUGES: dict[str, str] = {
     "readiness_latency_p99_ratio": "p99 latency over its baseline",
     "readiness_fairness_dp_ratio_min": "Lowest demographic parity ratio by any attribute",
     "readiness_fairness_eo_difference_max": "Largest equalised odds difference by any attribute",
+    "readiness_fairness_eo_lower_max": (
+        "Largest 95% lower bound of the equalised odds difference by any attribute"
+    ),
     "readiness_fairness_calibration_gap_max": "Widest calibration gap between groups",
     "readiness_fallback_ratio": "Share of instances answered by the CPU fallback since the "
     "previous poll (the accelerator path failed)",

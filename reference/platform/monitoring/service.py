@@ -262,16 +262,28 @@ class MonitorService:
             values["readiness_fairness_dp_ratio_min"] = min(ratios.values())
         if differences := measured.equalized_odds_difference:
             values["readiness_fairness_eo_difference_max"] = max(differences.values())
+        if bounds := measured.equalized_odds_lower:
+            values["readiness_fairness_eo_lower_max"] = max(bounds.values())
         for feature, ratio in ratios.items():
             self.metrics.fairness.labels(model, feature, "dp_ratio").set(ratio)
         for feature, difference in differences.items():
             self.metrics.fairness.labels(model, feature, "eo_difference").set(difference)
+        for feature, bound in bounds.items():
+            self.metrics.fairness.labels(model, feature, "eo_difference_lower").set(bound)
         now = datetime.now(UTC)
         self.store.write_window(model, version, "fairness", now, now, measured.labelled,
                                 measured.model_dump())  # fmt: skip
         self.metrics.windows.labels(model, "fairness").inc()
         detail = "; ".join(measured.report.violations)
-        self._conclude(model, version, values, {"readiness_fairness_eo_difference_max": detail})
+        self._conclude(
+            model,
+            version,
+            values,
+            {
+                "readiness_fairness_eo_difference_max": detail,
+                "readiness_fairness_eo_lower_max": detail,
+            },
+        )
 
     def _conclude(
         self, model: str, version: str, values: dict[str, float], details: dict[str, str]
