@@ -27,6 +27,8 @@ from pydantic import BaseModel, ConfigDict
 from harness.events import Evidence, RunObserver, ScenarioResult, StepRecord
 from harness.recording import SAMPLE_COLUMNS, Recording
 from harness.scenario import LoadedScenario
+from readiness import __version__
+from readiness.provenance import code_version
 
 SCHEMA_VERSION = 1
 PACKAGES = ("readiness", "locust", "chaostoolkit-lib", "httpx", "pydantic", "pandas", "pyarrow")
@@ -166,6 +168,19 @@ class BundleWriter(RunObserver):
 
     def run_finished(self, manifest: Manifest, results: list[ScenarioResult]) -> None:
         self.write_manifest(manifest)
+
+
+def write_refusal(folder: Path, status: str, errors: list[str], scenarios: list[str]) -> Path:
+    """A bundle for a run refused before it started (invalid scenarios): it says why, and
+    that none of the scenarios asked for was run or measured."""
+    now = time.time()
+    manifest = Manifest(
+        run_id=folder.name, status=status, errors=errors, code_version=code_version(),
+        tool_version=__version__, versions=package_versions(), seed=0, started=now, ended=now,
+        scenarios=[ScenarioEntry(name=name, file="", sha256="", seed=0) for name in scenarios],
+    )  # fmt: skip
+    BundleWriter(folder).write_manifest(manifest)
+    return folder
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

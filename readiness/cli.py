@@ -253,6 +253,12 @@ def run(
     try:
         scenarios = [load_scenario(name) for name in names]
     except ReadinessError as error:
+        from harness.bundle import new_run_id, write_refusal
+
+        name = descriptor_file.stem if target not in ARCHITECTURES else target
+        folder = out or readiness_home().ensure().runs / new_run_id(name)
+        write_refusal(folder, "invalid-scenarios", [str(error)], names)
+        errors.print(f"bundle: {folder}", highlight=False)
         raise fail(error) from error
     deployment = (
         deployed(target, profile) if target in ARCHITECTURES else nullcontext(descriptor_file)

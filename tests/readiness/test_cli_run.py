@@ -24,12 +24,22 @@ def test_an_unknown_profile_exits_2() -> None:
     assert "--profile must be production or prototype, not 'staging'" in result.output
 
 
-def test_an_invalid_scenario_exits_2_before_anything_starts(tmp_path: Path) -> None:
+def test_an_invalid_scenario_exits_2_before_anything_starts_with_a_bundle_saying_why(
+    tmp_path: Path,
+) -> None:
     scenario = tmp_path / "gremlins.yaml"
     scenario.write_text("title: Gremlins\ndescription: nothing valid\nmethod: []\n")
-    result = runner.invoke(app, ["run", "microservice", "-s", str(scenario)])
+    bundle = tmp_path / "bundle"
+    result = runner.invoke(app, ["run", "microservice", "-s", "steady-state", "-s", str(scenario),
+                                 "--out", str(bundle)])  # fmt: skip
     assert result.exit_code == 2
     assert f"scenario {scenario}: " in result.output
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["status"] == "invalid-scenarios"
+    assert f"scenario {scenario}: " in manifest["errors"][0]
+    assert [(s["name"], s["status"]) for s in manifest["scenarios"]] == [
+        ("steady-state", "not_run"), (str(scenario), "not_run"),
+    ]  # fmt: skip
 
 
 def test_a_target_that_does_not_answer_exits_1_and_leaves_a_bundle(tmp_path: Path) -> None:
