@@ -3,13 +3,14 @@ evidence bundle. `Environment` is the composition root; `readiness run` is a thi
 
 DEFAULT_SCENARIOS = (
     "steady-state",
-    "security-probes",
     "traffic-spike",
+    "security-probes",
     "accelerator-failure",
     "covariate-drift",
     "bias",
     "data-quality",
     "bad-rollout",
 )
-"""The default set, in an order where no scenario's lingering alert hides the next one's:
-a high alert inhibits medium ones, a critical alert inhibits everything."""
+"""The default set, in an order where no scenario's lingering alert or state hides the next
+one's: a high alert inhibits medium ones, a critical alert inhibits everything, and the
+spike runs before the security burst has scaled the replicas up."""

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 from harness import traffic
 from harness.metrics import scrape
 from harness.scenario import UNDO_ATTRIBUTE
@@ -153,10 +155,13 @@ def security_campaign(
     """Missing and wrong credentials, another tenant's model, admin routes with a user's
     key, bursts beyond the quota, and a generated campaign of malformed requests."""
     from harness.security import run_security_probes
+    from harness.traffic.rows import traffic_rows
 
+    rows = traffic_rows()
+    order = np.random.default_rng(_seed(configuration)).permutation(len(rows))[:2048]
     report = run_security_probes(
         _target(configuration), fuzz_requests=fuzz_requests, seed=_seed(configuration),
-        burst_limit=burst_limit,
+        burst_limit=burst_limit, burst_instances=[rows[i][0] for i in order],
     )  # fmt: skip
     outcomes = [check.outcome.value for check in report.checks]
     summary = {

@@ -147,17 +147,18 @@ def _alert_metrics_seen(recording: Recording) -> bool:
 
 
 def alert_delay(recording: Recording, since: float, parameters: AlertParameters) -> Measurement:
-    what = " ".join(filter(None, [parameters.severity, parameters.rule])) or "any"
+    """Seconds until a matching alert that was not already firing at the fault fires: an
+    alert left over from an earlier fault is not a detection of this one."""
+    what = " ".join(filter(None, [parameters.severity, parameters.rule])) or "matching"
     if not _alert_metrics_seen(recording):
         return Measurement(None, "s", "the target exports no alert metric")
     firing = _firing(recording, parameters)
-    before = firing[firing["time"] < since]
     last_sample_before = recording.samples[recording.samples["time"] < since]["time"].max()
-    if not before.empty and before["time"].max() >= last_sample_before:
-        return Measurement(None, "s", f"a {what} alert was already firing before the fault")
-    after = firing[firing["time"] >= since]
+    lingering = set(firing[firing["time"] == last_sample_before]["alert"])
+    after = firing[(firing["time"] >= since) & ~firing["alert"].isin(lingering)]
     if after.empty:
-        return Measurement(None, "s", f"no {what} alert fired after the fault")
+        left = f" ({', '.join(sorted(lingering))} already firing before it)" if lingering else ""
+        return Measurement(None, "s", f"no new {what} alert fired after the fault{left}")
     first = after.sort_values("time").iloc[0]
     delay = float(first["time"]) - since
     return Measurement(delay, "s", f"alert '{first['alert']}' ({first['severity']}) fired "

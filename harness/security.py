@@ -41,6 +41,7 @@ them, once. Only `TargetUnavailable` is raised, when the target is down before a
 """
 
 import copy
+import itertools
 import json
 import math
 import operator
@@ -1190,11 +1191,27 @@ def _valid_retry_after(value: str | None) -> bool:
     return True
 
 
-def burst_check(target: Target, plan: FuzzPlan, *, batch: int, limit: int) -> SecurityCheck:
-    """Concurrent predicts of `batch` copies of the plan's valid instance with the user key,
-    in waves of BURST_CONCURRENCY, until a 429 arrives or `limit` requests were sent."""
-    body = {plan.list_key: [plan.instance] * batch} if plan.list_key else plan.instance
-    content = _dumps(body)
+def burst_check(
+    target: Target,
+    plan: FuzzPlan,
+    *,
+    batch: int,
+    limit: int,
+    instances: Sequence[Mapping[str, Any]] = (),
+) -> SecurityCheck:
+    """Concurrent predicts of `batch` instances with the user key, in waves of
+    BURST_CONCURRENCY, until a 429 arrives or `limit` requests were sent.
+
+    The instances are `instances` in turn (real traffic: the burst's accepted part then
+    looks like ordinary traffic to the target's monitors), or copies of the plan's valid
+    instance, which a drift monitor rightly sees as a thousand identical applicants."""
+    pool_of = list(instances) or [plan.instance]
+    bodies = [
+        _dumps({plan.list_key: [pool_of[(start + i) % len(pool_of)] for i in range(batch)]})
+        if plan.list_key else _dumps(plan.instance)
+        for start in range(0, batch * BURST_CONCURRENCY, batch)
+    ]  # fmt: skip
+    turn = itertools.count()  # next() on a count is atomic under the GIL
     probe = _Probe(BURST, "POST", "predict",
                    f"up to {limit} predicts of {batch} instances, {BURST_CONCURRENCY} at a time",
                    frozenset({429}))  # fmt: skip
@@ -1209,7 +1226,8 @@ def burst_check(target: Target, plan: FuzzPlan, *, batch: int, limit: int) -> Se
 
         def post() -> tuple[int | None, str | None, str]:
             try:
-                answer = client.post(url, content=content, headers=headers)
+                answer = client.post(url, content=bodies[next(turn) % len(bodies)],
+                                     headers=headers)  # fmt: skip
             except httpx.TransportError as error:
                 return None, None, _error_text(error)
             return answer.status_code, answer.headers.get("retry-after"), ""
@@ -1271,10 +1289,12 @@ def run_security_probes(
     seed: int = 0,
     burst_limit: int = 50,
     valid_instance: Mapping[str, Any] | None = None,
+    burst_instances: Sequence[Mapping[str, Any]] = (),
 ) -> SecurityReport:
     """Probe `target`'s access control, rate limit and input validation; see the module
     docstring for the checks. `valid_instance` is one valid instance of its predict body
-    (default: built from its request schema, else the Adult applicant row)."""
+    (default: built from its request schema, else the Adult applicant row);
+    `burst_instances`, real instances for the burst (default: copies of that one)."""
     target.check_up()
     started_at, started = datetime.now(UTC), time.perf_counter()
     with httpx.Client(timeout=TIMEOUT) as client:
@@ -1283,7 +1303,8 @@ def run_security_probes(
         checks, notes = _credential_checks(target, client, one)
         fuzz = run_fuzz_campaign(target, plan, fuzz_requests, seed, client)
     batch = min(plan.max_items or DEFAULT_MAX_BATCH, DEFAULT_MAX_BATCH)
-    checks.append(burst_check(target, plan, batch=batch, limit=burst_limit))
+    checks.append(burst_check(target, plan, batch=batch, limit=burst_limit,
+                              instances=burst_instances))  # fmt: skip
     if fuzz.accepted_invalid:
         notes.append(f"the target answered 2xx to {fuzz.accepted_invalid} bodies that break "
                      "its own request schema")  # fmt: skip

@@ -44,6 +44,15 @@ class ReplicaSettings:
     gateway-side batching (one call per request)."""
     max_batch_size: int = 256
     """Rows per ONNX Runtime run in a replica (`@serve.batch`); 1: no replica batching."""
+    target_ongoing_requests: float = 1.5
+    """Calls per replica Serve aims for. The gateway's batcher keeps at most `max_in_flight`
+    (2) calls outstanding, so the queue Serve would scale on waits at the gateway instead:
+    under sustained overload the replica holds 2 calls all the time, at nominal load fewer.
+    A target between the two adds a replica under a spike and not before (a target of 1
+    scaled up at 60 requests a second here)."""
+    upscale_delay_s: float = 3.0
+    downscale_delay_s: float = 60.0
+    look_back_period_s: float = 5.0
 
 
 def application_name(model: str, version: str) -> str:
@@ -58,7 +67,10 @@ def deploy(config: ReplicaConfig, settings: ReplicaSettings) -> DeploymentHandle
         autoscaling_config={
             "min_replicas": settings.min_replicas,
             "max_replicas": settings.max_replicas,
-            "target_ongoing_requests": 4,
+            "target_ongoing_requests": settings.target_ongoing_requests,
+            "upscale_delay_s": settings.upscale_delay_s,
+            "downscale_delay_s": settings.downscale_delay_s,
+            "look_back_period_s": settings.look_back_period_s,
         },
         max_ongoing_requests=64,
         health_check_period_s=settings.health_check_period_s,

@@ -59,10 +59,13 @@ CASES = {
         {"severity": "medium"}, 12.5, "fired 12.5 s after the fault"),
     "an alert already firing before the fault is not a detection": Case(
         "alert_delay_s", recording([alert(99, 1), alert(104, 1)]), {}, None,
-        "already firing before the fault"),
+        "no new matching alert fired after the fault (drift already firing before it)"),
+    "a new alert counts though another was firing before the fault": Case(
+        "alert_delay_s", recording([alert(99, 1), alert(104, 1), alert(107, 1, "high", "dq")]),
+        {}, 7.0, "alert 'dq' (high) fired 7.0 s"),
     "an alert of another severity does not count": Case(
         "alert_delay_s", recording([alert(99, 0), alert(110, 1, "low")]), {"severity": "medium"},
-        None, "no medium alert fired"),
+        None, "no new medium alert fired"),
     "a target without alert metrics is not measured": Case(
         "alert_delay_s", recording([gauge(101, "up", 1)]), {}, None, "exports no alert metric"),
     "alerts fired are counted by name": Case(
