@@ -39,19 +39,18 @@ class ReplicaSettings:
     timeout_s: float = 5.0
     attempts: int = 3
     health_check_period_s: float = 2.0
-    max_in_flight: int = 2
+    max_in_flight: int = 4
     """Calls outstanding per version before requests queue into the next batch; 0: no
     gateway-side batching (one call per request)."""
     max_batch_size: int = 256
     """Rows per ONNX Runtime run in a replica (`@serve.batch`); 1: no replica batching."""
-    target_ongoing_requests: float = 1.5
-    """Calls per replica Serve aims for. The gateway's batcher keeps at most `max_in_flight`
-    (2) calls outstanding, so the queue Serve would scale on waits at the gateway instead:
-    under sustained overload the replica holds 2 calls all the time, at nominal load fewer.
-    A target between the two adds a replica under a spike and not before (a target of 1
-    scaled up at 60 requests a second here)."""
+    target_ongoing_requests: float = 2.0
+    """Calls per replica Serve aims for. The gateway's batcher holds the queue and keeps at
+    most `max_in_flight` calls outstanding, so Serve sees overload only as replicas that
+    hold more than the target: the batcher's budget is twice the target, so a saturated
+    single replica (4 calls) asks for a second, while nominal load (a call or two) does not."""
     upscale_delay_s: float = 3.0
-    downscale_delay_s: float = 60.0
+    downscale_delay_s: float = 20.0
     look_back_period_s: float = 5.0
 
 
