@@ -35,8 +35,10 @@ def configuration(descriptor: Path, work: Path) -> dict[str, Any]:
             "readiness_seed": 3}  # fmt: skip
 
 
-def predict(target: Target) -> httpx.Response:
-    return httpx.post(target.url("predict"), json={"instances": [VALID_ROW]},
+def predict(target: Target, age: int = 40) -> httpx.Response:
+    """A prediction of the example row at `age`: a new age is a cache miss, so it reaches
+    a replica."""
+    return httpx.post(target.url("predict"), json={"instances": [{**VALID_ROW, "age": age}]},
                       headers=target.headers(), timeout=30)  # fmt: skip
 
 
@@ -59,13 +61,13 @@ def test_the_accelerator_hook_sends_answers_to_the_cpu_fallback_until_undone(
     before = fallback_instances(target)
     inject_fault("accelerator-failure", configuration=settings)
     try:
-        assert all(predict(target).status_code == 200 for _ in range(5))
+        assert all(predict(target, age).status_code == 200 for age in range(20, 25))
         during = fallback_instances(target)
     finally:
         undone = undo_fault("accelerator-failure", configuration=settings)
     assert during >= before + 5
     assert undone["undone"] is True
-    assert all(predict(target).status_code == 200 for _ in range(5))
+    assert all(predict(target, age).status_code == 200 for age in range(25, 30))
     assert fallback_instances(target) == during
 
 
