@@ -178,7 +178,7 @@ def test_the_prototype_report_shows_it_validates_nothing(prototype: Probed) -> N
     assert fuzz.health_after == 200
     assert fuzz.accepted_invalid > 0
     assert fuzz.server_errors > 0
-    assert len(fuzz.server_error_examples) == min(5, fuzz.server_errors)
+    assert 1 <= len(fuzz.server_error_examples) <= min(5, fuzz.server_errors)
     assert len(fuzz.accepted_invalid_examples) == 5
     assert all(e.status is not None and e.status >= 500 for e in fuzz.server_error_examples)
     assert all(e.status == 200 for e in fuzz.accepted_invalid_examples)
