@@ -55,10 +55,10 @@ def trained(
     return home, TrainingSummary.model_validate(json.loads(finished.stdout))
 
 
-def crown_champion(home: Home) -> str:
-    """Register the session model's artifact again, approved (the quick model fails the
-    whitepaper fairness policy, which is not what these tests are about), and promote it;
-    the champion's version."""
+def register_approved_copy(home: Home) -> str:
+    """Register the session model's artifact (version 1) again, approved: the quick model
+    fails the whitepaper fairness policy, which is not what these tests are about. The new
+    version's number."""
     from reference.platform.lifecycle import SERVED_MODEL
     from reference.platform.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
 
@@ -71,8 +71,17 @@ def crown_champion(home: Home) -> str:
     added = registry.register(SERVED_MODEL, first.source, first.run_id, first.tags[SCHEMA_TAG],
                               tags)  # fmt: skip
     registry.approve(SERVED_MODEL, added.version, "test", "same artifact, fair by fiat")
-    registry.promote(SERVED_MODEL, added.version)
     return str(added.version)
+
+
+def crown_champion(home: Home) -> str:
+    """An approved copy of the session model, promoted; the champion's version."""
+    from reference.platform.lifecycle import SERVED_MODEL
+    from reference.platform.registry import ModelRegistry
+
+    version = register_approved_copy(home)
+    ModelRegistry(f"sqlite:///{home.mlflow_db}").promote(SERVED_MODEL, version)
+    return version
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from readiness.home import Home
 from reference.platform.dataset import AdultDataset
 from reference.platform.lifecycle import SERVED_MODEL, TrainingSummary
 from reference.platform.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
+from tests.conftest import register_approved_copy
 from tests.examples import VALID_ROW
 from tests.reference.microservice.test_deployment import credentials, deployment
 
@@ -37,17 +38,13 @@ def operated_home(
 ) -> Home:
     home = Home(tmp_path_factory.mktemp("operated") / "home")
     shutil.copytree(trained[0].root, home.root)
+    assert [register_approved_copy(home) for _ in range(2)] == ["2", "3"]
     registry = ModelRegistry(f"sqlite:///{home.mlflow_db}")
+    registry.promote(SERVED_MODEL, "2")
     first = registry.client.get_model_version(SERVED_MODEL, "1")
+    assert first.run_id is not None
     tags = {k: v for k, v in first.tags.items() if k not in (SEMVER_TAG, SCHEMA_TAG)}
     tags[FAIRNESS_TAG] = "[]"
-    assert first.source is not None
-    assert first.run_id is not None
-    for _ in range(2):
-        added = registry.register(SERVED_MODEL, first.source, first.run_id,
-                                  first.tags[SCHEMA_TAG], tags)  # fmt: skip
-        registry.approve(SERVED_MODEL, added.version, "test", "same artifact, fair by fiat")
-    registry.promote(SERVED_MODEL, "2")
     tampered = home.root / "tampered"
     shutil.copytree(_artifact_folder(registry, "1", home), tampered)
     with (tampered / "model.onnx").open("ab") as model:
