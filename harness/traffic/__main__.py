@@ -22,7 +22,7 @@ from typing import Any, ClassVar  # noqa: E402
 
 import gevent  # noqa: E402
 import numpy as np  # noqa: E402
-from locust import LoadTestShape, constant_throughput, task  # noqa: E402
+from locust import LoadTestShape, task  # noqa: E402
 from locust.contrib.fasthttp import FastHttpUser  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
@@ -106,7 +106,11 @@ def _version(answer: Any) -> str:
 
 
 class Applicant(FastHttpUser):
-    wait_time = constant_throughput(1.0)
+    """One applicant after another, on average one a second, at exponential intervals: the
+    users' arrivals together are a Poisson stream. (Users of `constant_throughput` spawned
+    together fire in step, every second a burst of all of them at once, and the burst's
+    queue would be measured as the target's latency.)"""
+
     host = "http://127.0.0.1"
     network_timeout = 10.0
     connection_timeout = 10.0
@@ -115,6 +119,9 @@ class Applicant(FastHttpUser):
     def on_start(self) -> None:
         Applicant.counter += 1
         self.random = np.random.default_rng([State.spec.seed, Applicant.counter])
+
+    def wait_time(self) -> float:
+        return float(self.random.exponential(1.0))
 
     def _record(self, started: float, latency: float, status: int, version: str,
                 kind: str, error: str, defect: str = "") -> None:  # fmt: skip
