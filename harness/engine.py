@@ -203,7 +203,7 @@ class ScenarioEngine:
     ) -> None:
         value = record.output if isinstance(record.output, int | float | str | bool) else None
         outcome = (
-            Outcome.NOT_MEASURED if record.status is StepStatus.FAILED
+            Outcome.ERROR if record.status is StepStatus.FAILED
             else Outcome.PASS if record.tolerance_met else Outcome.FAIL
         )  # fmt: skip
         self._emit("evidence", Evidence(
@@ -227,7 +227,7 @@ class ScenarioEngine:
                 found = measure.compute(recording, recording.moment(expectation.since), parameters)
                 value, unit, detail = found.value, found.unit, found.detail
             outcome = (
-                Outcome.NOT_MEASURED if value is None
+                Outcome.NOT_AVAILABLE if value is None
                 else Outcome.PASS if expectation.holds(value) else Outcome.FAIL
             )  # fmt: skip
             evidence_id = f"{loaded.name}/expectation/{index}"
@@ -278,6 +278,6 @@ def _status(aborted: bool, expectations: list[ExpectationResult]) -> ScenarioSta
     outcomes = {e.outcome for e in expectations}
     if Outcome.FAIL in outcomes:
         return ScenarioStatus.FAILED
-    if Outcome.NOT_MEASURED in outcomes:
+    if Outcome.NOT_AVAILABLE in outcomes:
         return ScenarioStatus.NOT_MEASURED
     return ScenarioStatus.PASSED

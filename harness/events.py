@@ -31,9 +31,15 @@ class StepStatus(StrEnum):
 
 
 class Outcome(StrEnum):
+    """The framework's outcomes of a fact: unknown is never a pass and never a zero."""
+
     PASS = "pass"
     FAIL = "fail"
-    NOT_MEASURED = "not_measured"
+    NOT_AVAILABLE = "not_available"
+    """Nothing to judge by: the step did not run, the target exports no such metric."""
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"
+    """The probe itself failed (its step raised)."""
 
 
 class ScenarioStatus(StrEnum):

@@ -44,6 +44,7 @@ pauses batch predictions about a window later). Run the probes on a deployment m
 them, once. Only `TargetUnavailable` is raised, when the target is down before any probe.
 """
 
+from harness.events import Outcome
 from harness.security.generation import (
     MUTATIONS,
     FuzzCase,
@@ -65,7 +66,6 @@ from harness.security.report import (
     WRONG_KEY,
     FuzzCampaign,
     FuzzExample,
-    Outcome,
     ProbeRequest,
     SecurityCheck,
     SecurityReport,

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from harness.events import Outcome
 from harness.security.generation import (
     FuzzCase,
     FuzzPlan,
@@ -33,7 +34,6 @@ from harness.security.report import (
     WRONG_KEY,
     FuzzCampaign,
     FuzzExample,
-    Outcome,
     ProbeRequest,
     SecurityCheck,
     SecurityReport,

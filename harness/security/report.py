@@ -1,9 +1,10 @@
 """The security report: named checks and the fuzz campaign's totals, as evidence."""
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from harness.events import Outcome
 
 DEFAULT_MAX_BATCH = 256
 """The largest batch sent in a burst when the schema states no maxItems."""
@@ -18,14 +19,6 @@ ADMIN_NO_CREDENTIALS = "admin_refuses_missing_credentials"
 ADMIN_USER_KEY = "admin_refuses_user_key"
 BURST = "burst_gets_429_with_retry_after"
 CHECKS = (NO_CREDENTIALS, WRONG_KEY, UNENTITLED_MODEL, ADMIN_NO_CREDENTIALS, ADMIN_USER_KEY, BURST)
-
-
-class Outcome(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    NOT_AVAILABLE = "not_available"
-    NOT_APPLICABLE = "not_applicable"
-    ERROR = "error"
 
 
 class _Frozen(BaseModel):

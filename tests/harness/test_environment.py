@@ -169,7 +169,7 @@ def test_a_descriptor_missing_a_hook_fails_that_step_and_leaves_its_measure_unme
     assert result.failed_steps == ["break predictions"]
     assert result.status == "not_measured"
     lost = result.expectations[1]
-    assert lost.outcome == "not_measured"
+    assert lost.outcome == "not_available"
     assert "did not succeed" in lost.detail
     journal = read_jsonl(outcome.bundle / "journal.jsonl")
     step = next(j for j in journal if j["step"] == "break predictions")
