@@ -12,15 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from readiness.errors import InvalidInput, OperationFailed
+from readiness.errors import DeploymentFailed, InvalidInput
 
 ARCHITECTURES = ("microservice", "event-driven", "edge")
 MONITOR_CONFIG = Path(__file__).resolve().parent / "deployments" / "monitor.yaml"
 UP_TIMEOUT_S = 600.0
-
-
-class DeploymentFailed(OperationFailed):
-    """`readiness up` did not bring the architecture up."""
 
 
 def _readiness(*arguments: str) -> subprocess.CompletedProcess[str]:

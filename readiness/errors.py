@@ -27,6 +27,8 @@ which always names what is wrong::
         ├── IntegrityFailed     a model artifact's sha256 differs from its registry record
         ├── AuditStoreFailed    the audit store (prediction log, lineage, audit trail)
         │                       cannot be opened, written or read
+        ├── DeploymentFailed    a reference deployment did not start or become ready (the
+        │                       message quotes its log)
         ├── TargetUnavailable   a scenario's target does not answer on its endpoints
         └── InjectionFailed     a fault hook or the traffic of a scenario failed
 
@@ -115,6 +117,10 @@ class IntegrityFailed(OperationFailed):
 class AuditStoreFailed(OperationFailed):
     """The audit store cannot be opened, written or read. Tampering is not this error: it
     is a finding of `verify`, reported with the table and row where the chain breaks."""
+
+
+class DeploymentFailed(OperationFailed):
+    """A service did not start or did not become ready; the message quotes its log."""
 
 
 class TargetUnavailable(OperationFailed):

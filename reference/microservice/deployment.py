@@ -23,7 +23,7 @@ from readiness.descriptor import (
     SLOs,
     TargetDescriptor,
 )
-from readiness.errors import InvalidInput
+from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
 from reference.microservice.auth import Role, TenantKey, hash_key, new_key
 from reference.microservice.gateway import GatewaySettings, Switches
@@ -32,7 +32,6 @@ from reference.microservice.service import Profile, ServiceConfig
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.monitoring.config import load_config
 from reference.platform.processes import (
-    DeploymentFailed,
     free_port,
     launch,
     running,

@@ -15,11 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from readiness.errors import OperationFailed
-
-
-class DeploymentFailed(OperationFailed):
-    """A service did not start or did not become ready; the message quotes its log."""
+from readiness.errors import DeploymentFailed
 
 
 def free_port() -> int:
