@@ -14,7 +14,6 @@ undo is among the rollbacks, and the harness runs rollbacks whatever happened. O
 JSON-ready dicts, recorded in the journal and read by measures.
 """
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from harness import traffic
-from harness.metrics import scrape
+from harness.metrics import firing_alert, scrape
 from harness.scenario import UNDO_ATTRIBUTE
 from harness.target import Target
 from harness.traffic.spec import Stage, TrafficSpec
@@ -193,7 +192,6 @@ def alerts_firing(severities: list[str] | None = None, configuration: Configurat
         if not target.has(endpoint):
             continue
         for sample in scrape(target.url(endpoint), target.headers()):
-            if sample.metric in ("readiness_alerts_firing", "ALERTS") and sample.value > 0:
-                labels = json.loads(sample.labels) if sample.labels else {}
-                count += labels.get("severity") in wanted
+            alert = firing_alert(sample.metric, sample.labels, sample.value)
+            count += alert is not None and alert[1] in wanted
     return count

@@ -5,9 +5,8 @@ start of the expectation's `since` step) and its own validated arguments. A meas
 cannot be computed (the step never ran, no alert was ever seen, the target exports no such
 metric) answers None with the reason: not measured is never a pass and never a zero.
 
-Alerts are read from the target's metrics endpoints in either of two conventions: our
-`readiness_alerts_firing{rule,severity}` gauge, or Prometheus's own
-`ALERTS{alertname,severity,alertstate="firing"}` series.
+Alerts are read from the target's metrics endpoints in either convention
+(`harness.metrics.firing_alert`).
 """
 
 import json
@@ -19,9 +18,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.metrics import ALERT_METRICS, firing_alert
 from harness.recording import Recording
 
-ALERT_METRICS = ("readiness_alerts_firing", "ALERTS")
 PREDICT = "predict"
 
 
@@ -116,22 +115,14 @@ def _matching(samples: pd.DataFrame, metric: str, labels: dict[str, str]) -> pd.
 
 def _firing(recording: Recording, parameters: AlertParameters | AlertsParameters) -> pd.DataFrame:
     """Samples of alerts firing that match, with `alert` (rule name) and `severity` columns."""
-    frames = []
-    for metric in ALERT_METRICS:
-        rows = recording.samples[recording.samples["metric"] == metric]
-        rows = rows[rows["value"] > 0]
-        if rows.empty:
-            continue
-        labels = rows["labels"].map(_labels)
-        rows = rows.assign(
-            alert=labels.map(lambda found: found.get("rule") or found.get("alertname", "")),
-            severity=labels.map(lambda found: found.get("severity", "")),
-            state=labels.map(lambda found: found.get("alertstate", "firing")),
-        )
-        frames.append(rows[rows["state"] == "firing"])
-    if not frames:
-        return pd.DataFrame(columns=[*recording.samples.columns, "alert", "severity"])
-    found = pd.concat(frames)
+    samples = recording.samples
+    columns = zip(samples["metric"], samples["labels"], samples["value"], strict=True)
+    alerts = [firing_alert(metric, labels, value) for metric, labels, value in columns]
+    firing = [alert is not None for alert in alerts]
+    found = samples[firing].assign(
+        alert=[alert[0] for alert in alerts if alert is not None],
+        severity=[alert[1] for alert in alerts if alert is not None],
+    )
     if isinstance(parameters, AlertParameters):
         if parameters.severity:
             found = found[found["severity"] == parameters.severity]

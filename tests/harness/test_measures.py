@@ -23,6 +23,11 @@ def alert(time: float, firing: float, severity: str = "medium", rule: str = "dri
     return (time, "monitor_metrics", "readiness_alerts_firing", labels, firing)
 
 
+def prometheus_alert(time: float, state: str) -> Row:
+    labels = {"alertname": "HighLatency", "alertstate": state, "severity": "low"}
+    return (time, "metrics", "ALERTS", json.dumps(labels, sort_keys=True), 1.0)
+
+
 def gauge(time: float, metric: str, value: float, **labels: str) -> Row:
     text = json.dumps(labels, sort_keys=True) if labels else ""
     return (time, "metrics", metric, text, value)
@@ -66,6 +71,12 @@ CASES = {
     "an alert of another severity does not count": Case(
         "alert_delay_s", recording([alert(99, 0), alert(110, 1, "low")]), {"severity": "medium"},
         None, "no new medium alert fired"),
+    "a firing Prometheus ALERTS series counts, named by its alertname": Case(
+        "alert_delay_s", recording([alert(99, 0), prometheus_alert(104, "firing")]), {}, 4.0,
+        "alert 'HighLatency' (low) fired 4.0 s"),
+    "a pending Prometheus alert is not firing": Case(
+        "alert_delay_s", recording([alert(99, 0), prometheus_alert(104, "pending")]), {}, None,
+        "no new matching alert fired"),
     "a target without alert metrics is not measured": Case(
         "alert_delay_s", recording([gauge(101, "up", 1)]), {}, None, "exports no alert metric"),
     "alerts fired are counted by name": Case(
