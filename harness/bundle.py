@@ -74,6 +74,14 @@ class Manifest(BaseModel):
     started: float
     ended: float | None = None
 
+    @classmethod
+    def begin(cls, folder: Path, seed: int, target: TargetEntry | None = None) -> "Manifest":
+        """The manifest of a run starting now: what ran it (tool, code, packages)."""
+        return cls(
+            run_id=folder.name, code_version=code_version(), tool_version=__version__,
+            versions=package_versions(), seed=seed, started=time.time(), target=target,
+        )  # fmt: skip
+
 
 def package_versions() -> dict[str, str]:
     found = {"python": platform.python_version(), "platform": platform.platform()}
@@ -173,12 +181,11 @@ class BundleWriter(RunObserver):
 def write_refusal(folder: Path, status: str, errors: list[str], scenarios: list[str]) -> Path:
     """A bundle for a run refused before it started (invalid scenarios): it says why, and
     that none of the scenarios asked for was run or measured."""
-    now = time.time()
-    manifest = Manifest(
-        run_id=folder.name, status=status, errors=errors, code_version=code_version(),
-        tool_version=__version__, versions=package_versions(), seed=0, started=now, ended=now,
-        scenarios=[ScenarioEntry(name=name, file="", sha256="", seed=0) for name in scenarios],
-    )  # fmt: skip
+    manifest = Manifest.begin(folder, seed=0)
+    manifest.status, manifest.errors, manifest.ended = status, errors, manifest.started
+    manifest.scenarios = [
+        ScenarioEntry(name=name, file="", sha256="", seed=0) for name in scenarios
+    ]
     BundleWriter(folder).write_manifest(manifest)
     return folder
 

@@ -20,8 +20,6 @@ from harness.bundle import (
     BundleWriter,
     Manifest,
     TargetEntry,
-    new_run_id,
-    package_versions,
     scenario_entry,
 )
 from harness.engine import Provenances, ScenarioEngine
@@ -30,7 +28,6 @@ from harness.scenario import LoadedScenario
 from harness.target import Target
 from readiness import __version__
 from readiness.errors import ReadinessError, TargetUnavailable
-from readiness.provenance import code_version
 
 
 @dataclass(frozen=True)
@@ -38,10 +35,6 @@ class RunOutcome:
     bundle: Path
     manifest: Manifest
     results: list[ScenarioResult]
-
-    @property
-    def passed(self) -> bool:
-        return bool(self.results) and all(r.status == "passed" for r in self.results)
 
 
 def scenario_seed(run_seed: int, loaded: LoadedScenario) -> int:
@@ -64,15 +57,12 @@ class Environment:
         self.target, self.out, self.seed = target, out, seed
         self.writer = BundleWriter(out)
         self.observers: list[RunObserver] = [self.writer, *observers]
-        self.manifest = Manifest(
-            run_id=out.name, code_version=code_version(), tool_version=__version__,
-            versions=package_versions(), seed=seed, started=time.time(),
-            target=TargetEntry(
-                name=target.descriptor.name, architecture=target.descriptor.architecture,
-                pattern=target.descriptor.pattern.value, profile=target.descriptor.profile,
-                descriptor=str(target.path or ""), digest=target.digest,
-            ),
-        )  # fmt: skip
+        descriptor = target.descriptor
+        self.manifest = Manifest.begin(out, seed, TargetEntry(
+            name=descriptor.name, architecture=descriptor.architecture,
+            pattern=descriptor.pattern.value, profile=descriptor.profile,
+            descriptor=str(target.path or ""), digest=target.digest,
+        ))  # fmt: skip
 
     def _emit(self, event: str, *arguments: object) -> None:
         for observer in self.observers:
@@ -132,7 +122,3 @@ class Environment:
         ))  # fmt: skip
         if outcome is Outcome.FAIL:
             raise TargetUnavailable(f"{detail}; no scenario ran")
-
-
-def default_out(home_runs: Path, target: Target) -> Path:
-    return home_runs / new_run_id(target.descriptor.name)

@@ -28,10 +28,6 @@ class Sampler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @property
-    def sources(self) -> list[str]:
-        return [self.target.url(e) for e in (*METRICS_ENDPOINTS, "health") if self.target.has(e)]
-
     def sample_once(self) -> None:
         now = self.clock()
         headers = self.target.headers()

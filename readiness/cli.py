@@ -237,7 +237,7 @@ def run(
 
     Exit 0 when every scenario ran (whatever their results: the gate judges them), 1 when
     the target did not answer or the run broke off, 2 for bad input."""
-    from contextlib import nullcontext
+    from contextlib import ExitStack
 
     from harness import DEFAULT_SCENARIOS
     from harness.deploy import ARCHITECTURES, deployed
@@ -253,34 +253,34 @@ def run(
     try:
         scenarios = [load_scenario(name) for name in names]
     except ReadinessError as error:
-        from harness.bundle import new_run_id, write_refusal
+        from harness.bundle import write_refusal
 
-        name = descriptor_file.stem if target not in ARCHITECTURES else target
-        folder = out or readiness_home().ensure().runs / new_run_id(name)
+        folder = out or _new_run_folder(Path(target).stem)
         write_refusal(folder, "invalid-scenarios", [str(error)], names)
         errors.print(f"bundle: {folder}", highlight=False)
         raise fail(error) from error
-    deployment = (
-        deployed(target, profile) if target in ARCHITECTURES else nullcontext(descriptor_file)
-    )
-    try:
-        with (
-            errors.status(f"starting {target} ({profile}) ...")
-            if target in ARCHITECTURES else nullcontext()
-        ):  # fmt: skip
-            context = deployment.__enter__()
-    except ReadinessError as error:
-        raise fail(error) from error
-    try:
-        _run_scenarios(context, scenarios, out, seed)
-    finally:
-        deployment.__exit__(None, None, None)
+    with ExitStack() as deployment:
+        descriptor = descriptor_file
+        if target in ARCHITECTURES:
+            try:
+                with errors.status(f"starting {target} ({profile}) ..."):
+                    descriptor = deployment.enter_context(deployed(target, profile))
+            except ReadinessError as error:
+                raise fail(error) from error
+        _run_scenarios(descriptor, scenarios, out, seed)
+
+
+def _new_run_folder(name: str) -> Path:
+    """A fresh bundle folder under READINESS_HOME/runs, named by time and target."""
+    from harness.bundle import new_run_id
+
+    return readiness_home().ensure().runs / new_run_id(name)
 
 
 def _run_scenarios(
     descriptor: Path, scenarios: "list[LoadedScenario]", out: Path | None, seed: int
 ) -> None:
-    from harness.environment import Environment, default_out
+    from harness.environment import Environment
     from harness.progress import RunProgress
     from harness.target import Target
 
@@ -288,7 +288,7 @@ def _run_scenarios(
         target = Target.from_file(descriptor)
     except ReadinessError as error:
         raise fail(error) from error
-    folder = out or default_out(readiness_home().ensure().runs, target)
+    folder = out or _new_run_folder(target.descriptor.name)
     with RunProgress(errors) as progress:
         environment = Environment(target, folder, seed=seed, observers=[progress])
         try:

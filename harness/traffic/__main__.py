@@ -97,12 +97,19 @@ def _housekeeping() -> None:
         _flush()
 
 
-def _version(answer: Any) -> str:
+def _answered(answer: Any) -> tuple[str, str]:
+    """(answering model version, request id) of a 2xx answer, read from its body once; the
+    version from an `x-model-version` header where the body does not name one."""
     try:
         body = answer.json()
-        return str(body["predictions"][0].get("version", ""))
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        return answer.headers.get("x-model-version", "") if answer.headers else ""
+    except ValueError:
+        body = None
+    request_id = str(body.get("request_id", "")) if isinstance(body, dict) else ""
+    try:
+        return str(body["predictions"][0].get("version", "")), request_id
+    except (KeyError, IndexError, TypeError, AttributeError):
+        header = answer.headers.get("x-model-version", "") if answer.headers else ""
+        return str(header), request_id
 
 
 class Applicant(FastHttpUser):
@@ -142,13 +149,7 @@ class Applicant(FastHttpUser):
             latency = (time.perf_counter() - clock) * 1000
             status = int(answer.status_code or 0)
             error = "" if status else str(answer.error or "no answer")[:200]
-            version = _version(answer) if 200 <= status < 300 else ""
-            request_id = ""
-            if 200 <= status < 300:
-                try:
-                    request_id = str(answer.json().get("request_id", ""))
-                except ValueError:
-                    request_id = ""
+            version, request_id = _answered(answer) if 200 <= status < 300 else ("", "")
             answer.success()  # the harness judges; Locust's own failure stats are not used
         self._record(started, latency, status, version, "predict", error, defect)
         if request_id and State.spec.feedback_url and self.random.random() < State.spec.feedback:
