@@ -2,9 +2,6 @@
 run of a short scenario through `readiness run`, all through the target's descriptor."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,9 +20,10 @@ from harness.activities import (
 )
 from harness.metrics import scrape
 from harness.target import Target
-from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE, Home
+from readiness.home import Home
 from reference.platform.lifecycle import TrainingSummary
 from tests.examples import VALID_ROW
+from tests.reference.microservice.test_deployment import readiness
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -129,19 +127,11 @@ def test_traffic_changes_what_it_sends_at_known_moments(
     assert defective["time"].min() >= broken["since"]
 
 
-def _readiness(home: Home, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != MLFLOW_VARIABLE}
-    return subprocess.run(
-        [sys.executable, "-m", "readiness", *arguments], capture_output=True, text=True,
-        env={**environment, HOME_VARIABLE: str(home.root)}, timeout=600, check=False,
-    )  # fmt: skip
-
-
 def test_a_short_scenario_runs_end_to_end_through_the_cli(
     production_descriptor: Path, champion_home: Home, tmp_path: Path
 ) -> None:
     bundle = tmp_path / "bundle"
-    finished = _readiness(champion_home, "run", str(production_descriptor), "-s",
+    finished = readiness(champion_home, "run", str(production_descriptor), "-s",
                           str(SCENARIOS / "short-failover.yaml"), "--out", str(bundle))  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert finished.stdout.strip() == str(bundle)
@@ -161,7 +151,7 @@ def test_run_with_an_architecture_deploys_it_for_the_run_and_stops_it_after(
 ) -> None:
     home = trained[0]
     bundle = tmp_path / "bundle"
-    finished = _readiness(home, "run", "microservice", "--profile", "prototype", "-s",
+    finished = readiness(home, "run", "microservice", "--profile", "prototype", "-s",
                           str(SCENARIOS / "short-steady.yaml"), "--out", str(bundle))  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]
     manifest = json.loads((bundle / "manifest.json").read_text())
