@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from readiness.descriptor import ARCHITECTURES
 from readiness.errors import DeploymentFailed, InvalidInput
 
-ARCHITECTURES = ("microservice", "event-driven", "edge")
 MONITOR_CONFIG = Path(__file__).resolve().parent / "deployments" / "monitor.yaml"
 UP_TIMEOUT_S = 600.0
 

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from readiness.descriptor import ARCHITECTURES
 from readiness.errors import InvalidInput, ReadinessError
 from readiness.home import readiness_home
 from readiness.progress import step_progress
@@ -152,9 +153,6 @@ def promote(
     Console().print(f"{model} version {version} ({promoted.semver}) is now champion")
 
 
-ARCHITECTURES = ("microservice", "event-driven", "edge")
-
-
 def _architecture(name: str) -> str:
     if name not in ARCHITECTURES:
         raise fail(InvalidInput(f"ARCH must be one of {', '.join(ARCHITECTURES)}, not '{name}'"))
@@ -240,7 +238,7 @@ def run(
     from contextlib import ExitStack
 
     from harness import DEFAULT_SCENARIOS
-    from harness.deploy import ARCHITECTURES, deployed
+    from harness.deploy import deployed
     from harness.scenario import load_scenario
 
     if profile not in ("production", "prototype"):

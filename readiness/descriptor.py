@@ -17,6 +17,8 @@ from readiness.documents import load_document
 from readiness.errors import InvalidDescriptor
 
 SCHEMA_VERSION = 1
+ARCHITECTURES = ("microservice", "event-driven", "edge")
+"""The reference architectures `readiness up` and `readiness run` know by name."""
 
 
 class _Strict(BaseModel):
