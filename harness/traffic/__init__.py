@@ -18,7 +18,8 @@ import pandas as pd
 from harness.recording import REQUEST_COLUMNS
 from harness.traffic.spec import KEY_VARIABLE, Stage, TrafficControl, TrafficFiles, TrafficSpec
 
-STOP_GRACE_S = 10.0
+STOP_GRACE_S = 20.0
+"""Longer than a user waits for its request in flight (network timeout + 5 s)."""
 
 __all__ = [
     "Stage",

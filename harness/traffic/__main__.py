@@ -174,7 +174,10 @@ def main(spec_path: Path) -> None:
     key = os.environ.get(KEY_VARIABLE)
     State.headers = {"x-api-key": key} if key else {}
     _read_control()
-    environment = Environment(user_classes=[Applicant], shape_class=Stages(State.spec))
+    # Users finish the request in flight when the shape ends or on SIGTERM: one killed
+    # mid-request would leave no record, and a request lost then would go uncounted.
+    environment = Environment(user_classes=[Applicant], shape_class=Stages(State.spec),
+                              stop_timeout=Applicant.network_timeout + 5)  # fmt: skip
     runner = environment.create_local_runner()
     gevent.signal_handler(signal.SIGTERM, runner.quit)
     housekeeping = gevent.spawn(_housekeeping)
