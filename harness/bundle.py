@@ -196,3 +196,23 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def new_run_id(target_name: str) -> str:
     return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{target_name}"
+
+
+DIGESTS_FILE = "digests.json"
+UNDIGESTED = (DIGESTS_FILE, "assessment.json")
+"""Files written after the evidence is sealed: the digests themselves and what is derived
+from the evidence (the assessment can always be recomputed from it)."""
+
+
+def write_digests(folder: Path) -> Path:
+    """Seal the bundle: the sha256 of every evidence file, so an edit shows."""
+    digests = {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+        and path.name not in UNDIGESTED
+        and not path.name.startswith("assessment.")
+    }
+    target = folder / DIGESTS_FILE
+    target.write_text(json.dumps({"algorithm": "sha256", "files": digests}, indent=1))
+    return target

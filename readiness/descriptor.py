@@ -8,7 +8,7 @@ on `readiness up`; nothing downstream may reach them any other way.
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,6 +78,61 @@ class FaultHook(_Strict):
     scenario whatever happened. It must be safe to call when the fault is already gone."""
 
 
+class Capability(StrEnum):
+    """Infrastructure of the whitepaper's scaling table."""
+
+    LOAD_BALANCER = "load-balancer"
+    AUTOSCALING = "autoscaling"
+    REQUEST_QUEUE = "request-queue"
+    CACHING = "caching"
+    MULTI_REGION = "multi-region"
+    MODEL_PARALLELISM = "model-parallelism"
+    CUSTOM_SILICON = "custom-silicon"
+    EDGE_POPS = "edge-pops"
+
+
+class Scale(_Strict):
+    requests_per_day: int = Field(gt=0)
+    peak_rps: float | None = Field(default=None, gt=0)
+    max_replicas: int | None = Field(default=None, ge=1)
+    capabilities: list[Capability] = []
+
+
+class Resilience(_Strict):
+    timeout_s: float = Field(gt=0)
+    retries: int = Field(ge=0)
+
+
+class Cost(_Strict):
+    cpu_seconds_per_1k: float = Field(gt=0)
+    """Budget: CPU seconds of serving per 1,000 predictions."""
+
+
+class Governance(_Strict):
+    fairness_policy: Path | None = None
+    retention_years: int | None = Field(default=None, ge=1)
+
+
+class Compliance(_Strict):
+    regime: Literal["regulated", "standard"]
+    """regulated: 7-year retention; standard: 2-year."""
+    controls: Path | None = None
+    """The control mapping: requirements -> controls -> probes."""
+
+
+class Team(_Strict):
+    owners: list[str] = []
+    on_call: Path | None = None
+    runbook_root: Path | None = None
+    """Where relative `runbook_url` annotations resolve (default: the rules file's folder)."""
+
+
+class FeatureStoreRef(_Strict):
+    kind: Literal["feast"] = "feast"
+    registry: Path
+    project: str
+
+
 class TargetDescriptor(_Strict):
     schema_version: int = SCHEMA_VERSION
     name: str
@@ -95,6 +150,18 @@ class TargetDescriptor(_Strict):
     fault_hooks: list[FaultHook] = []
     attestations: Path | None = None
     policy: Path | None = None
+    scale: Scale | None = None
+    resilience: Resilience | None = None
+    cost: Cost | None = None
+    governance: Governance | None = None
+    compliance: Compliance | None = None
+    team: Team | None = None
+    alert_rules: Path | None = None
+    """A Prometheus rules file; each rule's `severity` label and `runbook_url` annotation
+    are read."""
+    feature_store: FeatureStoreRef | None = None
+    logs: list[Path] = []
+    """Log files the assessment scans for keys and raw PII."""
 
     def served_model(self) -> str:
         """The name that fills `{model}` in the endpoints."""
@@ -104,6 +171,10 @@ class TargetDescriptor(_Strict):
                 f"target descriptor '{self.name}': model: required when there is no registry"
             )
         return name
+
+    def resolve(self, path: Path, base: Path) -> Path:
+        """A path the descriptor names, relative to the descriptor's folder `base`."""
+        return path if path.is_absolute() else base / path
 
     def hook(self, name: str) -> FaultHook | None:
         return next((hook for hook in self.fault_hooks if hook.name == name), None)

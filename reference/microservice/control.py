@@ -61,8 +61,12 @@ class ModelControl:
         artifacts: Path,
         cache: PredictionCache | None = None,
         retire_after_s: float = RETIRE_AFTER_S,
+        served_hashes: dict[tuple[str, str], str] | None = None,
     ) -> None:
         self.registry, self.backend, self.router, self.log = registry, backend, router, log
+        self.served_hashes = served_hashes if served_hashes is not None else {}
+        """(model, version) -> the verified sha256 of the artifact loaded, for the gateway's
+        model-info metric."""
         self.artifacts, self.cache, self.retire_after_s = artifacts, cache, retire_after_s
         self._lock = asyncio.Lock()
         self._retiring: set[asyncio.Task[None]] = set()
@@ -153,6 +157,7 @@ class ModelControl:
             fetch_version, self.registry, model, version, self.artifacts
         )
         await self.backend.load(model, version, artifact.path)
+        self.served_hashes[(model, version)] = artifact.sha256
 
     def _switch(
         self, actor: str, model: str, routes: ModelRoutes, version: str, action: str, reason: str

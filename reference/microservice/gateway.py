@@ -98,6 +98,8 @@ class Serving:
     log: PredictionLog | None = None
     control: ModelControl | None = None
     recorder: SketchRecorder | None = None
+    served_hashes: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(model, version) -> sha256 of each loaded artifact, verified when it was loaded."""
     shadow_tasks: set["asyncio.Task[None]"] = field(default_factory=set)
 
 
@@ -482,9 +484,15 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
     async def metrics_text() -> Response:
         if not switches.metrics:
             return PlainTextResponse("metrics are switched off\n", 404)
+        metrics.model_info.clear()  # only what is routed now
         for model in router.models():
             for version, count in (await backend.replicas(model)).items():
                 metrics.replicas.labels(model, version).set(count)
+            routed = router.table(model)
+            for version in routed.versions() if routed else ():
+                digest = serving.served_hashes.get((model, version))
+                if digest is not None:
+                    metrics.model_info.labels(model, version, digest).set(1)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -5,7 +5,7 @@ model version, the instances the backend answered and those of them the CPU fall
 answered (the accelerator path failed); the monitors turn the two into
 `readiness_fallback_ratio`."""
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from reference.microservice.backends import Predictions
 from reference.platform.prometheus import use_in_process_metrics
@@ -33,6 +33,11 @@ class GatewayMetrics:
             "readiness_cache", "Prediction cache lookups", ["model", "result"],
             registry=self.registry,
         )  # fmt: skip
+        self.model_info = Gauge(
+            "readiness_model_info", "The artifact each routed version serves (value 1)",
+            ["model", "version", "sha256"], registry=self.registry,
+        )  # fmt: skip
+        ProcessCollector(registry=self.registry)  # CPU seconds: the cost of the requests
         self.replicas = Gauge(
             "readiness_replicas", "Running inference replicas", ["model", "version"],
             registry=self.registry,

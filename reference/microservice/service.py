@@ -138,12 +138,15 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
         if config.prediction_log_url
         else None
     )
+    hashes = {(config.model, artifact.version): artifact.sha256}
     control = (
-        ModelControl(registry, backend, router, log, config.cache_dir) if log is not None else None
+        ModelControl(registry, backend, router, log, config.cache_dir, served_hashes=hashes)
+        if log is not None
+        else None
     )
     features = FeastFeatures(open_store(config.feature_repo), schema)
     recorder = _recorder(config, registry, artifact.version)
-    serving = Serving(backend, router, features, log, control, recorder)
+    serving = Serving(backend, router, features, log, control, recorder, hashes)
     app = create_app(schema, serving, config.gateway)
 
     def stop_ray() -> None:

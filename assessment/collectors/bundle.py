@@ -1,0 +1,102 @@
+"""The evidence bundle's own facts, read when assessing: each scenario's expectations, the
+figures computed from the scenarios' metric samples, and the bundle's digests."""
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from assessment.collectors import Provenances
+from assessment.facts import Fact
+from assessment.probes.signals import ACCELERATOR_BUSY, CPU_SECONDS
+from harness.bundle import DIGESTS_FILE, Manifest
+
+PROVIDES = ("scenarios", "scenario_metrics", "bundle_digests")
+NOMINAL_SCENARIO = "steady-state"
+REQUEST_COUNTER = "readiness_requests_total"
+
+
+def bundle_facts(bundle: Path, manifest: Manifest) -> list[Fact]:
+    stamp = Provenances(
+        "bundle", manifest.target.digest if manifest.target else "", manifest.code_version
+    )
+    # The bundle's facts are as old as the run: stamp them with its end, not with now, so
+    # the same bundle always gives the same assessment.
+    when = manifest.ended or manifest.started
+    facts = [
+        stamp.fact("scenarios", str(bundle / "manifest.json"), scenario_runs(manifest)),
+        stamp.fact("scenario_metrics", str(bundle / "timeseries"), scenario_figures(bundle)),
+        _digests(stamp, bundle),
+    ]
+    return [
+        f.model_copy(update={"provenance": f.provenance.model_copy(update={"observed_at": when})})
+        for f in facts
+    ]
+
+
+def scenario_runs(manifest: Manifest) -> dict[str, Any]:
+    files = {entry.name: entry.sha256 for entry in manifest.scenarios}
+    return {
+        result.name: {
+            "status": str(result.status),
+            "sha256": files.get(result.name, ""),
+            "expectations": [e.model_dump(mode="json") for e in result.expectations],
+        }
+        for result in manifest.results
+    }
+
+
+def scenario_figures(bundle: Path) -> dict[str, Any]:
+    """CPU seconds per 1,000 predictions and accelerator busy fraction at nominal load,
+    from the steady-state scenario's samples; each None with the reason when unmeasurable."""
+    figures: dict[str, Any] = {"cpu_seconds_per_1k": None, "accelerator_busy": None}
+    path = bundle / "timeseries" / f"{NOMINAL_SCENARIO}.parquet"
+    if not path.exists():
+        why = f"the {NOMINAL_SCENARIO} scenario's samples are not in the bundle"
+        return {**figures, "cpu_seconds_per_1k_why": why, "accelerator_busy_why": why}
+    samples = pd.read_parquet(path)
+    cpu, requests = _increase(samples, f"{CPU_SECONDS}_total"), _increase(samples, REQUEST_COUNTER)
+    if cpu is None or not requests:
+        figures["cpu_seconds_per_1k_why"] = (
+            f"{NOMINAL_SCENARIO} samples lack {CPU_SECONDS}_total or {REQUEST_COUNTER}"
+        )
+    else:
+        figures["cpu_seconds_per_1k"] = round(cpu / requests * 1000, 4)
+        figures["cpu_seconds_per_1k_why"] = (
+            f"{cpu:.2f} CPU s of the serving process for {requests:,.0f} requests"
+        )
+    busy = samples[samples["metric"].str.contains(ACCELERATOR_BUSY)]
+    if busy.empty:
+        figures["accelerator_busy_why"] = "no accelerator utilisation exported (no accelerator)"
+    else:
+        figures["accelerator_busy"] = round(float(busy["value"].mean()), 4)
+    return figures
+
+
+def _increase(samples: pd.DataFrame, metric: str) -> float | None:
+    """A counter's increase over the scenario, summed over its label sets."""
+    found = samples[(samples["metric"] == metric) & (samples["source"] == "metrics")]
+    if found.empty:
+        return None
+    by_series = found.sort_values("time").groupby("labels")["value"]
+    return float((by_series.last() - by_series.first()).clip(lower=0).sum())
+
+
+def _digests(stamp: Provenances, bundle: Path) -> Fact:
+    path = bundle / DIGESTS_FILE
+    if not path.exists():
+        return stamp.unavailable("bundle_digests", str(path), f"the bundle has no {DIGESTS_FILE}")
+    try:
+        recorded: dict[str, str] = json.loads(path.read_text())["files"]
+    except (OSError, ValueError, KeyError) as problem:
+        return stamp.error("bundle_digests", str(path), problem)
+    problems = []
+    for name, digest in sorted(recorded.items()):
+        file = bundle / name
+        if not file.is_file():
+            problems.append(f"{name} is missing")
+        elif hashlib.sha256(file.read_bytes()).hexdigest() != digest:
+            problems.append(f"{name} was changed after the run")
+    return stamp.fact("bundle_digests", str(path), {"files": len(recorded), "problems": problems})

@@ -1,0 +1,45 @@
+"""The declared logs, scanned for what must never be in a log: the target's own API keys
+and raw e-mail addresses (the PII of the reference data; a user's descriptor names its own
+logs)."""
+
+from pathlib import Path
+
+from assessment.collectors import Provenances
+from assessment.collectors.stores import EMAIL
+from assessment.facts import Fact
+from harness.target import Target
+
+PROVIDES = ("log_scan",)
+MAX_BYTES = 50_000_000
+ROLES = ("api", "admin")
+
+
+def collect_logs(target: Target, base: Path, stamp: Provenances) -> list[Fact]:
+    descriptor = target.descriptor
+    if not descriptor.logs:
+        return [stamp.unavailable("log_scan", "descriptor", "no logs declared")]
+    secrets = {role: key for role in ROLES if (key := target.key(role))}
+    sources, findings, lines = [], [], 0
+    for declared in descriptor.logs:
+        path = descriptor.resolve(declared, base)
+        try:
+            with path.open("rb") as handle:
+                text = handle.read(MAX_BYTES).decode("utf-8", "replace")
+        except OSError as problem:
+            findings.append(f"{path}: unreadable ({problem.strerror})")
+            continue
+        sources.append(str(path))
+        lines += text.count("\n")
+        for role, key in secrets.items():
+            if key in text:
+                findings.append(f"{path.name}: the {role} key appears {text.count(key)} times")
+        emails = EMAIL.findall(text)
+        if emails:
+            findings.append(f"{path.name}: {len(emails)} raw e-mail addresses")
+    value = {
+        "sources": sources,
+        "lines": lines,
+        "findings": findings,
+        "checked": [*sorted(secrets), "e-mail addresses"],
+    }
+    return [stamp.fact("log_scan", ", ".join(sources) or "descriptor", value)]

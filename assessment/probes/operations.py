@@ -1,0 +1,193 @@
+"""Scalability, reliability and cost: capacity, failure handling, and what it costs."""
+
+from assessment.probes import Evidence, Verdict, fails, judge, not_applicable, passes, unknown
+from assessment.probes.signals import (
+    BATCH,
+    CACHE,
+    FALLBACK,
+    REPLICAS,
+    UTILISATION,
+    families,
+    has_label,
+    matching,
+    names,
+    samples,
+)
+
+ACCELERATOR_BUSY_TARGET = 0.6
+
+
+def _service_families(evidence: Evidence) -> tuple[list[dict[str, object]], str]:
+    scrape = evidence.value("service_metrics")
+    if scrape is None:
+        return [], evidence.why_missing("service_metrics")
+    return families(scrape), ""
+
+
+# ---------------------------------------------------------------- scalability
+
+
+def declares_scale(evidence: Evidence) -> Verdict:
+    declared = evidence.value("descriptor")
+    if declared is None:
+        return unknown(evidence.why_missing("descriptor"))
+    scale = declared.get("scale")
+    if not scale:
+        return fails("no expected load declared (scale)")
+    return passes(
+        f"{scale['requests_per_day']:,} requests/day, peak {scale.get('peak_rps') or '?'} req/s"
+    )
+
+
+def replicas_or_autoscaling_configured(evidence: Evidence) -> Verdict:
+    declared = evidence.value("descriptor")
+    found, why = _service_families(evidence)
+    if why:
+        return unknown(why)
+    gauges = matching(found, REPLICAS, "gauge")
+    if not gauges:
+        return fails("no replica count exported")
+    running = sum(value for gauge in gauges for _, _, value in samples(gauge))
+    most = ((declared or {}).get("scale") or {}).get("max_replicas") or 0
+    return judge(
+        running > 1 or most > 1,
+        f"{running:g} replicas running, at most {most} declared",
+        f"{running:g} replica running and no maximum above 1 declared",
+    )
+
+
+# ---------------------------------------------------------------- reliability
+
+
+def declares_timeouts_and_retries(evidence: Evidence) -> Verdict:
+    declared = evidence.value("descriptor")
+    if declared is None:
+        return unknown(evidence.why_missing("descriptor"))
+    resilience = declared.get("resilience")
+    if not resilience:
+        return fails("no timeouts or retries declared (resilience)")
+    return passes(f"timeout {resilience['timeout_s']:g} s, {resilience['retries']} retries")
+
+
+def ready_endpoint_answers(evidence: Evidence) -> Verdict:
+    health = evidence.value("health")
+    if health is None:
+        return unknown(evidence.why_missing("health"))
+    status = health.get("ready")
+    if status is None:
+        return fails("no readiness endpoint declared")
+    return judge(200 <= int(status) < 300, f"ready answers {status}", f"ready answers {status}")
+
+
+def previous_version_kept_for_rollback(evidence: Evidence) -> Verdict:
+    registry = evidence.value("registry")
+    if registry is None:
+        return unknown(evidence.why_missing("registry"))
+    aliases = registry.get("aliases", {})
+    champion = aliases.get("champion")
+    if aliases.get("previous") and aliases["previous"] != champion:
+        return passes(f"champion {champion}, previous {aliases['previous']}")
+    approved = [
+        v
+        for v, record in registry.get("versions", {}).items()
+        if v != champion and record.get("tags", {}).get("approval.by")
+    ]
+    return judge(
+        bool(approved),
+        f"champion {champion}; approved others: {', '.join(approved)}",
+        f"champion {champion} is the only approved version: nothing to roll back to",
+    )
+
+
+def fallback_path_exists(evidence: Evidence) -> Verdict:
+    found, why = _service_families(evidence)
+    if why:
+        return unknown(why)
+    hits = matching(found, FALLBACK)
+    return judge(bool(hits), f"fallback counted: {names(hits)}", "no fallback metric exported")
+
+
+# ---------------------------------------------------------------- cost
+
+
+def declares_cost_budget(evidence: Evidence) -> Verdict:
+    declared = evidence.value("descriptor")
+    if declared is None:
+        return unknown(evidence.why_missing("descriptor"))
+    cost = declared.get("cost")
+    if not cost:
+        return fails("no cost budget declared (cost.cpu_seconds_per_1k)")
+    return passes(f"budget {cost['cpu_seconds_per_1k']:g} CPU seconds per 1,000 predictions")
+
+
+def exports_utilisation_or_cost(evidence: Evidence) -> Verdict:
+    found, why = _service_families(evidence)
+    if why:
+        return unknown(why)
+    hits = matching(found, UTILISATION)
+    return judge(bool(hits), f"exported: {names(hits)}", "no utilisation or cost metric exported")
+
+
+def caching_effective(evidence: Evidence) -> Verdict:
+    found, why = _service_families(evidence)
+    if why:
+        return unknown(why)
+    caches = matching(found, CACHE, "counter")
+    if not caches:
+        return fails("no cache metric exported")
+    hits = sum(
+        value
+        for cache in caches
+        for name, labels, value in samples(cache)
+        if name.endswith("_total") and ("hit" in labels.values() or "hit" in name)
+    )
+    lookups = sum(
+        value for cache in caches for name, _, value in samples(cache) if name.endswith("_total")
+    )
+    return judge(
+        hits > 0,
+        f"{hits:g} hits of {lookups:g} lookups ({hits / max(lookups, 1):.0%})",
+        f"no cache hit in {lookups:g} lookups",
+    )
+
+
+def batching_effective(evidence: Evidence) -> Verdict:
+    found, why = _service_families(evidence)
+    if why:
+        return unknown(why)
+    batches = matching(found, BATCH, "histogram")
+    observed = sum(
+        value for batch in batches for name, _, value in samples(batch) if name.endswith("_count")
+    )
+    total = sum(
+        value for batch in batches for name, _, value in samples(batch) if name.endswith("_sum")
+    )
+    if not batches:
+        return fails("no batch size histogram exported")
+    return judge(
+        observed > 0,
+        f"{observed:g} batches, {total / max(observed, 1):.2f} per batch ({names(batches)})",
+        "the batch histogram has no observation",
+    )
+
+
+def accelerator_busy_at_nominal_load(evidence: Evidence) -> Verdict:
+    figures = evidence.value("scenario_metrics")
+    if figures is None:
+        return unknown(evidence.why_missing("scenario_metrics"))
+    busy = figures.get("accelerator_busy")
+    if busy is None:
+        return not_applicable(figures.get("accelerator_busy_why") or "no accelerator metric")
+    return judge(
+        busy >= ACCELERATOR_BUSY_TARGET,
+        f"accelerator busy {busy:.0%} at nominal load",
+        f"accelerator busy {busy:.0%} < {ACCELERATOR_BUSY_TARGET:.0%}",
+    )
+
+
+def cost_shown_back_per_tenant(evidence: Evidence) -> Verdict:
+    found, why = _service_families(evidence)
+    if why:
+        return unknown(why)
+    hits = [f for f in found if f.get("type") == "counter" and has_label(f, "tenant")]
+    return judge(bool(hits), f"usage by tenant: {names(hits)}", "no usage metric by tenant")

@@ -1,0 +1,69 @@
+"""Reading scraped metrics by convention, so any Prometheus-instrumented system can be
+judged, not only ours: a signal is found by its family's type, a pattern in its name and
+the labels it carries (documented in `docs/probes.md`).
+
+A scraped endpoint is stored as a list of families: `{"name", "type", "samples": [[sample
+name, labels, value], ...]}` (prometheus_client's parser, counters without `_total`).
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+Family = dict[str, Any]
+
+LATENCY = re.compile(r"latency|duration")
+REQUESTS = re.compile(r"request")
+STATUS_LABELS = ("status", "code", "status_code")
+DRIFT = re.compile(r"psi|drift")
+DATA_QUALITY = re.compile(r"data_quality|schema_change")
+MODEL_QUALITY = re.compile(r"accuracy|auc|f1|precision|recall")
+REPLICAS = re.compile(r"replicas")
+FALLBACK = re.compile(r"fallback")
+UTILISATION = re.compile(r"process_cpu_seconds|utili[sz]ation|busy|cost")
+ACCELERATOR_BUSY = re.compile(r"(gpu|accelerator).*(busy|utili[sz]ation)")
+CACHE = re.compile(r"cache")
+BATCH = re.compile(r"batch")
+MODEL_INFO = re.compile(r"model_info$")
+CPU_SECONDS = "process_cpu_seconds"
+
+
+def families(*scrapes: Any) -> list[Family]:
+    """The families of every scrape given (None, for an endpoint not scraped, is skipped)."""
+    found: list[Family] = []
+    for scrape in scrapes:
+        if isinstance(scrape, list):
+            found += [f for f in scrape if isinstance(f, dict)]
+    return found
+
+
+def matching(found: Iterable[Family], pattern: re.Pattern[str], *types: str) -> list[Family]:
+    return [
+        f
+        for f in found
+        if pattern.search(str(f.get("name", ""))) and (not types or f.get("type") in types)
+    ]
+
+
+def samples(family: Family) -> Iterator[tuple[str, dict[str, str], float]]:
+    for name, labels, value in family.get("samples", []):
+        yield str(name), dict(labels), float(value)
+
+
+def has_label(family: Family, *labels: str) -> bool:
+    return any(label in found for _, found, _ in samples(family) for label in labels)
+
+
+def total(family: Family, suffix: str = "", **labels: str) -> float:
+    """The sum of the family's samples named `<family><suffix>` with these label values."""
+    wanted = f"{family.get('name')}{suffix}"
+    return sum(
+        value
+        for name, found, value in samples(family)
+        if name == wanted and all(found.get(k) == v for k, v in labels.items())
+    )
+
+
+def names(found: Iterable[Family]) -> str:
+    listed = sorted({str(f.get("name")) for f in found})
+    return ", ".join(listed) if listed else "none"
