@@ -23,6 +23,7 @@ class Subject(_Record):
     pattern: str
     profile: str
     descriptor_digest: str
+    descriptor_file: str = ""
     run_id: str
     run_started: float
     run_status: str

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from readiness.assess_cli import assess, assess_bundle, gate, scorecard_table
+from readiness.console import errors, fail
 from readiness.descriptor import ARCHITECTURES
 from readiness.errors import InvalidInput, ReadinessError
 from readiness.home import readiness_home
@@ -28,12 +30,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-errors = Console(stderr=True)
-
-
-def fail(error: ReadinessError) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
-    return typer.Exit(2 if isinstance(error, InvalidInput) else 1)
+app.command()(assess)
+app.command()(gate)
 
 
 @app.callback()
@@ -278,12 +276,14 @@ def _new_run_folder(name: str) -> Path:
 def _run_scenarios(
     descriptor: Path, scenarios: "list[LoadedScenario]", out: Path | None, seed: int
 ) -> None:
+    from assessment.collectors.declarations import validate_declarations
     from harness.environment import Environment
     from harness.progress import RunProgress
     from harness.target import Target
 
     try:
         target = Target.from_file(descriptor)
+        validate_declarations(target.descriptor, descriptor.parent)
     except ReadinessError as error:
         raise fail(error) from error
     folder = out or _new_run_folder(target.descriptor.name)
@@ -307,6 +307,12 @@ def _run_scenarios(
         if not result.expectations:
             table.add_row(result.name, result.status.value, result.error or "", "", "")
     errors.print(table)
+    try:
+        assessment = assess_bundle(folder, target, seed)
+    except ReadinessError as error:
+        errors.print(f"bundle: {folder}", highlight=False)
+        raise fail(error) from error
+    errors.print(scorecard_table(assessment, title=f"{target.descriptor.name}: readiness"))
     sys.stdout.write(f"{outcome.bundle}\n")
 
 

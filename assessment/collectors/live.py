@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from assessment.collectors import Provenances
 from assessment.facts import Fact
 from assessment.probes.signals import MODEL_INFO
-from harness.security.generation import FuzzPlan
+from harness.security.generation import FuzzPlan, branches
 from harness.security.probes import TIMEOUT, fetch_plan, run_security_probes
 from harness.target import Target
 
@@ -138,14 +138,8 @@ def _openapi(target: Target, plan: FuzzPlan, stamp: Provenances) -> Fact:
             url,
             {"path": target.url("predict"), "predict_request": None, "problem": plan.source},
         )
-    required = sorted(
-        {
-            name
-            for branch in plan.items.get("anyOf", [plan.items])
-            if isinstance(branch, dict)
-            for name in branch.get("required", [])
-        }
-    )
+    fields = {name for branch in branches(plan.items) for name in branch.get("required", [])}
+    required = sorted(fields)
     return stamp.fact(
         "openapi",
         url,

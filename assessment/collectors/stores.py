@@ -36,11 +36,9 @@ def _registry(descriptor: TargetDescriptor, stamp: Provenances) -> Fact:
     try:
         client = MlflowClient(uri, registry_uri=uri)
         found = client.search_model_versions(f"name = '{model}'", max_results=MAX_VERSIONS)
-        aliases: dict[str, str] = {}
+        aliases = {k: str(v) for k, v in client.get_registered_model(model).aliases.items()}
         versions: dict[str, Any] = {}
         for version in found:
-            for alias in version.aliases:
-                aliases[alias] = str(version.version)
             versions[str(version.version)] = {
                 "tags": dict(version.tags),
                 "run": _run(client, version.run_id),

@@ -94,15 +94,15 @@ def pattern_fits_slo_class(evidence: Evidence) -> Verdict:
         return unknown(evidence.why_missing("descriptor"))
     pattern, slo = declared.get("pattern"), float(declared["slos"]["p99_latency_ms"])
     _, high = SLO_CLASSES.get(str(pattern), (0.0, 0.0))
-    if slo >= high:
-        return fails(f"a p99 SLO of {slo:g} ms is outside the {pattern} class (< {high:g} ms)")
+    if slo > high:
+        return fails(f"a p99 SLO of {slo:g} ms is outside the {pattern} class (<= {high:g} ms)")
     if load is None or load.get("p99_ms") is None:
         return unknown(f"the SLO fits the {pattern} class; {evidence.why_missing('low_load')}")
     p99 = float(load["p99_ms"])
     return judge(
-        p99 < high,
-        f"{pattern}: SLO {slo:g} ms and measured p99 {p99:.1f} ms < {high:g}",
-        f"measured p99 {p99:.1f} ms is outside the {pattern} class (< {high:g} ms)",
+        p99 <= high,
+        f"{pattern}: SLO {slo:g} ms and measured p99 {p99:.1f} ms <= {high:g}",
+        f"measured p99 {p99:.1f} ms is outside the {pattern} class (<= {high:g} ms)",
     )
 
 

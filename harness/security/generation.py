@@ -223,20 +223,20 @@ class _Field:
     nullable: bool
 
 
-def _branches(schema: Any) -> list[dict[str, Any]]:
+def branches(schema: Any) -> list[dict[str, Any]]:
     """The object schemas an instance may match (anyOf/oneOf flattened)."""
     if not isinstance(schema, dict):
         return []
     alternatives = schema.get("oneOf", schema.get("anyOf"))
     if isinstance(alternatives, list):
-        return [b for alternative in alternatives for b in _branches(alternative)]
+        return [b for alternative in alternatives for b in branches(alternative)]
     return [schema] if "properties" in schema or schema.get("type") == "object" else []
 
 
 def _fields(items: Any) -> list[_Field]:
     """The fields of the instance schema `items` (or of one of its branches)."""
     found: dict[str, _Field] = {}
-    for branch in _branches(items):
+    for branch in branches(items):
         for name, schema in branch.get("properties", {}).items():
             if name in found or not isinstance(schema, dict):
                 continue
@@ -294,7 +294,7 @@ def _pick_instance(draw: Draw, plan: FuzzPlan, body: Any) -> tuple[str, dict[str
 
 def _branch_of(plan: FuzzPlan, instance: Mapping[str, Any]) -> dict[str, Any]:
     """The branch of the instance schema an instance was generated from."""
-    return next((b for b in _branches(plan.items) if conforms(instance, b)), plan.items)
+    return next((b for b in branches(plan.items) if conforms(instance, b)), plan.items)
 
 
 UNKNOWN_FIELD = "readiness_probe_field"

@@ -11,24 +11,33 @@ of its own), and writes the target descriptor. `down` stops both process session
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from readiness.descriptor import (
+    Capability,
+    Compliance,
+    Cost,
     Credentials,
     Endpoints,
     FaultHook,
+    FeatureStoreRef,
+    Governance,
     Pattern,
     Registry,
+    Resilience,
+    Scale,
     SLOs,
     TargetDescriptor,
+    Team,
 )
 from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
 from reference.microservice.auth import Role, TenantKey, hash_key, new_key
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.ratelimit import RateLimit
-from reference.microservice.service import Profile, ServiceConfig
+from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.monitoring.config import load_config
 from reference.platform.processes import (
@@ -47,6 +56,12 @@ MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
 MONITOR_MODULE = "reference.platform.monitoring"
 PROCESSES = ("service", "monitor")
 READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
+PLATFORM = Path(__file__).parent.parent / "platform"
+REPOSITORY = PLATFORM.parent.parent
+"""The repository root: the alert rules' runbook links (docs/runbooks.md) resolve from it."""
+POLICIES = PLATFORM / "policies"
+CONTROLS = PLATFORM / "compliance" / "controls.yaml"
+ALERT_RULES = PLATFORM / "alerting" / "prometheus-rules.yml"
 PRODUCTION_SLOS = SLOs(p99_latency_ms=100.0, error_rate=0.01, availability=0.999)
 
 
@@ -222,7 +237,32 @@ def _descriptor(
         registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
         audit_store=home.audit_url if production else None,
         fault_hooks=hooks,
+        **(_declarations(home, credentials.parent) if production else {}),
     )  # fmt: skip
+
+
+def _declarations(home: Home, place: Path) -> dict[str, Any]:
+    """What the production deployment declares beyond its endpoints: its scale, timeouts,
+    budget, policies, owners, alert rules, feature store and logs (all read by the
+    assessment as any user's descriptor would be)."""
+    from reference.platform.features.repo import PROJECT as FEATURE_PROJECT  # imports Feast
+
+    options = ReplicaOptions()
+    return {
+        "scale": Scale(requests_per_day=50_000, peak_rps=200, max_replicas=options.max_replicas,
+                       capabilities=[Capability.LOAD_BALANCER, Capability.AUTOSCALING,
+                                     Capability.REQUEST_QUEUE, Capability.CACHING]),
+        "resilience": Resilience(timeout_s=options.timeout_s, retries=options.attempts - 1),
+        "cost": Cost(cpu_seconds_per_1k=10.0),
+        "governance": Governance(fairness_policy=POLICIES / "income-eligibility.yaml",
+                                 retention_years=2),
+        "compliance": Compliance(regime="standard", controls=CONTROLS),
+        "team": Team(owners=["ml-platform"], runbook_root=REPOSITORY),
+        "alert_rules": ALERT_RULES,
+        "feature_store": FeatureStoreRef(registry=home.feature_repo / "registry.db",
+                                         project=FEATURE_PROJECT),
+        "logs": [place / "service.log", place / "monitor.log"],
+    }  # fmt: skip
 
 
 def _prototype_model(home: Home) -> Path:

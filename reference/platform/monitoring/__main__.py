@@ -18,8 +18,9 @@ from readiness.home import Home
 from reference.platform.alerting.actions import AlertActions, HttpModelAdmin, Retrainer, Sinks
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
+from reference.platform.audit.retention import prune, retention_policy
 from reference.platform.fairness import load_policy
-from reference.platform.monitoring.config import MonitorConfig, load_config
+from reference.platform.monitoring.config import MonitorConfig, RetentionConfig, load_config
 from reference.platform.monitoring.fallback import GatewayScrape
 from reference.platform.monitoring.feeds import labelled_feed
 from reference.platform.monitoring.metrics import MonitorMetrics
@@ -29,6 +30,9 @@ from reference.platform.monitoring.service import MonitorService
 from reference.platform.monitoring.store import MonitorStore
 from reference.platform.prediction_log import PredictionLog
 from reference.platform.registry import ModelRegistry
+from reference.platform.schedule import run_scheduled
+
+LOG = logging.getLogger("reference.platform.monitoring")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,9 +65,26 @@ def main(argv: list[str] | None = None) -> int:
         reports = ChampionReport(ModelRegistry(args.tracking_uri), PredictionLog(args.audit_url),
                                  args.model, args.work / "models", config.rows)  # fmt: skip
         report_on_schedule(reports, args.work / "reports", config.every_seconds, stopping)
+    if service.config.retention.enabled:
+        prune_on_schedule(args.audit_url, service.config.retention, stopping)
     sys.stderr.write("monitor: running\n")
     service.run(stopping.is_set)
     return 0
+
+
+def prune_on_schedule(url: str, config: RetentionConfig, stop: threading.Event) -> threading.Thread:
+    """A daemon thread pruning the audit store to its retention policy now and then every
+    period; a refused prune (broken chains) is logged and retried next period."""
+    policy = retention_policy(config.policy)
+
+    def loop() -> None:
+        run_scheduled(config.every_seconds, lambda: prune(url, policy, by="monitor"),
+                      lambda report: LOG.info("pruned to %s: %s", report.cutoff, report.tables),
+                      stop)  # fmt: skip
+
+    thread = threading.Thread(target=loop, name="retention", daemon=True)
+    thread.start()
+    return thread
 
 
 def build(args: argparse.Namespace) -> MonitorService:

@@ -63,6 +63,17 @@ class GlobalReportConfig(BaseModel):
     """The most recent logged predictions the report describes."""
 
 
+class RetentionConfig(BaseModel):
+    """Scheduled pruning of the audit store to a retention policy, so retention is enforced
+    rather than promised: the first prune at start, then every `every_seconds`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    policy: str = "standard"
+    every_seconds: float = Field(default=24 * 3600, gt=0)
+
+
 class RetrainingConfig(BaseModel):
     """What the `retrain` alert action starts: `readiness retrain --trigger performance`
     against the deployment, as a process of its own."""
@@ -89,6 +100,7 @@ class MonitorConfig(BaseModel):
     rules: Path = DEFAULT_RULES
     retraining: RetrainingConfig = RetrainingConfig()
     global_report: GlobalReportConfig = GlobalReportConfig()
+    retention: RetentionConfig = RetentionConfig()
     page_webhook: str | None = None
     ticket_webhook: str | None = None
 

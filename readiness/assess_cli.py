@@ -1,0 +1,148 @@
+"""`readiness assess` and `readiness gate`, and the assessment step of `readiness run`:
+thin shells over `assessment`."""
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from readiness.console import errors, fail
+from readiness.errors import InvalidInput, ReadinessError
+
+if TYPE_CHECKING:
+    from assessment.result import Assessment
+    from harness.target import Target
+
+
+def scorecard_table(*assessments: "Assessment", title: str = "readiness") -> Table:
+    """One column of scores per assessment, beside the targets."""
+    table = Table(title=title)
+    table.add_column("dimension")
+    table.add_column("target", justify="right")
+    for assessment in assessments:
+        table.add_column(f"{assessment.subject.name}", justify="right")
+    for index, dimension in enumerate(assessments[0].dimensions):
+        cells = []
+        for assessment in assessments:
+            scored = assessment.dimensions[index]
+            colour = "green" if scored.score >= scored.target else "red"
+            cells.append(f"[{colour}]{scored.score}[/]")
+        table.add_row(dimension.title, str(dimension.target), *cells)
+    table.add_row("total", str(assessments[0].targets_total),
+                  *[f"[bold]{a.total}[/]/{a.max_total}" for a in assessments])  # fmt: skip
+    return table
+
+
+def assess_bundle(folder: Path, target: "Target | None" = None, seed: int = 0) -> "Assessment":
+    """Collect the live facts (when `target` still runs), seal the bundle, assess it and
+    write `assessment.json` into it."""
+    from assessment.collect import collect
+    from assessment.engine import assess, write_assessment
+    from harness.bundle import write_digests
+
+    if target is not None:
+        with errors.status("collecting evidence ...") as status:
+            collect(target, folder, seed, lambda name: status.update(f"collecting: {name} ..."))
+    write_digests(folder)
+    assessment = assess(folder)
+    write_assessment(assessment, folder / "assessment.json")
+    return assessment
+
+
+def assess(
+    bundle: Annotated[Path, typer.Argument(help="An evidence bundle folder (readiness run).")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="json, md, html, sarif or junit.")
+    ] = "json",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Score an evidence bundle against the 50-point framework; the same bundle always
+    gives the same output."""
+    from assessment.engine import assess as assess_folder
+    from assessment.exports import Format, render
+
+    try:
+        chosen = Format(format)
+    except ValueError:
+        choices = ", ".join(f.value for f in Format)
+        raise fail(InvalidInput(f"--format must be one of {choices}, not '{format}'")) from None
+    if not bundle.is_dir():
+        raise fail(InvalidInput(f"BUNDLE: {bundle} is not a folder"))
+    try:
+        text = render(assess_folder(bundle), chosen)
+    except ReadinessError as error:
+        raise fail(error) from error
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text)
+    except OSError as problem:
+        raise fail(InvalidInput(f"--output: cannot write {output}: {problem.strerror}")) from None
+    errors.print(f"{chosen.value}: {output}", highlight=False)
+
+
+def _load_assessment(path: Path, what: str) -> "Assessment":
+    from pydantic import ValidationError
+
+    from assessment.result import Assessment
+
+    try:
+        return Assessment.model_validate_json(path.read_text())
+    except OSError as problem:
+        raise InvalidInput(f"{what}: cannot read {path}: {problem.strerror}") from problem
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InvalidInput(
+            f"{what}: {path} is not an assessment: {where}: {first['msg']}"
+        ) from None
+
+
+def gate(
+    assessment: Annotated[Path, typer.Argument(help="An assessment.json.")],
+    policy: Annotated[Path, typer.Option(help="A gate policy (YAML).")],
+    baseline: Annotated[
+        Path | None, typer.Option(help="An earlier assessment.json: fail on any regression.")
+    ] = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the Markdown summary here (default: beside ASSESSMENT; "
+            "also appended to $GITHUB_STEP_SUMMARY when set)."
+        ),
+    ] = None,
+) -> None:
+    """Exit 0 when the assessment meets the policy, 1 when it violates it, 2 for bad input."""
+    from assessment.gate import gate as run_gate
+    from assessment.gate import summary as gate_summary
+    from assessment.policy import load_policy
+
+    try:
+        chosen = load_policy(policy)
+        found = _load_assessment(assessment, "ASSESSMENT")
+        before = _load_assessment(baseline, "--baseline") if baseline else None
+    except ReadinessError as error:
+        raise fail(error) from error
+    result = run_gate(found, chosen, before)
+    text = gate_summary(result, found)
+    target = summary or assessment.with_name("gate-summary.md")
+    target.write_text(text)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with Path(step_summary).open("a") as handle:
+            handle.write(text)
+    verdict = "[green]passed[/]" if result.passed else "[bold red]failed[/]"
+    errors.print(f"gate {chosen.name}: {verdict} ({found.total}/{found.max_total})")
+    for line in result.violations:
+        errors.print(f"  violation: {line}", highlight=False)
+    for line in result.warnings + result.waived + result.expired:
+        errors.print(f"  note: {line}", highlight=False)
+    errors.print(f"summary: {target}", highlight=False)
+    if not result.passed:
+        raise typer.Exit(1)
