@@ -1,14 +1,16 @@
 """Synthetic evidence bundles for the assessment's tests: a manifest, live facts and
 scenario results, written the way `readiness run` writes them."""
 
-import time
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from assessment.collectors import Provenances
 from assessment.facts import Fact, write_facts
 from harness.bundle import BundleWriter, Manifest, ScenarioEntry, TargetEntry, write_digests
 from harness.events import ExpectationResult, Outcome, ScenarioResult, ScenarioStatus
+from harness.recording import SAMPLE_COLUMNS
 
 DIGEST = "d" * 64
 STAMP = Provenances("test", DIGEST, "c" * 40)
@@ -87,13 +89,24 @@ def write_bundle(
     manifest.results = list(results)
     writer.write_manifest(manifest)
     write_facts(folder, DIGEST, facts)
+    if any(r.name == "steady-state" for r in results):
+        nominal_samples().to_parquet(folder / "timeseries" / "steady-state.parquet", index=False)
     if digest:
         write_digests(folder)
     return folder
 
 
-def now() -> float:
-    return time.time()
+def nominal_samples() -> pd.DataFrame:
+    """A minute of nominal load: 1,200 requests for 6 CPU seconds."""
+    rows = [
+        (t, "metrics", metric, "{}", value * t / 60)
+        for t in (0.0, 30.0, 60.0)
+        for metric, value in (
+            ("process_cpu_seconds_total", 6.0),
+            ("readiness_requests_total", 1200.0),
+        )
+    ]
+    return pd.DataFrame.from_records(rows, columns=list(SAMPLE_COLUMNS))
 
 
 SHA = "a" * 64
