@@ -2,7 +2,8 @@
 
 from assessment.probes import Evidence, Verdict, fails, judge, not_applicable, passes, unknown
 from assessment.probes.signals import (
-    BATCH,
+    BATCH_CALLS,
+    BATCHED_REQUESTS,
     CACHE,
     FALLBACK,
     REPLICAS,
@@ -152,22 +153,19 @@ def caching_effective(evidence: Evidence) -> Verdict:
 
 
 def batching_effective(evidence: Evidence) -> Verdict:
+    """Batch fill is measured from a pair of counters: the remote calls a batcher made
+    (`*batch*_calls`) and the requests they carried (`*batch*_requests`)."""
     found, why = _service_families(evidence)
     if why:
         return unknown(why)
-    batches = matching(found, BATCH, "histogram")
-    observed = sum(
-        value for batch in batches for name, _, value in samples(batch) if name.endswith("_count")
-    )
-    total = sum(
-        value for batch in batches for name, _, value in samples(batch) if name.endswith("_sum")
-    )
-    if not batches:
-        return fails("no batch size histogram exported")
+    calls = sum(value for f in matching(found, BATCH_CALLS) for _, _, value in samples(f))
+    carried = sum(value for f in matching(found, BATCHED_REQUESTS) for _, _, value in samples(f))
+    if not matching(found, BATCH_CALLS) or not matching(found, BATCHED_REQUESTS):
+        return fails("no batching measured (no *batch*_calls and *batch*_requests metrics)")
     return judge(
-        observed > 0,
-        f"{observed:g} batches, {total / max(observed, 1):.2f} per batch ({names(batches)})",
-        "the batch histogram has no observation",
+        calls > 0,
+        f"{carried:g} requests in {calls:g} calls: fill {carried / max(calls, 1):.2f}",
+        "the batcher made no call",
     )
 
 

@@ -23,7 +23,8 @@ FALLBACK = re.compile(r"fallback")
 UTILISATION = re.compile(r"process_cpu_seconds|utili[sz]ation|busy|cost")
 ACCELERATOR_BUSY = re.compile(r"(?:gpu|accelerator).*(?:busy|utili[sz]ation)")
 CACHE = re.compile(r"cache")
-BATCH = re.compile(r"batch")
+BATCH_CALLS = re.compile(r"batch\w*_calls")
+BATCHED_REQUESTS = re.compile(r"batch\w*_requests")
 MODEL_INFO = re.compile(r"model_info$")
 CPU_SECONDS = "process_cpu_seconds"
 

@@ -105,6 +105,10 @@ class InferenceBackend(Protocol):
         """Running replicas per version of `model`."""
         ...
 
+    def batching(self, model: str) -> dict[str, tuple[int, int]]:
+        """(remote calls, requests sent in them) per version of `model` that batches."""
+        ...
+
     def faults_enabled(self) -> bool:
         """Whether the deployment was started with the harness's fault hooks
         (`readiness up --faults`)."""
@@ -177,6 +181,9 @@ class LocalBackend:
 
     async def replicas(self, model: str) -> dict[str, int]:
         return dict.fromkeys(self.loaded(model), 1)
+
+    def batching(self, model: str) -> dict[str, tuple[int, int]]:
+        return {}  # one process, no remote call to share
 
     def faults_enabled(self) -> bool:
         return False

@@ -40,6 +40,8 @@ class CallBatcher:
         self._queue: deque[_Waiting] = deque()
         self._in_flight = 0
         self.calls = 0
+        self.requests = 0
+        """Requests sent in those calls: requests / calls is the batch fill."""
 
     async def submit(
         self, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
@@ -59,6 +61,7 @@ class CallBatcher:
                 rows += len(waiting.numeric)
             self._in_flight += 1
             self.calls += 1
+            self.requests += len(batch)
             asyncio.get_running_loop().create_task(self._run(batch))
 
     async def _run(self, batch: list[_Waiting]) -> None:

@@ -488,6 +488,9 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
         for model in router.models():
             for version, count in (await backend.replicas(model)).items():
                 metrics.replicas.labels(model, version).set(count)
+            for version, (calls, sent) in backend.batching(model).items():
+                metrics.batch_calls.labels(model, version).set(calls)
+                metrics.batched_requests.labels(model, version).set(sent)
             routed = router.table(model)
             for version in routed.versions() if routed else ():
                 digest = serving.served_hashes.get((model, version))

@@ -33,6 +33,14 @@ class GatewayMetrics:
             "readiness_cache", "Prediction cache lookups", ["model", "result"],
             registry=self.registry,
         )  # fmt: skip
+        self.batch_calls = Gauge(
+            "readiness_batch_calls", "Remote inference calls the gateway's batcher made",
+            ["model", "version"], registry=self.registry,
+        )  # fmt: skip
+        self.batched_requests = Gauge(
+            "readiness_batch_requests", "Requests those calls carried (fill = requests / calls)",
+            ["model", "version"], registry=self.registry,
+        )  # fmt: skip
         self.model_info = Gauge(
             "readiness_model_info", "The artifact each routed version serves (value 1)",
             ["model", "version", "sha256"], registry=self.registry,

@@ -123,6 +123,13 @@ class RayServeBackend:
     def ready(self) -> bool:
         return bool(self._versions)
 
+    def batching(self, model: str) -> dict[str, tuple[int, int]]:
+        return {
+            version: (served.batcher.calls, served.batcher.requests)
+            for (name, version), served in self._versions.items()
+            if name == model and served.batcher is not None
+        }
+
     def faults_enabled(self) -> bool:
         return self.fault_file is not None
 

@@ -62,18 +62,19 @@ def running(pid: int) -> bool:
 
 
 def stop_session(pid: int, grace_s: float = 30.0) -> None:
-    """SIGTERM the process session (the service and what it started), then SIGKILL."""
+    """SIGTERM the process session (the service and what it started); once its leader has
+    shut down cleanly, SIGKILL what is left of the session (Ray's workers, which hold no
+    state of ours and otherwise take many seconds to wind down); SIGKILL everything when the
+    leader overstays `grace_s`."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
         reap(pid)
+        if not running(pid):
+            break
         time.sleep(0.2)
     try:
         os.killpg(pid, signal.SIGKILL)

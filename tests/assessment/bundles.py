@@ -1,6 +1,7 @@
 """Synthetic evidence bundles for the assessment's tests: a manifest, live facts and
 scenario results, written the way `readiness run` writes them."""
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,8 @@ def scenario(name: str, *expectations: tuple[str, str, Outcome]) -> ScenarioResu
 def write_bundle(
     folder: Path,
     facts: list[Fact],
-    results: list[ScenarioResult] = (),
-    digest: bool = True,  # type: ignore[assignment]
+    results: Sequence[ScenarioResult] = (),
+    digest: bool = True,
 ) -> Path:
     writer = BundleWriter(folder)
     manifest = Manifest.begin(
@@ -135,12 +136,8 @@ SERVICE_METRICS = [
         ("app_cache_total", {"result": "hit"}, 4.0),
         ("app_cache_total", {"result": "miss"}, 6.0),
     ),
-    metric(
-        "app_batch_instances",
-        "histogram",
-        ("app_batch_instances_count", {}, 5.0),
-        ("app_batch_instances_sum", {}, 9.0),
-    ),
+    metric("app_batch_calls", "gauge", ("app_batch_calls", {"version": "2"}, 5.0)),
+    metric("app_batch_requests", "gauge", ("app_batch_requests", {"version": "2"}, 9.0)),
     metric(
         "app_model_info",
         "gauge",
