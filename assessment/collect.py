@@ -35,7 +35,9 @@ def collect(
         elif name == "live":
             facts += collect_live(target, stamp, seed)
         elif name == "stores":
-            facts += collect_stores(target.descriptor, base, stamp)
+            load = next((f for f in facts if f.name == "low_load" and f.collected), None)
+            sampled = load.value.get("request_ids", []) if load else []
+            facts += collect_stores(target.descriptor, base, stamp, sampled)
         else:
             facts += collect_logs(target, base, stamp)
     return write_facts(bundle, target.digest, facts)

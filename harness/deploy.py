@@ -25,15 +25,17 @@ def _readiness(*arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def deployed(architecture: str, profile: str) -> Iterator[Path]:
-    """Yield the descriptor path of `architecture` running in `profile`; stop it after."""
+def deployed(architecture: str, profile: str, without: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yield the descriptor path of `architecture` running in `profile` (with the
+    production features `without` switched off); stop it after."""
     if architecture not in ARCHITECTURES:
         raise InvalidInput(f"TARGET: '{architecture}' is neither an architecture "
                            f"({', '.join(ARCHITECTURES)}) nor a descriptor file")  # fmt: skip
     options = (
         ["--faults", "--monitor-config", str(MONITOR_CONFIG)] if profile == "production" else []
     )
-    started = _readiness("up", architecture, "--profile", profile, *options)
+    switched_off = [argument for feature in without for argument in ("--without", feature)]
+    started = _readiness("up", architecture, "--profile", profile, *options, *switched_off)
     if started.returncode != 0:
         message = started.stderr.strip().splitlines()[-1:] or ["no output"]
         error = InvalidInput if started.returncode == 2 else DeploymentFailed

@@ -171,6 +171,15 @@ def up(
         Path | None,
         typer.Option("--monitor-config", help="Monitor windows and schedules (production)."),
     ] = None,
+    without: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without",
+            help="Switch a production feature off (repeat): auth, "
+            "rate-limit, validation, cache, metrics, audit, explain, monitoring, "
+            "batching, rollback.",
+        ),
+    ] = None,
 ) -> None:
     """Start a reference deployment locally and print the path of its target descriptor."""
     _architecture(arch)
@@ -187,8 +196,9 @@ def up(
     try:
         with errors.status(f"starting {arch} ({chosen.value}) ..."):
             descriptor = start(
-                readiness_home(), chosen, alias, faults=faults, monitor_config=monitor_config
-            )
+                readiness_home(), chosen, alias, faults=faults, monitor_config=monitor_config,
+                without=frozenset(without or ()),
+            )  # fmt: skip
     except ReadinessError as error:
         raise fail(error) from error
     sys.stdout.write(f"{descriptor}\n")
@@ -228,6 +238,15 @@ def run(
         Path | None, typer.Option(help="Bundle folder (default: under READINESS_HOME/runs).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the scenarios' traffic.")] = 0,
+    without: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without",
+            help="Switch a production feature off (repeat): auth, "
+            "rate-limit, validation, cache, metrics, audit, explain, monitoring, "
+            "batching, rollback.",
+        ),
+    ] = None,
 ) -> None:
     """Run scenarios against a target and write an evidence bundle; print its path.
 
@@ -260,7 +279,9 @@ def run(
         if target in ARCHITECTURES:
             try:
                 with errors.status(f"starting {target} ({profile}) ..."):
-                    descriptor = deployment.enter_context(deployed(target, profile))
+                    descriptor = deployment.enter_context(
+                        deployed(target, profile, tuple(without or ()))
+                    )
             except ReadinessError as error:
                 raise fail(error) from error
         _run_scenarios(descriptor, scenarios, out, seed)

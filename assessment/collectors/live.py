@@ -80,7 +80,7 @@ def _body(plan: FuzzPlan, variant: int = 0) -> dict[str, Any]:
 def _low_load(target: Target, client: httpx.Client, plan: FuzzPlan, stamp: Provenances) -> Fact:
     """Sequential predictions, each a new instance (so a cache cannot answer them)."""
     url = target.url("predict")
-    latencies, statuses, versions = [], Counter[str](), set()
+    latencies, statuses, versions, ids = [], Counter[str](), set(), []
     for index in range(LOW_LOAD_REQUESTS):
         try:
             answer = client.post(url, json=_body(plan, index), headers=target.headers())
@@ -91,6 +91,7 @@ def _low_load(target: Target, client: httpx.Client, plan: FuzzPlan, stamp: Prove
         if answer.is_success:
             latencies.append(answer.elapsed.total_seconds() * 1000)
             versions |= _versions(answer)
+            ids += _request_id(answer)
     value = {
         "requests": LOW_LOAD_REQUESTS,
         "answered": len(latencies),
@@ -98,8 +99,17 @@ def _low_load(target: Target, client: httpx.Client, plan: FuzzPlan, stamp: Prove
         "p50_ms": round(float(np.quantile(latencies, 0.5)), 3) if latencies else None,
         "p99_ms": round(float(np.quantile(latencies, 0.99)), 3) if latencies else None,
         "versions": sorted(versions),
+        "request_ids": ids,
     }
     return stamp.fact("low_load", url, value)
+
+
+def _request_id(answer: httpx.Response) -> list[str]:
+    try:
+        found = answer.json().get("request_id")
+    except (ValueError, AttributeError):
+        return []
+    return [str(found)] if found else []
 
 
 def _versions(answer: httpx.Response) -> set[str]:

@@ -2,10 +2,11 @@
 MLflow user's), the Feast registry, and the audit store in the readiness audit format
 (hash-chained tables, read and verified with that format's own reader)."""
 
-import json
 import re
 import sqlite3
 import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,14 @@ PII_SAMPLE_ROWS = 2000
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
-def collect_stores(descriptor: TargetDescriptor, base: Path, stamp: Provenances) -> list[Fact]:
+def collect_stores(
+    descriptor: TargetDescriptor, base: Path, stamp: Provenances, sampled: Sequence[str] = ()
+) -> list[Fact]:
+    """`sampled`: request ids of live predictions, looked for in the prediction log."""
     return [
         _registry(descriptor, stamp),
         _feature_store(descriptor, base, stamp),
-        *_audit(descriptor, stamp),
+        *_audit(descriptor, stamp, sampled),
     ]
 
 
@@ -85,7 +89,7 @@ def _feature_store(descriptor: TargetDescriptor, base: Path, stamp: Provenances)
     )
 
 
-def _audit(descriptor: TargetDescriptor, stamp: Provenances) -> list[Fact]:
+def _audit(descriptor: TargetDescriptor, stamp: Provenances, sampled: Sequence[str]) -> list[Fact]:
     url = descriptor.audit_store
     if url is None:
         why = "no audit store declared"
@@ -94,7 +98,7 @@ def _audit(descriptor: TargetDescriptor, stamp: Provenances) -> list[Fact]:
             stamp.unavailable("tamper_check", "descriptor", why),
         ]
     try:
-        audit = stamp.fact("audit_store", _shown(url), audit_summary(url))
+        audit = stamp.fact("audit_store", _shown(url), audit_summary(url, sampled))
     except Exception as error:  # not a store in the audit format, or unreachable
         audit = stamp.error("audit_store", _shown(url), error)
     return [audit, _tamper_check(url, stamp)]
@@ -104,7 +108,7 @@ def _shown(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]+@", r"://\1:***@", url)
 
 
-def audit_summary(url: str) -> dict[str, Any]:
+def audit_summary(url: str, sampled: Sequence[str] = ()) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from reference.platform.audit.store import AuditStore
@@ -141,8 +145,7 @@ def audit_summary(url: str) -> dict[str, Any]:
             ).mappings()
         ]
         raw_pii, checked = _raw_pii(connection)
-    import time
-
+        logged = _logged(connection, sampled)
     broken = report.broken
     return {
         "rows": rows,
@@ -158,8 +161,20 @@ def audit_summary(url: str) -> dict[str, Any]:
         "oldest_row_at": _iso(min((o for o in oldest if o is not None), default=None)),
         "raw_pii_rows": raw_pii,
         "pii_checked_rows": checked,
-        "observed_at": _iso_now(time.time()),
+        "observed_at": datetime.now(UTC).isoformat(),
     }
+
+
+def _logged(connection: Any, sampled: Sequence[str]) -> int:
+    """How many of the sampled live predictions the prediction log holds."""
+    from sqlalchemy import select
+
+    from reference.platform.audit.tables import predictions
+
+    if not sampled:
+        return 0
+    query = select(predictions.c.request_id).where(predictions.c.request_id.in_(list(sampled)))
+    return len(set(connection.execute(query).scalars()))
 
 
 def _raw_pii(connection: Any) -> tuple[int, int]:
@@ -179,12 +194,6 @@ def _iso(value: Any) -> str | None:
     from reference.platform.audit.encoding import utc
 
     return utc(value).isoformat()
-
-
-def _iso_now(seconds: float) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 def _tamper_check(url: str, stamp: Provenances) -> Fact:
@@ -228,7 +237,3 @@ def _tamper_check(url: str, stamp: Provenances) -> Fact:
             or "nothing",
         },
     )
-
-
-def json_lines(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)

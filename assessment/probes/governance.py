@@ -96,6 +96,9 @@ def audit_trail_with_lineage_and_hashed_pii(evidence: Evidence) -> Verdict:
     lineage = set(audit.get("lineage_versions", []))
     if served and not set(served) & lineage:
         return fails(f"no lineage row for served version {', '.join(served)}")
+    sampled, logged = audit.get("sampled_predictions", 0), audit.get("sampled_logged", 0)
+    if logged < sampled:
+        return fails(f"only {logged} of {sampled} live predictions are in the prediction log")
     if audit.get("raw_pii_rows"):
         return fails(f"{audit['raw_pii_rows']} logged rows hold raw PII")
     return passes(

@@ -69,6 +69,15 @@ def folder(home: Home) -> Path:
     return home.root / "deployments" / ARCHITECTURE
 
 
+FEATURES = (
+    "auth", "rate-limit", "validation", "cache", "metrics", "audit", "explain", "monitoring",
+    "batching", "rollback",
+)  # fmt: skip
+"""The production features `--without` can switch off one at a time (the scorer's mutation
+tests and benchmark): the gateway's switches, the batcher, the monitors' automatic
+rollback."""
+
+
 def up(
     home: Home,
     profile: Profile,
@@ -76,12 +85,20 @@ def up(
     *,
     faults: bool = False,
     monitor_config: Path | None = None,
+    without: frozenset[str] = frozenset(),
 ) -> Path:
     """Start the microservice in `profile`; return the path of its target descriptor.
 
     `faults` enables the harness's fault hooks (production only: the prototype has no
     replicas to break); `monitor_config` replaces the monitors' default windows and
-    schedules (production only: the prototype has no monitors)."""
+    schedules (production only: the prototype has no monitors); `without` switches off
+    production features (FEATURES) one by one."""
+    unknown = sorted(without - set(FEATURES))
+    if unknown:
+        raise InvalidInput(f"--without: unknown feature {', '.join(unknown)} (features: "
+                           f"{', '.join(FEATURES)})")  # fmt: skip
+    if without and profile is Profile.PROTOTYPE:
+        raise InvalidInput("--without needs the production profile: the prototype has none")
     if faults and profile is Profile.PROTOTYPE:
         raise InvalidInput("--faults needs the production profile: the prototype has no replicas")
     if monitor_config is not None:
@@ -93,6 +110,8 @@ def up(
     place = folder(home)
     place.mkdir(parents=True, exist_ok=True)
     model_file = _prototype_model(home) if profile is Profile.PROTOTYPE else None
+    if "rollback" in without:
+        monitor_config = _without_rollback(monitor_config, place)
     if profile is Profile.PRODUCTION:
         _require_alias(home, alias)
     running = _running_pid(place)
@@ -110,7 +129,8 @@ def up(
         model_file=model_file, cache_dir=place / "models",
         prediction_log_url=home.audit_url if profile is Profile.PRODUCTION else None,
         fault_file=place / "faults.json" if faults else None,
-        gateway=_gateway_settings(profile, keys),
+        gateway=_gateway_settings(profile, keys, without),
+        replicas=ReplicaOptions(max_in_flight=0) if "batching" in without else ReplicaOptions(),
     )  # fmt: skip
     config_path = place / "service.yaml"
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
@@ -171,7 +191,23 @@ def down(home: Home) -> bool:
     return stopped
 
 
-def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings:
+SWITCHES = {"auth": "auth", "rate-limit": "rate_limit", "validation": "validation",
+            "cache": "cache", "metrics": "metrics", "audit": "prediction_log",
+            "explain": "explain", "monitoring": "monitoring"}  # fmt: skip
+
+
+def _without_rollback(config: Path | None, place: Path) -> Path:
+    """The monitor configuration with the automatic rollback switched off."""
+    settings = load_config(config).model_dump(mode="json")
+    settings["disabled_actions"] = sorted({*settings["disabled_actions"], "rollback"})
+    path = place / "monitor-without-rollback.yaml"
+    path.write_text(yaml.safe_dump(settings, sort_keys=False))
+    return path
+
+
+def _gateway_settings(
+    profile: Profile, keys: dict[str, str], without: frozenset[str] = frozenset()
+) -> GatewaySettings:
     if profile is Profile.PROTOTYPE:
         off = Switches(auth=False, rate_limit=False, validation=False, cache=False,
                        metrics=False, prediction_log=False, admin=False, explain=False)  # fmt: skip
@@ -186,6 +222,7 @@ def _gateway_settings(profile: Profile, keys: dict[str, str]) -> GatewaySettings
                       models=models, roles=frozenset({Role.ADMIN})),
         ],
         limits={"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)},
+        switches=Switches(**{SWITCHES[f]: False for f in without if f in SWITCHES}),
     )  # fmt: skip
 
 

@@ -78,9 +78,14 @@ class Sinks(BaseModel):
 
 class AlertActions:
     def __init__(
-        self, sinks: Sinks, admin: ModelAdmin | None, retrainer: Retrainer | None = None
+        self,
+        sinks: Sinks,
+        admin: ModelAdmin | None,
+        retrainer: Retrainer | None = None,
+        disabled: frozenset[Action] = frozenset(),
     ) -> None:
         self.sinks, self.admin, self.retrainer = sinks, admin, retrainer
+        self.disabled = disabled
         sinks.folder.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, action: Action, alert: Alert, undo: bool) -> ActionOutcome:
@@ -95,6 +100,8 @@ class AlertActions:
         reason = (
             f"alert {alert.rule} ({alert.severity}): {alert.condition}, value {alert.value:.4g}"
         )
+        if action in self.disabled:
+            raise RuntimeError(f"the {action} action is switched off in this deployment")
         if action in (Action.ROLLBACK, Action.PAUSE_BATCH) and self.admin is None:
             raise RuntimeError("this deployment gave the monitor no admin API")
         if action is Action.ROLLBACK:

@@ -96,7 +96,8 @@ def build(args: argparse.Namespace) -> MonitorService:
     sinks = Sinks(folder=args.work / "alerts", page_webhook=config.page_webhook,
                   ticket_webhook=config.ticket_webhook)  # fmt: skip
     metrics = MonitorMetrics()
-    actions = AlertActions(sinks, admin, _retrainer(config, args.home, args.target))
+    actions = AlertActions(sinks, admin, _retrainer(config, args.home, args.target),
+                           frozenset(config.disabled_actions))  # fmt: skip
     engine = AlertEngine(load_rules(config.rules), actions)
     return MonitorService(
         config,

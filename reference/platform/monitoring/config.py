@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration
-from reference.platform.alerting.rules import DEFAULT_RULES
+from reference.platform.alerting.rules import DEFAULT_RULES, Action
 from reference.platform.fairness import POLICY_FOLDER
 
 
@@ -101,6 +101,9 @@ class MonitorConfig(BaseModel):
     retraining: RetrainingConfig = RetrainingConfig()
     global_report: GlobalReportConfig = GlobalReportConfig()
     retention: RetentionConfig = RetentionConfig()
+    disabled_actions: list[Action] = []
+    """Alert actions this deployment does not take (e.g. `rollback`: alerts still fire,
+    nobody acts on them automatically)."""
     page_webhook: str | None = None
     ticket_webhook: str | None = None
 
