@@ -161,6 +161,8 @@ def audit_summary(url: str, sampled: Sequence[str] = ()) -> dict[str, Any]:
         "oldest_row_at": _iso(min((o for o in oldest if o is not None), default=None)),
         "raw_pii_rows": raw_pii,
         "pii_checked_rows": checked,
+        "sampled_predictions": len(sampled),
+        "sampled_logged": logged,
         "observed_at": datetime.now(UTC).isoformat(),
     }
 
