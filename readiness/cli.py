@@ -238,6 +238,14 @@ def run(
         Path | None, typer.Option(help="Bundle folder (default: under READINESS_HOME/runs).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the scenarios' traffic.")] = 0,
+    no_scenarios: Annotated[
+        bool,
+        typer.Option(
+            "--no-scenarios",
+            help="Only collect live evidence and assess: fast, "
+            "but no dimension can reach the levels that scenarios prove.",
+        ),
+    ] = False,
     without: Annotated[
         list[str] | None,
         typer.Option(
@@ -260,7 +268,9 @@ def run(
 
     if profile not in ("production", "prototype"):
         raise fail(InvalidInput(f"--profile must be production or prototype, not '{profile}'"))
-    names = scenario or list(DEFAULT_SCENARIOS)
+    if no_scenarios and scenario:
+        raise fail(InvalidInput("--no-scenarios and --scenario exclude each other"))
+    names = [] if no_scenarios else scenario or list(DEFAULT_SCENARIOS)
     descriptor_file = Path(target)
     if target not in ARCHITECTURES and not descriptor_file.is_file():
         raise fail(InvalidInput(f"TARGET: '{target}' is neither an architecture "

@@ -71,6 +71,10 @@ def register_approved_copy(home: Home) -> str:
     added = registry.register(SERVED_MODEL, first.source, first.run_id, first.tags[SCHEMA_TAG],
                               tags)  # fmt: skip
     registry.approve(SERVED_MODEL, added.version, "test", "same artifact, fair by fiat")
+    from reference.platform.audit.lineage import lineage_of, record_lineage
+
+    for record in lineage_of(home.audit_url, SERVED_MODEL, "1"):  # the copy's lineage too
+        record_lineage(home.audit_url, record.model_copy(update={"version": str(added.version)}))
     return str(added.version)
 
 

@@ -139,6 +139,9 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
         else None
     )
     hashes = {(config.model, artifact.version): artifact.sha256}
+    if log is not None:  # every start of serving is a deployment, in the deployment log
+        served = f"serving {config.model}@{config.alias} (sha256 {artifact.sha256})"
+        log.log_deployment("service", config.model, "start", None, artifact.version, served)
     control = (
         ModelControl(registry, backend, router, log, config.cache_dir, served_hashes=hashes)
         if log is not None
