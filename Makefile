@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/readiness train --policy reference/platform/policies/income-eligibility.yaml
+	$(BIN)/readiness demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

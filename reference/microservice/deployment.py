@@ -38,6 +38,7 @@ from reference.microservice.auth import Role, TenantKey, hash_key, new_key
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.ratelimit import RateLimit
 from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
+from reference.platform.fairness import USE_CASE_POLICY
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.monitoring.config import load_config
 from reference.platform.processes import (
@@ -59,7 +60,6 @@ READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
 PLATFORM = Path(__file__).parent.parent / "platform"
 REPOSITORY = PLATFORM.parent.parent
 """The repository root: the alert rules' runbook links (docs/runbooks.md) resolve from it."""
-POLICIES = PLATFORM / "policies"
 CONTROLS = PLATFORM / "compliance" / "controls.yaml"
 ALERT_RULES = PLATFORM / "alerting" / "prometheus-rules.yml"
 PRODUCTION_SLOS = SLOs(p99_latency_ms=100.0, error_rate=0.01, availability=0.999)
@@ -291,7 +291,7 @@ def _declarations(home: Home, place: Path) -> dict[str, Any]:
                                      Capability.REQUEST_QUEUE, Capability.CACHING]),
         "resilience": Resilience(timeout_s=options.timeout_s, retries=options.attempts - 1),
         "cost": Cost(cpu_seconds_per_1k=10.0),
-        "governance": Governance(fairness_policy=POLICIES / "income-eligibility.yaml",
+        "governance": Governance(fairness_policy=USE_CASE_POLICY,
                                  retention_years=2),
         "compliance": Compliance(regime="standard", controls=CONTROLS),
         "team": Team(owners=["ml-platform"], runbook_root=REPOSITORY),

@@ -24,6 +24,8 @@ from readiness.documents import load_document
 from readiness.errors import InvalidPolicy
 
 POLICY_FOLDER = Path(__file__).parent / "policies"
+USE_CASE_POLICY = POLICY_FOLDER / "income-eligibility.yaml"
+"""The reference use case's own fairness policy (README, "Fairness policies")."""
 
 
 class FairnessPolicy(BaseModel):
