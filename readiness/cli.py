@@ -399,6 +399,7 @@ def _has_champion(tracking_uri: str) -> bool:
     from reference.platform.lifecycle import SERVED_MODEL
     from reference.platform.registry import ModelRegistry
 
+    quiet_libraries()
     try:
         ModelRegistry(tracking_uri).client.get_model_version_by_alias(SERVED_MODEL, "champion")
     except Exception:  # no registry, no model, no alias: all mean there is none yet

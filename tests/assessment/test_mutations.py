@@ -1,0 +1,106 @@
+"""Proof that the scorer discriminates: the production microservice, assessed live, then
+deployed again with one production feature switched off. The dimension the feature serves
+must drop, and no other may move. (Every feature, with the scenarios that concern it, is
+in `benchmarks/mutation.py`; here the features whose effect live collection shows.)
+
+The baseline and every mutant are collected the same way (`readiness run --no-scenarios`):
+what differs is only the feature."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assessment.result import Assessment
+from harness.deploy import MONITOR_CONFIG
+from readiness.cli import app
+from readiness.home import Home
+from reference.microservice.deployment import down, up
+from reference.microservice.service import Profile
+
+runner = CliRunner()
+
+DROPS = {
+    "auth": {"security", "compliance"},
+    "rate-limit": {"security"},
+    "validation": {"security", "compliance"},
+    "cache": {"cost"},
+    "audit": {"governance", "compliance"},
+}
+"""Feature switched off -> the dimensions that must drop. Compliance drops with a feature
+when the reference's control mapping names the feature's probes as a control."""
+
+
+@contextmanager
+def running(home: Home, profile: Profile, *without: str) -> Iterator[Path]:
+    descriptor = up(
+        home,
+        profile,
+        monitor_config=MONITOR_CONFIG if profile is Profile.PRODUCTION else None,
+        without=frozenset(without),
+    )
+    try:
+        yield descriptor
+    finally:
+        down(home)
+
+
+def assessed(
+    home: Home, folder: Path, profile: Profile = Profile.PRODUCTION, *without: str
+) -> Assessment:
+    with running(home, profile, *without) as descriptor:
+        result = runner.invoke(
+            app, ["run", str(descriptor), "--no-scenarios", "--out", str(folder)]
+        )
+    assert result.exit_code == 0, result.output
+    return Assessment.model_validate_json((folder / "assessment.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def baseline(champion_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Assessment:
+    return assessed(champion_home, tmp_path_factory.mktemp("baseline") / "bundle")
+
+
+def scores(assessment: Assessment) -> dict[str, int]:
+    return {d.id: d.score for d in assessment.dimensions}
+
+
+def test_the_production_profile_reaches_level_four_where_no_scenario_is_needed(
+    baseline: Assessment,
+) -> None:
+    found = scores(baseline)
+    assert {d: found[d] for d in ("mlops", "security", "reliability")} == {
+        "mlops": 4,
+        "security": 4,
+        "reliability": 4,
+    }
+    assert found["cost"] >= 3
+    assert found["team"] == 3
+
+
+def test_the_prototype_scores_no_more_than_twenty(
+    champion_home: Home, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    prototype = assessed(
+        champion_home, tmp_path_factory.mktemp("prototype") / "bundle", Profile.PROTOTYPE
+    )
+    assert prototype.total <= 20
+    assert scores(prototype)["security"] == 1
+
+
+@pytest.mark.parametrize("feature", list(DROPS))
+def test_switching_one_feature_off_drops_only_the_dimensions_it_serves(
+    feature: str,
+    baseline: Assessment,
+    champion_home: Home,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    mutant = assessed(
+        champion_home, tmp_path_factory.mktemp(feature) / "bundle", Profile.PRODUCTION, feature
+    )
+    before, after = scores(baseline), scores(mutant)
+    moved = {d: (before[d], after[d]) for d in before if after[d] != before[d]}
+    assert {d for d, (b, a) in moved.items() if a < b} == DROPS[feature], moved
+    assert not [d for d, (b, a) in moved.items() if a > b], moved
