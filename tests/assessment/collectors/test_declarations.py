@@ -138,10 +138,11 @@ def test_a_bad_declared_file_is_refused_before_anything_runs(
     file: str, text: str, message: str, tmp_path: Path
 ) -> None:
     (tmp_path / "file.yaml").write_text(text)
-    declared: dict[str, dict[str, object]] = {
+    options: dict[str, dict[str, object]] = {
         "attestations": {"attestations": "file.yaml"},
         "controls": {"compliance": {"regime": "standard", "controls": "file.yaml"}},
         "rules": {"alert_rules": "file.yaml"},
-    }[file]
+    }
+    declared = options[file]
     with pytest.raises(InvalidInput, match=message):
         validate_declarations(descriptor(**declared), tmp_path)
