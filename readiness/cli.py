@@ -31,6 +31,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+WithoutOption = Annotated[
+    list[str] | None,
+    typer.Option("--without", help="Switch a production feature off (repeat): auth, rate-limit, "
+                 "validation, cache, metrics, audit, explain, monitoring, batching, rollback."),
+]  # fmt: skip
 app.command()(assess)
 app.command()(gate)
 
@@ -172,15 +177,7 @@ def up(
         Path | None,
         typer.Option("--monitor-config", help="Monitor windows and schedules (production)."),
     ] = None,
-    without: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--without",
-            help="Switch a production feature off (repeat): auth, "
-            "rate-limit, validation, cache, metrics, audit, explain, monitoring, "
-            "batching, rollback.",
-        ),
-    ] = None,
+    without: WithoutOption = None,
 ) -> None:
     """Start a reference deployment locally and print the path of its target descriptor."""
     _architecture(arch)
@@ -247,15 +244,7 @@ def run(
             "but no dimension can reach the levels that scenarios prove.",
         ),
     ] = False,
-    without: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--without",
-            help="Switch a production feature off (repeat): auth, "
-            "rate-limit, validation, cache, metrics, audit, explain, monitoring, "
-            "batching, rollback.",
-        ),
-    ] = None,
+    without: WithoutOption = None,
 ) -> None:
     """Run scenarios against a target and write an evidence bundle; print its path.
 

@@ -1,7 +1,5 @@
 """Observability: are model performance, data quality and drift monitored?"""
 
-import re
-
 from assessment.probes import Evidence, Verdict, fails, judge, passes, unknown
 from assessment.probes.signals import (
     DATA_QUALITY,
@@ -10,10 +8,7 @@ from assessment.probes.signals import (
     MODEL_QUALITY,
     REQUESTS,
     STATUS_LABELS,
-    families,
-    has_label,
-    matching,
-    names,
+    exports,
 )
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -39,51 +34,29 @@ def defines_alert_rules(evidence: Evidence) -> Verdict:
     )
 
 
-def _scraped(evidence: Evidence, *names_: str) -> tuple[list[dict[str, object]], str]:
-    scrapes = [evidence.value(name) for name in names_]
-    if all(scrape is None for scrape in scrapes):
-        return [], "; ".join(evidence.why_missing(name) for name in names_)
-    return families(*scrapes), ""
-
-
-def _exports(evidence: Evidence, pattern: re.Pattern[str], what: str, *label: str) -> Verdict:
-    found, why = _scraped(evidence, "service_metrics", "monitor_metrics")
-    if why:
-        return unknown(why)
-    hits = [f for f in matching(found, pattern) if not label or has_label(f, *label)]
-    return judge(bool(hits), f"{what}: {names(hits)}", f"no {what} among the metrics exported")
-
-
 def exports_latency_histogram(evidence: Evidence) -> Verdict:
-    found, why = _scraped(evidence, "service_metrics")
-    if why:
-        return unknown(why)
-    hits = matching(found, LATENCY, "histogram")
-    return judge(bool(hits), f"latency histogram {names(hits)}", "no latency histogram exported")
+    return exports(evidence, LATENCY, "latency histogram", types=("histogram",))
 
 
 def exports_request_and_error_counters(evidence: Evidence) -> Verdict:
-    found, why = _scraped(evidence, "service_metrics")
-    if why:
-        return unknown(why)
-    hits = [f for f in matching(found, REQUESTS, "counter") if has_label(f, *STATUS_LABELS)]
-    return judge(
-        bool(hits),
-        f"request counter with status: {names(hits)}",
-        "no request counter labelled by status",
+    return exports(
+        evidence, REQUESTS, "request counter by status", types=("counter",), labels=STATUS_LABELS
     )
 
 
+MONITORED = ("service_metrics", "monitor_metrics")
+
+
 def exports_drift_per_feature(evidence: Evidence) -> Verdict:
-    return _exports(evidence, DRIFT, "drift per feature", "feature")
+    return exports(evidence, DRIFT, "drift per feature", endpoints=MONITORED, labels=("feature",))
 
 
 def exports_data_quality(evidence: Evidence) -> Verdict:
-    return _exports(evidence, DATA_QUALITY, "data-quality metric")
+    return exports(evidence, DATA_QUALITY, "data-quality metric", endpoints=MONITORED)
 
 
 def exports_model_quality(evidence: Evidence) -> Verdict:
-    return _exports(evidence, MODEL_QUALITY, "model-quality metric")
+    return exports(evidence, MODEL_QUALITY, "model-quality metric", endpoints=MONITORED)
 
 
 def alert_rules_cover_four_severities(evidence: Evidence) -> Verdict:

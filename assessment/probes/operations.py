@@ -8,6 +8,7 @@ from assessment.probes.signals import (
     FALLBACK,
     REPLICAS,
     UTILISATION,
+    exports,
     families,
     has_label,
     matching,
@@ -101,11 +102,7 @@ def previous_version_kept_for_rollback(evidence: Evidence) -> Verdict:
 
 
 def fallback_path_exists(evidence: Evidence) -> Verdict:
-    found, why = _service_families(evidence)
-    if why:
-        return unknown(why)
-    hits = matching(found, FALLBACK)
-    return judge(bool(hits), f"fallback counted: {names(hits)}", "no fallback metric exported")
+    return exports(evidence, FALLBACK, "fallback counter")
 
 
 # ---------------------------------------------------------------- cost
@@ -122,11 +119,7 @@ def declares_cost_budget(evidence: Evidence) -> Verdict:
 
 
 def exports_utilisation_or_cost(evidence: Evidence) -> Verdict:
-    found, why = _service_families(evidence)
-    if why:
-        return unknown(why)
-    hits = matching(found, UTILISATION)
-    return judge(bool(hits), f"exported: {names(hits)}", "no utilisation or cost metric exported")
+    return exports(evidence, UTILISATION, "utilisation or cost metric")
 
 
 def caching_effective(evidence: Evidence) -> Verdict:

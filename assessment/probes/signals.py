@@ -8,7 +8,10 @@ name, labels, value], ...]}` (prometheus_client's parser, counters without `_tot
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assessment.probes import Evidence, Verdict
 
 Family = dict[str, Any]
 
@@ -68,3 +71,27 @@ def total(family: Family, suffix: str = "", **labels: str) -> float:
 def names(found: Iterable[Family]) -> str:
     listed = sorted({str(f.get("name")) for f in found})
     return ", ".join(listed) if listed else "none"
+
+
+def exports(
+    evidence: "Evidence",
+    pattern: re.Pattern[str],
+    what: str,
+    *,
+    endpoints: tuple[str, ...] = ("service_metrics",),
+    types: tuple[str, ...] = (),
+    labels: tuple[str, ...] = (),
+) -> "Verdict":
+    """Whether the scraped `endpoints` export a family matching `pattern` (of one of
+    `types`, carrying one of `labels`); unknown when none of them was scraped."""
+    from assessment.probes import judge, unknown
+
+    scrapes = [evidence.value(name) for name in endpoints]
+    if all(scrape is None for scrape in scrapes):
+        return unknown("; ".join(evidence.why_missing(name) for name in endpoints))
+    hits = [
+        f
+        for f in matching(families(*scrapes), pattern, *types)
+        if not labels or has_label(f, *labels)
+    ]
+    return judge(bool(hits), f"{what}: {names(hits)}", f"no {what} among the metrics exported")
