@@ -6,6 +6,7 @@ in `benchmarks/mutation.py`; here the features whose effect live collection show
 The baseline and every mutant are collected the same way (`readiness run --no-scenarios`):
 what differs is only the feature."""
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from readiness.cli import app
 from readiness.home import Home
 from reference.microservice.deployment import down, up
 from reference.microservice.service import Profile
+from tests.conftest import crown_champion
 
 runner = CliRunner()
 
@@ -59,8 +61,18 @@ def assessed(
 
 
 @pytest.fixture(scope="module")
-def baseline(champion_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Assessment:
-    return assessed(champion_home, tmp_path_factory.mktemp("baseline") / "bundle")
+def home(champion_home: Home, tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """The champion's home with a history: a second approved version promoted, so the
+    replaced champion is there to roll back to, as in any system that has shipped twice."""
+    copy = Home(tmp_path_factory.mktemp("mutations") / "home")
+    shutil.copytree(champion_home.root, copy.root)
+    crown_champion(copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def baseline(home: Home, tmp_path_factory: pytest.TempPathFactory) -> Assessment:
+    return assessed(home, tmp_path_factory.mktemp("baseline") / "bundle")
 
 
 def scores(assessment: Assessment) -> dict[str, int]:
@@ -81,10 +93,10 @@ def test_the_production_profile_reaches_level_four_where_no_scenario_is_needed(
 
 
 def test_the_prototype_scores_no_more_than_twenty(
-    champion_home: Home, tmp_path_factory: pytest.TempPathFactory
+    home: Home, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     prototype = assessed(
-        champion_home, tmp_path_factory.mktemp("prototype") / "bundle", Profile.PROTOTYPE
+        home, tmp_path_factory.mktemp("prototype") / "bundle", Profile.PROTOTYPE
     )
     assert prototype.total <= 20
     assert scores(prototype)["security"] == 1
@@ -94,11 +106,11 @@ def test_the_prototype_scores_no_more_than_twenty(
 def test_switching_one_feature_off_drops_only_the_dimensions_it_serves(
     feature: str,
     baseline: Assessment,
-    champion_home: Home,
+    home: Home,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     mutant = assessed(
-        champion_home, tmp_path_factory.mktemp(feature) / "bundle", Profile.PRODUCTION, feature
+        home, tmp_path_factory.mktemp(feature) / "bundle", Profile.PRODUCTION, feature
     )
     before, after = scores(baseline), scores(mutant)
     moved = {d: (before[d], after[d]) for d in before if after[d] != before[d]}
