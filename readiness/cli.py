@@ -347,23 +347,28 @@ def demo(
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the scenarios' traffic.")] = 0,
 ) -> None:
-    """Train if needed, run the microservice in both profiles through the default scenarios,
-    assess both and print their scorecards side by side (about 15 minutes on 2 cores)."""
-    import subprocess
-
+    """Train if needed (and retrain once, so a previous release exists to roll back to),
+    run the microservice in both profiles through the default scenarios, assess both and
+    print their scorecards side by side (about 20 minutes on 2 cores)."""
     from harness import DEFAULT_SCENARIOS
     from harness.deploy import deployed
     from harness.scenario import load_scenario
     from reference.platform.fairness import USE_CASE_POLICY
 
     home = readiness_home().ensure()
-    if not _has_champion(home.mlflow_tracking_uri):
+    size = ["--quick"] if quick else []
+    policy = ["--policy", str(USE_CASE_POLICY)]
+    champion, others = _approved_versions(home.mlflow_tracking_uri)
+    if champion is None:
         errors.print("no champion in the registry: training one first")
-        trained = subprocess.run([sys.executable, "-m", "readiness", "train", "--policy",
-                                  str(USE_CASE_POLICY), *(["--quick"] if quick else [])],
-                                 check=False)  # fmt: skip
-        if trained.returncode != 0:
-            raise typer.Exit(trained.returncode)
+        _readiness_step(["train", *policy, *size])
+        champion, others = _approved_versions(home.mlflow_tracking_uri)
+    if champion is not None and not others:
+        errors.print("the champion is the only approved version: retraining once, so that a "
+                     "previous release is there to roll back to")  # fmt: skip
+        _readiness_step(["retrain", "--trigger", "schedule", "--fairness-policy",
+                         str(USE_CASE_POLICY), "--evidence", "readiness demo: a second "
+                         "release", *size])  # fmt: skip
     scenarios = [load_scenario(name) for name in DEFAULT_SCENARIOS]
     assessments = []
     for profile in ("production", "prototype"):
@@ -384,16 +389,28 @@ def demo(
                  f"no more than 20)", highlight=False)  # fmt: skip
 
 
-def _has_champion(tracking_uri: str) -> bool:
+def _readiness_step(arguments: list[str]) -> None:
+    import subprocess
+
+    finished = subprocess.run([sys.executable, "-m", "readiness", *arguments], check=False)
+    if finished.returncode != 0:
+        raise typer.Exit(finished.returncode)
+
+
+def _approved_versions(tracking_uri: str) -> tuple[str | None, list[str]]:
+    """(the champion's version, the other approved versions) of the served model."""
     from reference.platform.lifecycle import SERVED_MODEL
-    from reference.platform.registry import ModelRegistry
+    from reference.platform.registry import APPROVED_BY, ModelRegistry
 
     quiet_libraries()
     try:
-        ModelRegistry(tracking_uri).client.get_model_version_by_alias(SERVED_MODEL, "champion")
+        client = ModelRegistry(tracking_uri).client
+        champion = str(client.get_model_version_by_alias(SERVED_MODEL, "champion").version)
+        found = client.search_model_versions(f"name = '{SERVED_MODEL}'")
     except Exception:  # no registry, no model, no alias: all mean there is none yet
-        return False
-    return True
+        return None, []
+    return champion, [str(v.version) for v in found
+                      if str(v.version) != champion and APPROVED_BY in v.tags]  # fmt: skip
 
 
 audit = typer.Typer(

@@ -82,22 +82,32 @@ def ready_endpoint_answers(evidence: Evidence) -> Verdict:
 
 
 def previous_version_kept_for_rollback(evidence: Evidence) -> Verdict:
+    """A version counts as somewhere to roll back to when it is approved and was never
+    itself rolled back (withdrawn) according to the deployment log."""
     registry = evidence.value("registry")
     if registry is None:
         return unknown(evidence.why_missing("registry"))
-    aliases = registry.get("aliases", {})
-    champion = aliases.get("champion")
-    if aliases.get("previous") and aliases["previous"] != champion:
-        return passes(f"champion {champion}, previous {aliases['previous']}")
-    approved = [
-        v
-        for v, record in registry.get("versions", {}).items()
-        if v != champion and record.get("tags", {}).get("approval.by")
-    ]
+    audit = evidence.value("audit_store") or {}
+    withdrawn = {
+        str(e.get("from_version"))
+        for e in audit.get("deployments", [])
+        if e.get("action") == "rollback"
+    }
+    champion = registry.get("aliases", {}).get("champion")
+    kept = sorted(
+        version
+        for version, record in registry.get("versions", {}).items()
+        if version != champion
+        and version not in withdrawn
+        and record.get("tags", {}).get("approval.by")
+    )
+    previous = registry.get("aliases", {}).get("previous")
+    shown = f"champion {champion}, previous {previous or 'none'}"
     return judge(
-        bool(approved),
-        f"champion {champion}; approved others: {', '.join(approved)}",
-        f"champion {champion} is the only approved version: nothing to roll back to",
+        bool(kept),
+        f"{shown}; approved, never withdrawn: {', '.join(kept)}",
+        f"{shown}; no other approved version that was never rolled back from "
+        f"(withdrawn: {', '.join(sorted(withdrawn)) or 'none'})",
     )
 
 
