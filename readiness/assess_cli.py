@@ -22,8 +22,9 @@ def scorecard_table(*assessments: "Assessment", title: str = "readiness") -> Tab
     table = Table(title=title)
     table.add_column("dimension")
     table.add_column("target", justify="right")
-    for assessment in assessments:
-        table.add_column(f"{assessment.subject.name}", justify="right")
+    for assessment in assessments:  # side by side, the profiles tell them apart
+        subject = assessment.subject
+        table.add_column(subject.profile if len(assessments) > 1 else subject.name, justify="right")
     for index, dimension in enumerate(assessments[0].dimensions):
         cells = []
         for assessment in assessments:
