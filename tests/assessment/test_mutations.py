@@ -29,7 +29,9 @@ DROPS = {
     "rate-limit": {"security"},
     "validation": {"security", "compliance"},
     "cache": {"cost"},
+    "batching": {"cost"},
     "audit": {"governance", "compliance"},
+    "explain": {"governance", "compliance"},
 }
 """Feature switched off -> the dimensions that must drop. Compliance drops with a feature
 when the reference's control mapping names the feature's probes as a control."""
@@ -95,9 +97,7 @@ def test_the_production_profile_reaches_level_four_where_no_scenario_is_needed(
 def test_the_prototype_scores_no_more_than_twenty(
     home: Home, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    prototype = assessed(
-        home, tmp_path_factory.mktemp("prototype") / "bundle", Profile.PROTOTYPE
-    )
+    prototype = assessed(home, tmp_path_factory.mktemp("prototype") / "bundle", Profile.PROTOTYPE)
     assert prototype.total <= 20
     assert scores(prototype)["security"] == 1
 
