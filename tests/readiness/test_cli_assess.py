@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from assessment.collectors import declarations, live, logs, stores
 from readiness.cli import app
 from tests.harness.double import double_descriptor, running_double
 
@@ -35,6 +36,8 @@ def test_a_run_collects_live_evidence_seals_the_bundle_and_assesses_it(bundle: P
     assert facts["health"]["status"] == "collected"
     assert facts["registry"]["reason"] == "no registry declared"
     assert "facts.json" in json.loads((bundle / "digests.json").read_text())["files"]
+    collected = [*declarations.PROVIDES, *live.PROVIDES, *stores.PROVIDES, *logs.PROVIDES]
+    assert sorted(facts) == sorted(collected)  # every collector's every fact, said or missing
 
 
 @pytest.mark.parametrize("format", ["json", "md", "html", "sarif", "junit"])
