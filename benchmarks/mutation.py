@@ -41,11 +41,20 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "metrics": ("steady-state",),
     "audit": (),
     "explain": (),
-    "monitoring": ("covariate-drift", "data-quality"),
-    "rollback": ("bad-rollout",),
+    "monitoring": ("steady-state", "covariate-drift", "data-quality", "bad-rollout"),
+    "rollback": ("accelerator-failure", "bad-rollout"),
 }
-"""The scenarios that concern each feature (none: live collection shows it)."""
-ORDER = ("steady-state", "security-probes", "covariate-drift", "data-quality", "bad-rollout")
+"""The scenarios that concern each feature (none: live collection shows it), all of those
+that prove the level-5 probes of the dimension the feature serves, so that the baseline
+can show level 5 and the mutant can fall from it."""
+ORDER = (
+    "steady-state",
+    "security-probes",
+    "accelerator-failure",
+    "covariate-drift",
+    "data-quality",
+    "bad-rollout",
+)
 
 
 def run(folder: Path, scenarios: tuple[str, ...], *without: str) -> Path:
