@@ -39,5 +39,5 @@ def collect(
             sampled = load.value.get("request_ids", []) if load else []
             facts += collect_stores(target.descriptor, base, stamp, sampled)
         else:
-            facts += collect_logs(target, base, stamp)
+            facts += collect_logs(target, base, stamp, keep=bundle / "logs")
     return write_facts(bundle, target.digest, facts)

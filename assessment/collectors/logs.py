@@ -14,7 +14,11 @@ MAX_BYTES = 50_000_000
 ROLES = ("api", "admin")
 
 
-def collect_logs(target: Target, base: Path, stamp: Provenances) -> list[Fact]:
+def collect_logs(
+    target: Target, base: Path, stamp: Provenances, keep: Path | None = None
+) -> list[Fact]:
+    """Scan the declared logs; `keep`: a folder to copy them into (the bundle's `logs/`), so
+    the evidence outlives the deployment that wrote it."""
     descriptor = target.descriptor
     if not descriptor.logs:
         return [stamp.unavailable("log_scan", "descriptor", "no logs declared")]
@@ -30,6 +34,12 @@ def collect_logs(target: Target, base: Path, stamp: Provenances) -> list[Fact]:
             continue
         sources.append(str(path))
         lines += text.count("\n")
+        if keep is not None:  # a key found in a log must not spread into the bundle
+            keep.mkdir(parents=True, exist_ok=True)
+            redacted = text
+            for role, key in secrets.items():
+                redacted = redacted.replace(key, f"<{role} key redacted>")
+            (keep / path.name).write_text(redacted)
         for role, key in secrets.items():
             if key in text:
                 findings.append(f"{path.name}: the {role} key appears {text.count(key)} times")
