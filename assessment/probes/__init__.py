@@ -76,3 +76,15 @@ class Evidence:
 
 
 ProbeFunction = Callable[[Evidence], Verdict]
+
+
+def declared_section(
+    evidence: Evidence, key: str, missing: str, shown: Callable[[dict[str, Any]], str]
+) -> Verdict:
+    """A level-2 question: does the descriptor declare its `key` section? `shown` says what
+    it declares; `missing` says what is not."""
+    declared = evidence.value("descriptor")
+    if declared is None:
+        return unknown(evidence.why_missing("descriptor"))
+    section = declared.get(key)
+    return passes(shown(section)) if section else fails(missing)

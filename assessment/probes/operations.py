@@ -1,6 +1,14 @@
 """Scalability, reliability and cost: capacity, failure handling, and what it costs."""
 
-from assessment.probes import Evidence, Verdict, fails, judge, not_applicable, passes, unknown
+from assessment.probes import (
+    Evidence,
+    Verdict,
+    declared_section,
+    fails,
+    judge,
+    not_applicable,
+    unknown,
+)
 from assessment.probes.signals import (
     BATCH_CALLS,
     BATCHED_REQUESTS,
@@ -30,14 +38,13 @@ def _service_families(evidence: Evidence) -> tuple[list[dict[str, object]], str]
 
 
 def declares_scale(evidence: Evidence) -> Verdict:
-    declared = evidence.value("descriptor")
-    if declared is None:
-        return unknown(evidence.why_missing("descriptor"))
-    scale = declared.get("scale")
-    if not scale:
-        return fails("no expected load declared (scale)")
-    return passes(
-        f"{scale['requests_per_day']:,} requests/day, peak {scale.get('peak_rps') or '?'} req/s"
+    return declared_section(
+        evidence,
+        "scale",
+        "no expected load declared (scale)",
+        lambda scale: (
+            f"{scale['requests_per_day']:,} requests/day, peak {scale.get('peak_rps') or '?'} req/s"
+        ),
     )
 
 
@@ -62,13 +69,12 @@ def replicas_or_autoscaling_configured(evidence: Evidence) -> Verdict:
 
 
 def declares_timeouts_and_retries(evidence: Evidence) -> Verdict:
-    declared = evidence.value("descriptor")
-    if declared is None:
-        return unknown(evidence.why_missing("descriptor"))
-    resilience = declared.get("resilience")
-    if not resilience:
-        return fails("no timeouts or retries declared (resilience)")
-    return passes(f"timeout {resilience['timeout_s']:g} s, {resilience['retries']} retries")
+    return declared_section(
+        evidence,
+        "resilience",
+        "no timeouts or retries declared (resilience)",
+        lambda declared: f"timeout {declared['timeout_s']:g} s, {declared['retries']} retries",
+    )
 
 
 def ready_endpoint_answers(evidence: Evidence) -> Verdict:
@@ -119,13 +125,12 @@ def fallback_path_exists(evidence: Evidence) -> Verdict:
 
 
 def declares_cost_budget(evidence: Evidence) -> Verdict:
-    declared = evidence.value("descriptor")
-    if declared is None:
-        return unknown(evidence.why_missing("descriptor"))
-    cost = declared.get("cost")
-    if not cost:
-        return fails("no cost budget declared (cost.cpu_seconds_per_1k)")
-    return passes(f"budget {cost['cpu_seconds_per_1k']:g} CPU seconds per 1,000 predictions")
+    return declared_section(
+        evidence,
+        "cost",
+        "no cost budget declared (cost.cpu_seconds_per_1k)",
+        lambda cost: f"budget {cost['cpu_seconds_per_1k']:g} CPU seconds per 1,000 predictions",
+    )
 
 
 def exports_utilisation_or_cost(evidence: Evidence) -> Verdict:
