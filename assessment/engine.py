@@ -4,7 +4,6 @@ Reads only the bundle (its live facts, its scenario evidence, its manifest), so 
 bundle always gives the same assessment, wherever and whenever it is assessed.
 """
 
-import json
 import traceback
 from pathlib import Path
 
@@ -151,5 +150,7 @@ def _attest(finding: Finding, attested: dict[str, dict[str, str]]) -> Finding:
 
 
 def write_assessment(assessment: Assessment, path: Path) -> Path:
-    path.write_text(json.dumps(assessment.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
+    from assessment.exports import json_file
+
+    path.write_text(json_file.render(assessment))
     return path

@@ -199,9 +199,9 @@ def new_run_id(target_name: str) -> str:
 
 
 DIGESTS_FILE = "digests.json"
-UNDIGESTED = (DIGESTS_FILE, "assessment.json")
-"""Files written after the evidence is sealed: the digests themselves and what is derived
-from the evidence (the assessment can always be recomputed from it)."""
+DERIVED = "assessment."
+"""Files written after the evidence is sealed besides the digests: what is derived from the
+evidence (`assessment.json` and its renderings can always be recomputed from it)."""
 
 
 def write_digests(folder: Path) -> Path:
@@ -209,9 +209,7 @@ def write_digests(folder: Path) -> Path:
     digests = {
         str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
-        and path.name not in UNDIGESTED
-        and not path.name.startswith("assessment.")
+        if path.is_file() and path.name != DIGESTS_FILE and not path.name.startswith(DERIVED)
     }
     target = folder / DIGESTS_FILE
     target.write_text(json.dumps({"algorithm": "sha256", "files": digests}, indent=1))

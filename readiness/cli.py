@@ -403,14 +403,13 @@ def _approved_versions(tracking_uri: str) -> tuple[str | None, list[str]]:
     from reference.platform.registry import APPROVED_BY, ModelRegistry
 
     quiet_libraries()
-    try:
-        client = ModelRegistry(tracking_uri).client
-        champion = str(client.get_model_version_by_alias(SERVED_MODEL, "champion").version)
-        found = client.search_model_versions(f"name = '{SERVED_MODEL}'")
-    except Exception:  # no registry, no model, no alias: all mean there is none yet
+    registry = ModelRegistry(tracking_uri)
+    champion = registry.champion(SERVED_MODEL)
+    if champion is None:
         return None, []
-    return champion, [str(v.version) for v in found
-                      if str(v.version) != champion and APPROVED_BY in v.tags]  # fmt: skip
+    found = registry.client.search_model_versions(f"name = '{SERVED_MODEL}'")
+    others = [str(v.version) for v in found if APPROVED_BY in v.tags]
+    return champion.version, [version for version in others if version != champion.version]
 
 
 audit = typer.Typer(

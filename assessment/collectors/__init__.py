@@ -21,6 +21,9 @@ class Provenances:
     collector: str
     deployment_digest: str
     code: str = ""
+    observed_at: float | None = None
+    """A fixed time of observation (facts read from a bundle are as old as its run); None:
+    now, at each fact."""
 
     def fact(self, name: str, source: str, value: Any, attested: bool = False) -> Fact:
         return Fact(
@@ -46,7 +49,7 @@ class Provenances:
         return FactProvenance(
             collector=self.collector,
             source=source,
-            observed_at=round(time.time(), 3),
+            observed_at=self.observed_at if self.observed_at is not None else round(time.time(), 3),
             tool_version=__version__,
             code_version=self.code or code_version(),
             deployment_digest=self.deployment_digest,

@@ -19,20 +19,16 @@ REQUEST_COUNTER = "readiness_requests_total"
 
 
 def bundle_facts(bundle: Path, manifest: Manifest) -> list[Fact]:
+    # The bundle's facts are as old as the run: stamped with its end, not with now, so the
+    # same bundle always gives the same assessment.
     stamp = Provenances(
-        "bundle", manifest.target.digest if manifest.target else "", manifest.code_version
-    )
-    # The bundle's facts are as old as the run: stamp them with its end, not with now, so
-    # the same bundle always gives the same assessment.
-    when = manifest.ended or manifest.started
-    facts = [
+        "bundle", manifest.target.digest if manifest.target else "", manifest.code_version,
+        observed_at=manifest.ended or manifest.started,
+    )  # fmt: skip
+    return [
         stamp.fact("scenarios", str(bundle / "manifest.json"), scenario_runs(manifest)),
         stamp.fact("scenario_metrics", str(bundle / "timeseries"), scenario_figures(bundle)),
         _digests(stamp, bundle),
-    ]
-    return [
-        f.model_copy(update={"provenance": f.provenance.model_copy(update={"observed_at": when})})
-        for f in facts
     ]
 
 

@@ -55,13 +55,13 @@ def collect_live(target: Target, stamp: Provenances, seed: int = 0) -> list[Fact
 
 def _health(target: Target, client: httpx.Client, stamp: Provenances) -> Fact:
     statuses: dict[str, int | None] = {}
-    for endpoint, name in (("health", "health"), ("ready", "ready")):
+    for endpoint in ("health", "ready"):
         if not target.has(endpoint):
             continue
         try:
-            statuses[name] = client.get(target.url(endpoint)).status_code
+            statuses[endpoint] = client.get(target.url(endpoint)).status_code
         except httpx.HTTPError:
-            statuses[name] = None
+            statuses[endpoint] = None
     return stamp.fact("health", target.url("health"), statuses)
 
 

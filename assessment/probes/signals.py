@@ -8,10 +8,9 @@ name, labels, value], ...]}` (prometheus_client's parser, counters without `_tot
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from assessment.probes import Evidence, Verdict
+from assessment.probes import Evidence, Verdict, judge, unknown
 
 Family = dict[str, Any]
 
@@ -74,18 +73,16 @@ def names(found: Iterable[Family]) -> str:
 
 
 def exports(
-    evidence: "Evidence",
+    evidence: Evidence,
     pattern: re.Pattern[str],
     what: str,
     *,
     endpoints: tuple[str, ...] = ("service_metrics",),
     types: tuple[str, ...] = (),
     labels: tuple[str, ...] = (),
-) -> "Verdict":
+) -> Verdict:
     """Whether the scraped `endpoints` export a family matching `pattern` (of one of
     `types`, carrying one of `labels`); unknown when none of them was scraped."""
-    from assessment.probes import judge, unknown
-
     scrapes = [evidence.value(name) for name in endpoints]
     if all(scrape is None for scrape in scrapes):
         return unknown("; ".join(evidence.why_missing(name) for name in endpoints))

@@ -14,21 +14,11 @@ from harness.events import ExpectationResult, Outcome, ScenarioResult, ScenarioS
 from harness.recording import SAMPLE_COLUMNS
 
 DIGEST = "d" * 64
-STAMP = Provenances("test", DIGEST, "c" * 40)
+STAMP = Provenances("test", DIGEST, "c" * 40, observed_at=1.0)
 
 
 def fact(name: str, value: Any, attested: bool = False) -> Fact:
-    found = STAMP.fact(name, f"test:{name}", value, attested)
-    return found.model_copy(
-        update={"provenance": found.provenance.model_copy(update={"observed_at": 1.0})}
-    )
-
-
-def missing(name: str, reason: str) -> Fact:
-    found = STAMP.unavailable(name, f"test:{name}", reason)
-    return found.model_copy(
-        update={"provenance": found.provenance.model_copy(update={"observed_at": 1.0})}
-    )
+    return STAMP.fact(name, f"test:{name}", value, attested)
 
 
 def scenario(name: str, *expectations: tuple[str, str, Outcome]) -> ScenarioResult:

@@ -11,7 +11,7 @@ from assessment.exports import Format, render
 from assessment.facts import Fact
 from assessment.probes import Evidence, Verdict
 from assessment.probes.entries import PROBES
-from assessment.registry import ProbeRegistry, build_registry, default_registry
+from assessment.registry import build_registry
 from assessment.rubric import rubric
 from harness.events import Outcome
 from readiness.errors import InvalidInput
@@ -175,7 +175,3 @@ def test_every_finding_links_the_evidence_it_was_judged_on(tmp_path: Path) -> No
     findings = {f.probe: f for f in assessment.findings()}
     assert findings["artifact_integrity_verified"].evidence == ["fact:registry", "fact:model_info"]
     assert findings["drift_raised_medium_alert"].evidence == ["fact:scenarios", "covariate-drift:0"]
-
-
-def test_the_default_registry_is_a_probe_registry() -> None:
-    assert isinstance(default_registry(), ProbeRegistry)
