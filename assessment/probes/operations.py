@@ -166,10 +166,14 @@ def batching_effective(evidence: Evidence) -> Verdict:
     found, why = _service_families(evidence)
     if why:
         return unknown(why)
-    calls = sum(value for f in matching(found, BATCH_CALLS) for _, _, value in samples(f))
-    carried = sum(value for f in matching(found, BATCHED_REQUESTS) for _, _, value in samples(f))
-    if not matching(found, BATCH_CALLS) or not matching(found, BATCHED_REQUESTS):
+    call_counters, request_counters = (
+        matching(found, BATCH_CALLS),
+        matching(found, BATCHED_REQUESTS),
+    )
+    if not call_counters or not request_counters:
         return fails("no batching measured (no *batch*_calls and *batch*_requests metrics)")
+    calls = sum(value for f in call_counters for _, _, value in samples(f))
+    carried = sum(value for f in request_counters for _, _, value in samples(f))
     return judge(
         calls > 0,
         f"{carried:g} requests in {calls:g} calls: fill {carried / max(calls, 1):.2f}",

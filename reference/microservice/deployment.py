@@ -62,20 +62,19 @@ REPOSITORY = PLATFORM.parent.parent
 """The repository root: the alert rules' runbook links (docs/runbooks.md) resolve from it."""
 CONTROLS = PLATFORM / "compliance" / "controls.yaml"
 ALERT_RULES = PLATFORM / "alerting" / "prometheus-rules.yml"
+SWITCHES = {"auth": "auth", "rate-limit": "rate_limit", "validation": "validation",
+            "cache": "cache", "metrics": "metrics", "audit": "prediction_log",
+            "explain": "explain", "monitoring": "monitoring"}  # fmt: skip
+"""Features `--without` switches off in the gateway, and the `Switches` field of each."""
+FEATURES = (*SWITCHES, "batching", "rollback")
+"""The production features `--without` can switch off one at a time (the scorer's mutation
+tests and benchmark): the gateway's switches, the batcher, the monitors' automatic
+rollback."""
 PRODUCTION_SLOS = SLOs(p99_latency_ms=100.0, error_rate=0.01, availability=0.999)
 
 
 def folder(home: Home) -> Path:
     return home.root / "deployments" / ARCHITECTURE
-
-
-FEATURES = (
-    "auth", "rate-limit", "validation", "cache", "metrics", "audit", "explain", "monitoring",
-    "batching", "rollback",
-)  # fmt: skip
-"""The production features `--without` can switch off one at a time (the scorer's mutation
-tests and benchmark): the gateway's switches, the batcher, the monitors' automatic
-rollback."""
 
 
 def up(
@@ -189,11 +188,6 @@ def down(home: Home) -> bool:
             stop_session(pid)
             stopped = True
     return stopped
-
-
-SWITCHES = {"auth": "auth", "rate-limit": "rate_limit", "validation": "validation",
-            "cache": "cache", "metrics": "metrics", "audit": "prediction_log",
-            "explain": "explain", "monitoring": "monitoring"}  # fmt: skip
 
 
 def _without_rollback(config: Path | None, place: Path) -> Path:
