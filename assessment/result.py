@@ -1,10 +1,13 @@
 """The assessment: a serialisable result that every export and the app only read
 (Evidently's `Snapshot`). `assessment.json` is this model; its schema is versioned."""
 
-from pydantic import BaseModel, ConfigDict
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assessment.rubric import Remediation
 from harness.events import Outcome
+from readiness.errors import InvalidInput
 
 SCHEMA_VERSION = 1
 MAX_TOTAL = 50
@@ -99,3 +102,18 @@ class Assessment(_Record):
 
     def findings(self) -> list[Finding]:
         return [f for d in self.dimensions for f in d.findings]
+
+
+def read_assessment(path: Path, what: str) -> Assessment:
+    """`path` as an assessment; `InvalidInput` naming `what` (the argument or bundle it came
+    from), the file and the first problem otherwise."""
+    try:
+        return Assessment.model_validate_json(path.read_text())
+    except OSError as problem:
+        raise InvalidInput(f"{what}: cannot read {path}: {problem.strerror}") from problem
+    except ValidationError as problem:
+        first = problem.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise InvalidInput(
+            f"{what}: {path} is not an assessment: {where}: {first['msg']}"
+        ) from None
