@@ -19,6 +19,7 @@ from readiness.descriptor import ARCHITECTURES
 from readiness.errors import InvalidInput, ReadinessError
 from readiness.home import readiness_home
 from readiness.progress import step_progress
+from readiness.report_cli import dashboard, report
 
 if TYPE_CHECKING:
     from assessment.result import Assessment
@@ -38,6 +39,8 @@ WithoutOption = Annotated[
 ]  # fmt: skip
 app.command()(assess)
 app.command()(gate)
+app.command()(report)
+app.command()(dashboard)
 
 
 @app.callback()

@@ -1,0 +1,127 @@
+"""A person's view: `readiness dashboard` started for real on the sample runs, every page
+opened in headless Chromium (Debian's `chromium`, driven by Playwright), its visible content
+asserted, and a screenshot of each saved (to $READINESS_ARTIFACTS, default
+`test-artifacts/screenshots`). Without a browser the test says plainly that it was skipped."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from tests.reports.samples import SAMPLE_RUNS
+from tests.servers import free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(os.environ.get("READINESS_ARTIFACTS", "test-artifacts")) / "screenshots"
+START_TIMEOUT_S = 60
+PAGE_TIMEOUT_MS = 60_000
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+"""Without the background-networking flags Chromium keeps trying to reach its vendor's
+hosts, which this machine's closed network refuses."""
+PAGES = {
+    "overview": "Readiness of readiness-microservice-prototype",
+    "dimensions": "Architecture: 1/5 (target 4)",
+    "timelines": "Scenario timelines",
+    "roadmap": "Roadmap",
+    "compare": "Compare",
+    "export": "Prepare the reports",
+    "bundles": "Bundles",
+}
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no browser: install Debian's chromium package (.ci/run does) to open the app's pages",
+)
+
+
+@pytest.fixture(scope="module")
+def dashboard() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "readiness", "dashboard", "--runs", str(SAMPLE_RUNS),
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"readiness dashboard exited {process.returncode}: {output}")
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail(f"readiness dashboard did not answer on {url} in {START_TIMEOUT_S} s")
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _settled(page: "Page", expected: str) -> None:
+    """Wait for the page's text, then for its script to finish (Streamlit's status widget
+    shows while a script runs), so what is asserted and shot is the finished page."""
+    page.get_by_text(expected, exact=False).first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=PAGE_TIMEOUT_MS,
+    )
+
+
+def test_every_page_of_the_running_app_shows_its_content(dashboard: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for path, expected in PAGES.items():
+                page.goto(f"{dashboard}/{'' if path == 'overview' else path}")
+                _settled(page, expected)
+                assert page.get_by_text("Traceback").count() == 0
+                assert page.locator('[data-testid="stException"]').count() == 0
+                page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            assert sidebar.get_by_text("Run", exact=True).count() == 1
+            assert sidebar.get_by_text("Policy", exact=True).count() == 1
+        finally:
+            browser.close()
+
+
+def test_the_timeline_page_draws_the_chosen_scenario(dashboard: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{dashboard}/timelines")
+            _settled(page, "Scenario timelines")
+            assert page.locator('[data-testid="stImage"] img').count() == 1
+            assert page.get_by_text("action: nominal traffic").count() == 1
+            page.screenshot(path=str(ARTIFACTS / "timeline-steady-state.png"), full_page=True)
+        finally:
+            browser.close()
