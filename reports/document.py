@@ -16,7 +16,7 @@ from assessment.policy import Policy
 from assessment.result import Assessment, DimensionResult
 from reports import charts
 from reports.bundles import Run
-from reports.evidence import EvidenceIndex, EvidenceView, when
+from reports.evidence import EvidenceIndex, EvidenceView, seal_line, served_line, when
 from reports.timeline import ScenarioTimeline, scenario_timelines
 
 DETAIL_CHARACTERS = 240
@@ -156,8 +156,12 @@ def _timeline_blocks(timeline: ScenarioTimeline) -> list[Block]:
 def build(run: Run, policy: Policy | None = None) -> list[Block]:
     """The whole report of one run: overview, dimensions, evidence, timelines, roadmap."""
     assessment = run.assessment
+    index = EvidenceIndex.of(run.path, assessment)
     title = f"Readiness of {assessment.subject.name}: {assessment.total}/{assessment.max_total}"
-    blocks: list[Block] = [Heading(1, title, "top"), Paragraph(subject_line(assessment))]
+    blocks: list[Block] = [
+        Heading(1, title, "top"),
+        Paragraph(f"{subject_line(assessment)} {served_line(index)} {seal_line(index)}"),
+    ]
     if policy is not None:
         blocks.append(Paragraph(verdict_line(gate(assessment, policy))))
     blocks += [
@@ -169,7 +173,6 @@ def build(run: Run, policy: Policy | None = None) -> list[Block]:
     ]  # fmt: skip
     for dimension in assessment.dimensions:
         blocks += _dimension_blocks(dimension)
-    index = EvidenceIndex.of(run.path, assessment)
     cited = sorted({e for f in assessment.findings() for e in f.evidence})
     blocks += [
         Heading(2, "Evidence", "evidence"),

@@ -37,6 +37,8 @@ class EvidenceView:
     when: str
     by: str
     """The collector, or the scenario and step, with tool and code versions."""
+    raw: Any = None
+    """The value as collected, for pages that draw it rather than print it."""
 
 
 def when(timestamp: float) -> str:
@@ -54,6 +56,7 @@ def _of_fact(fact: Fact) -> EvidenceView:
     source = fact.provenance
     return EvidenceView(
         id=fact.id, what=fact.name, value=_shown(fact.value), status=str(fact.status),
+        raw=fact.value,
         detail=fact.reason + (" (attested by a person, not observed)" if fact.attested else ""),
         where=source.source, when=when(source.observed_at),
         by=f"collector {source.collector}, readiness {source.tool_version}, "
@@ -70,6 +73,7 @@ def _of_record(record: Evidence) -> EvidenceView:
     step = f", step '{source.step}'" if source.step else ""
     return EvidenceView(
         id=record.id, what=record.name, value=measured, status=str(record.outcome),
+        raw=record.value,
         detail=record.detail, where=source.source, when=when(source.observed_at),
         by=f"scenario {source.scenario}{step}, readiness {source.tool_version}, "
         f"code {source.code_version[:12]}",
@@ -113,3 +117,27 @@ class EvidenceIndex:
 
     def __len__(self) -> int:
         return len(self._views)
+
+
+def served_line(index: EvidenceIndex) -> str:
+    """What the target served when it was assessed (its `*_model_info` metric)."""
+    view = index.get("fact:model_info")
+    if view is None or not isinstance(view.raw, list) or not view.raw:
+        return "Served model: not exported by the target."
+    served = [
+        f"{m.get('model', '?')} version {m.get('version', '?')} "
+        f"(sha256 {str(m.get('sha256', ''))[:12]})"
+        for m in view.raw if isinstance(m, dict)
+    ]  # fmt: skip
+    return f"Served model: {', '.join(served)}."
+
+
+def seal_line(index: EvidenceIndex) -> str:
+    """Whether the bundle's evidence is as it was sealed at the end of the run."""
+    view = index.get("fact:bundle_digests")
+    if view is None or view.status != "collected" or not isinstance(view.raw, dict):
+        return f"Evidence seal: {view.detail if view else 'no digests.json'}."
+    problems = view.raw.get("problems") or []
+    if problems:
+        return f"Evidence seal BROKEN: {'; '.join(str(p) for p in problems)}."
+    return f"Evidence seal: {view.raw.get('files', 0)} files, unchanged since the run."

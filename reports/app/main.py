@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from reports.app import state
+from reports.evidence import when
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -13,7 +14,8 @@ st.set_page_config(page_title="readiness", layout="wide")
 found = state.catalogue()
 st.sidebar.title("readiness")
 if found.runs:
-    labels = {run.run_id: f"{run.run_id} ({run.assessment.total}/50)" for run in found.runs}
+    labels = {run.run_id: f"{run.system} {run.assessment.total}/50, {when(run.started)[:16]}"
+              for run in found.runs}  # fmt: skip
     st.sidebar.selectbox("Run", list(labels), format_func=labels.__getitem__, key=state.RUN_KEY)
 st.sidebar.selectbox(
     "Policy", [*state.SHIPPED_POLICIES, state.NO_POLICY], key=state.POLICY_KEY,

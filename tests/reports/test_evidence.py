@@ -1,6 +1,8 @@
+from pathlib import Path
+
 from reports.bundles import load_run
-from reports.evidence import EvidenceIndex
-from tests.reports.samples import PRODUCTION, SAMPLE_RUNS
+from reports.evidence import EvidenceIndex, seal_line, served_line
+from tests.reports.samples import PRODUCTION, PROTOTYPE, SAMPLE_RUNS, copy_runs
 
 
 def test_every_piece_of_evidence_a_finding_cites_is_found_in_its_bundle() -> None:
@@ -34,3 +36,28 @@ def test_a_scenario_measure_shows_its_value_against_its_tolerance_and_its_step()
 def test_an_id_the_bundle_does_not_hold_is_none() -> None:
     run = load_run(SAMPLE_RUNS / PRODUCTION)
     assert EvidenceIndex.of(run.path, run.assessment).get("fact:no-such-thing") is None
+
+
+def _index(folder: Path) -> EvidenceIndex:
+    run = load_run(folder)
+    return EvidenceIndex.of(run.path, run.assessment)
+
+
+def test_the_served_model_is_read_from_the_target_s_model_info_metric() -> None:
+    assert served_line(_index(SAMPLE_RUNS / PRODUCTION)) == (
+        "Served model: adult-income version 1 (sha256 531c24a98ff4)."
+    )
+    assert served_line(_index(SAMPLE_RUNS / PROTOTYPE)) == (
+        "Served model: not exported by the target."
+    )
+
+
+def test_a_bundle_as_sealed_says_so_and_an_edited_one_says_what_changed(tmp_path: Path) -> None:
+    runs = copy_runs(tmp_path)
+    assert seal_line(_index(runs / PRODUCTION)).startswith("Evidence seal: ")
+    assert seal_line(_index(runs / PRODUCTION)).endswith(" files, unchanged since the run.")
+    journal = runs / PRODUCTION / "journal.jsonl"
+    journal.write_text(journal.read_text().replace("succeeded", "failed", 1))
+    line = seal_line(_index(runs / PRODUCTION))
+    assert line.startswith("Evidence seal BROKEN: ")
+    assert "journal.jsonl" in line

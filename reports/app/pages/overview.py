@@ -8,6 +8,7 @@ from assessment.gate import gate
 from reports import charts
 from reports.app import state
 from reports.document import scorecard_rows, subject_line
+from reports.evidence import seal_line, served_line
 
 run = state.require_run()
 assessment = run.assessment
@@ -28,10 +29,10 @@ if policy is not None:
     for title, items in listed.items():
         if items:
             st.markdown(f"**{title}**\n" + "\n".join(f"- {item}" for item in items))
-st.caption(subject_line(assessment))
-seal = state.evidence(str(run.path), run.run_id, run.started).get("fact:bundle_digests")
-if seal is not None:
-    st.caption(f"Evidence seal: {seal.value}")
+index = state.evidence(str(run.path), run.run_id, run.started)
+st.caption(f"{subject_line(assessment)} {served_line(index)}")
+seal = seal_line(index)
+(st.error if "BROKEN" in seal else st.caption)(seal)
 st.subheader("Scorecard")
 st.pyplot(charts.scorecard(assessment), clear_figure=True)
 columns = ["dimension", "score", "target", "why not higher"]

@@ -43,7 +43,7 @@ def test_the_overview_shows_the_newest_run_its_total_and_the_policy_verdict(
     assert app.title[0].value == "Readiness of readiness-microservice-prototype"
     assert [m.value for m in app.metric][:2] == ["10/50", "40"]
     assert app.error[0].value == "Policy whitepaper: fails"
-    assert "Evidence seal:" in _text(app)
+    assert "Evidence seal: 28 files, unchanged since the run." in _text(app)
 
 
 def test_choosing_another_run_and_no_policy_changes_the_overview(
@@ -53,6 +53,7 @@ def test_choosing_another_run_and_no_policy_changes_the_overview(
     assert app.title[0].value == "Readiness of readiness-microservice-production"
     assert not app.error
     assert not app.success
+    assert "Served model: adult-income version 1 (sha256 531c24a98ff4)." in _text(app)
 
 
 def test_a_policy_file_that_is_not_a_policy_is_reported_and_not_applied(
