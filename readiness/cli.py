@@ -390,6 +390,8 @@ def demo(
                      highlight=False)  # fmt: skip
     errors.print(f"prototype: {prototype.total}/50 (the framework expects a prototype at "
                  f"no more than 20)", highlight=False)  # fmt: skip
+    errors.print("scores, evidence, scenario timelines and the roadmap: readiness dashboard; "
+                 "a report for people: readiness report BUNDLE -f html|pdf")  # fmt: skip
 
 
 def _readiness_step(arguments: list[str]) -> None:

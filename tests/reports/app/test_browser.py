@@ -33,14 +33,16 @@ CHROMIUM_FLAGS = [
 """Without the background-networking flags Chromium keeps trying to reach its vendor's
 hosts, which this machine's closed network refuses."""
 PAGES = {
-    "overview": "Readiness of readiness-microservice-prototype",
-    "dimensions": "Architecture: 1/5 (target 4)",
-    "timelines": "Scenario timelines",
-    "roadmap": "Roadmap",
-    "compare": "Compare",
-    "export": "Prepare the reports",
-    "bundles": "Bundles",
+    "overview": ("h1", "Readiness of readiness-microservice-prototype"),
+    "dimensions": ("h1", "Architecture: 1/5 (target 4)"),
+    "timelines": ("h1", "Scenario timelines"),
+    "roadmap": ("h1", "Roadmap"),
+    "compare": ("h1", "Compare"),
+    "export": ("button", "Prepare the reports"),
+    "bundles": ("h1", "Bundles"),
 }
+"""Each page's own element (the navigation names the pages too, so a page's name alone
+would be found before the page has drawn)."""
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
@@ -80,10 +82,10 @@ def dashboard() -> Iterator[str]:
             process.wait()
 
 
-def _settled(page: "Page", expected: str) -> None:
-    """Wait for the page's text, then for its script to finish (Streamlit's status widget
-    shows while a script runs), so what is asserted and shot is the finished page."""
-    page.get_by_text(expected, exact=False).first.wait_for(timeout=PAGE_TIMEOUT_MS)
+def _settled(page: "Page", element: str, expected: str) -> None:
+    """Wait for the page's own element, then for its script to finish (Streamlit's status
+    widget shows while a script runs), so what is asserted and shot is the finished page."""
+    page.locator(element, has_text=expected).first.wait_for(timeout=PAGE_TIMEOUT_MS)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
         timeout=PAGE_TIMEOUT_MS,
@@ -98,9 +100,9 @@ def test_every_page_of_the_running_app_shows_its_content(dashboard: str) -> None
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            for path, expected in PAGES.items():
+            for path, (element, expected) in PAGES.items():
                 page.goto(f"{dashboard}/{'' if path == 'overview' else path}")
-                _settled(page, expected)
+                _settled(page, element, expected)
                 assert page.get_by_text("Traceback").count() == 0
                 assert page.locator('[data-testid="stException"]').count() == 0
                 page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
@@ -119,7 +121,8 @@ def test_the_timeline_page_draws_the_chosen_scenario(dashboard: str) -> None:
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{dashboard}/timelines")
-            _settled(page, "Scenario timelines")
+            _settled(page, "h1", "Scenario timelines")
+            page.locator('[data-testid="stImage"] img').first.wait_for(timeout=PAGE_TIMEOUT_MS)
             assert page.locator('[data-testid="stImage"] img').count() == 1
             assert page.get_by_text("action: nominal traffic").count() == 1
             page.screenshot(path=str(ARTIFACTS / "timeline-steady-state.png"), full_page=True)

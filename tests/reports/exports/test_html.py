@@ -45,9 +45,14 @@ def blocks() -> list[Block]:
 
 
 @pytest.fixture(scope="module")
-def page(blocks: list[Block]) -> _Page:
+def text(blocks: list[Block]) -> str:
+    return html.render(blocks)
+
+
+@pytest.fixture(scope="module")
+def page(text: str) -> _Page:
     parsed = _Page()
-    parsed.feed(html.render(blocks))
+    parsed.feed(text)
     return parsed
 
 
@@ -66,7 +71,6 @@ def test_every_link_in_the_html_report_lands_on_something_in_it(page: _Page) -> 
     assert [link for link in page.links if link.removeprefix("#") not in page.ids] == []
 
 
-def test_charts_are_inline_svg_with_their_text_kept(blocks: list[Block]) -> None:
-    text = html.render(blocks)
+def test_charts_are_inline_svg_with_their_text_kept(text: str) -> None:
     assert text.count("<svg") == 10  # the scorecard, eight timelines, the roadmap
     assert "seconds since the scenario started" in text
