@@ -8,52 +8,18 @@ where a number belongs, a value out of range, an unseen category or an unknown f
 overrides validated by the same rules.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
 
-from reference.platform.schema import ColumnKind, ColumnRole, ColumnSpec, FeatureSchema
+from reference.platform.instances import instance_models
+from reference.platform.schema import FeatureSchema
 
-APPLICANT_ID_PATTERN = r"^A[0-9]{7}$"
 DEFAULT_MAX_BATCH = 256
-
-
-def _field_type(column: ColumnSpec) -> Any:
-    if column.kind is ColumnKind.NUMERIC:
-        return Annotated[
-            float, Field(strict=True, ge=column.min, le=column.max, allow_inf_nan=False)
-        ]
-    if column.kind is ColumnKind.CATEGORICAL:
-        return Literal[column.categories]
-    return Annotated[str, Field(strict=True, min_length=1, max_length=256)]
-
-
-def _column_fields(schema: FeatureSchema, *, all_optional: bool) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for column in schema.columns:
-        if column.role is ColumnRole.ENTITY:
-            continue
-        kind = _field_type(column)
-        optional = all_optional or column.nullable or column.role is ColumnRole.PII
-        optional = optional or not column.is_model_input  # sensitive: for monitoring only
-        fields[column.name] = (kind | None, None) if optional else (kind, ...)
-    return fields
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def instance_models(schema: FeatureSchema) -> tuple[type[BaseModel], type[BaseModel]]:
-    """(FeatureRow, ApplicantReference) models for this schema."""
-    row = create_model("FeatureRow", __base__=_Strict, **_column_fields(schema, all_optional=False))
-    reference = create_model(  # type: ignore[call-overload]
-        "ApplicantReference",
-        __base__=_Strict,
-        **{schema.entity: (Annotated[str, Field(strict=True, pattern=APPLICANT_ID_PATTERN)], ...)},
-        **_column_fields(schema, all_optional=True),
-    )
-    return row, reference
 
 
 def predict_request_model(

@@ -101,11 +101,11 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
     from ray import serve
 
     from reference.microservice.control import ModelControl
-    from reference.microservice.features import FeastFeatures
     from reference.microservice.ray_backend import RayServeBackend, ReplicaSettings
     from reference.microservice.replica import ReplicaConfig
     from reference.platform.artifacts import fetch_by_alias
     from reference.platform.attributions import background_sample
+    from reference.platform.features.online import FeastFeatures
     from reference.platform.features.repo import open_store
     from reference.platform.prediction_log import PredictionLog
     from reference.platform.registry import ModelRegistry

@@ -1,4 +1,5 @@
-"""The gateway's feature lookup backed by the Feast online store."""
+"""Online features by applicant from the Feast online store, for any serving path (the
+microservice's gateway, the event-driven enrichment stage)."""
 
 import math
 from typing import Any

@@ -1,5 +1,5 @@
 from readiness.home import Home
-from reference.microservice.features import FeastFeatures
+from reference.platform.features.online import FeastFeatures
 from reference.platform.features.repo import open_store
 from reference.platform.lifecycle import TrainingSummary
 from reference.platform.schema import load_schema
