@@ -42,8 +42,12 @@ class EnrichedEvent(_Message):
 
 
 class InferenceResult(_Message):
+    """The answer, with the row it answered: the sink logs both (under the PII policy), so
+    the monitors see what the model saw."""
+
     event_id: str = Field(pattern=EVENT_ID)
     event_time: float
+    features: dict[str, Any]
     model: str
     version: str
     probability: float = Field(ge=0, le=1)

@@ -136,6 +136,25 @@ class PredictionLog:
         """Rows made by `prediction_rows`, in one transaction (for group commit)."""
         self._append(predictions, [self._redacted(row) for row in rows])
 
+    def write_new_predictions(self, rows: list[dict[str, Any]]) -> int:
+        """The rows whose (request id, position) is not logged yet, checked and written in
+        one write transaction: a redelivered stream event is logged once (an idempotent
+        sink). Returns how many were new."""
+        if not rows:
+            return 0
+        ids = {row["request_id"] for row in rows}
+        query = select(predictions.c.request_id, predictions.c.position).where(
+            predictions.c.request_id.in_(ids)
+        )
+        with self.store.writing() as connection:
+            logged = {(r.request_id, r.position) for r in connection.execute(query)}
+            fresh = [
+                self._redacted(r) for r in rows if (r["request_id"], r["position"]) not in logged
+            ]
+            if fresh:
+                append(connection, predictions, fresh)
+        return len(fresh)
+
     def record_shadow(
         self, request_id: str, model: str, version: str, probabilities: Sequence[float]
     ) -> None:
