@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from reference.microservice.auth import Identity, Role
 from reference.microservice.backends import FaultUnsupported
 from reference.microservice.control import (
     BatchPauseRequest,
@@ -25,6 +24,7 @@ from reference.microservice.degraded import FaultAnswer, restore, roll_out_degra
 from reference.microservice.faults import ROLLOUT_FAULTS, Fault, FaultRequest
 from reference.microservice.problems import Problem, read_body
 from reference.microservice.routing import RoutingUpdate
+from reference.platform.auth import Identity, Role
 
 if TYPE_CHECKING:
     from reference.microservice.gateway import GatewaySettings, Serving

@@ -34,10 +34,10 @@ from readiness.descriptor import (
 )
 from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
-from reference.microservice.auth import Role, TenantKey, hash_key, new_key
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.ratelimit import RateLimit
 from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
+from reference.platform.auth import Role, TenantKey, hash_key, new_key
 from reference.platform.fairness import USE_CASE_POLICY
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.monitoring.config import load_config

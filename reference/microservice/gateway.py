@@ -26,24 +26,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness.errors import IntegrityFailed, InvalidInput, OperationFailed, PolicyViolation
 from reference.microservice.admin import add_admin_routes
 from reference.microservice.admission import EarlyRefusal
-from reference.microservice.auth import Identity, KeyStore, Role, TenantKey
 from reference.microservice.backends import FaultUnsupported, InferenceBackend
 from reference.microservice.cache import PredictionCache
 from reference.microservice.control import ModelControl
 from reference.microservice.metrics import GatewayMetrics
-from reference.microservice.payloads import (
-    DEFAULT_MAX_BATCH,
-    Prediction,
-    PredictResponse,
-    predict_request_model,
-)
+from reference.microservice.payloads import Prediction, PredictResponse
 from reference.microservice.problems import Problem, read_body, read_json, validated
 from reference.microservice.ratelimit import RateLimit, TenantLimiter
 from reference.microservice.routing import Router
 from reference.platform.attributions import Attribution
+from reference.platform.auth import Identity, KeyStore, Role, TenantKey
 from reference.platform.counterfactual import Counterfactual
 from reference.platform.evaluation import DECISION_THRESHOLD
 from reference.platform.group_commit import GroupCommit
+from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.monitoring.recorder import SketchRecorder
 from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
 from reference.platform.schema import FeatureSchema, RecordEncoder

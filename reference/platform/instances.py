@@ -5,11 +5,12 @@ the schema file, and a bad value is refused naming its field wherever it arrives
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
 
 from reference.platform.schema import ColumnKind, ColumnRole, ColumnSpec, FeatureSchema
 
 APPLICANT_ID_PATTERN = r"^A[0-9]{7}$"
+DEFAULT_MAX_BATCH = 256
 
 
 def _field_type(column: ColumnSpec) -> Any:
@@ -48,3 +49,24 @@ def instance_models(schema: FeatureSchema) -> tuple[type[BaseModel], type[BaseMo
         **_column_fields(schema, all_optional=True),
     )
     return row, reference
+
+
+def predict_request_model(
+    schema: FeatureSchema, max_batch: int = DEFAULT_MAX_BATCH
+) -> type[BaseModel]:
+    """The body of `POST /v1/models/{model}/predict`: 1..max_batch instances."""
+    row, reference = instance_models(schema)
+
+    def kind(value: Any) -> str:
+        has_key = isinstance(value, dict) and schema.entity in value
+        return "applicant" if has_key or isinstance(value, reference) else "row"
+
+    instance = Annotated[
+        Annotated[row, Tag("row")] | Annotated[reference, Tag("applicant")],  # type: ignore[valid-type]
+        Discriminator(kind),
+    ]
+    return create_model(
+        "PredictRequest",
+        __base__=_Strict,
+        instances=(Annotated[list[instance], Field(min_length=1, max_length=max_batch)], ...),
+    )

@@ -7,7 +7,6 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 
-from reference.microservice.auth import Role, TenantKey, hash_key, new_key
 from reference.microservice.backends import LocalBackend
 from reference.microservice.gateway import (
     API_KEY_HEADER,
@@ -19,6 +18,7 @@ from reference.microservice.gateway import (
 from reference.microservice.ratelimit import RateLimit
 from reference.microservice.routing import ModelRoutes, Router
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
+from reference.platform.auth import Role, TenantKey, hash_key, new_key
 from reference.platform.dataset import AdultDataset
 from reference.platform.models.architectures import InputSpec, TabularNet
 from reference.platform.models.export import export_onnx

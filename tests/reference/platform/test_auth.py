@@ -1,6 +1,6 @@
 import pytest
 
-from reference.microservice.auth import KeyStore, Role, TenantKey, hash_key, new_key
+from reference.platform.auth import KeyStore, Role, TenantKey, hash_key, new_key
 
 ACME_KEY, GLOBEX_KEY = new_key(), new_key()
 STORE = KeyStore(

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from reference.microservice.payloads import predict_request_model
+from reference.platform.instances import predict_request_model
 from reference.platform.schema import load_schema
 from tests.examples import VALID_ROW
 
