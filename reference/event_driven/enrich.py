@@ -72,5 +72,6 @@ class Enrich(Stage[ApplicationEvent, EnrichedEvent]):
                 answers.append(Rejected(row))
                 continue
             answers.append(EnrichedEvent(event_id=event.event_id, event_time=event.event_time,
-                                         features=row, source=source))  # fmt: skip
+                                         features=row, source=source, request_id=event.request_id,
+                                         position=event.position))  # fmt: skip
         return answers

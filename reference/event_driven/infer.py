@@ -117,6 +117,8 @@ class Infer(Stage[EnrichedEvent, InferenceResult]):
                 probability=float(p),
                 decision=int(p >= DECISION_THRESHOLD),
                 inferred_at=now,
+                request_id=event.request_id,
+                position=event.position,
             )
             for event, p in zip(batch, probabilities, strict=True)
         ]

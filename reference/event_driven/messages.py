@@ -26,6 +26,9 @@ class ApplicationEvent(_Message):
     event_time: float = Field(gt=0)
     applicant_id: str | None = Field(default=None, min_length=1, max_length=128)
     features: dict[str, Any] | None = None
+    request_id: str | None = Field(default=None, pattern=EVENT_ID)
+    """The ingest request it came in (feedback names the request and the position)."""
+    position: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -39,6 +42,8 @@ class EnrichedEvent(_Message):
     event_time: float
     features: dict[str, Any]
     source: Literal["event", "feature-store"]
+    request_id: str | None = None
+    position: int = 0
 
 
 class InferenceResult(_Message):
@@ -53,6 +58,8 @@ class InferenceResult(_Message):
     probability: float = Field(ge=0, le=1)
     decision: int = Field(ge=0, le=1)
     inferred_at: float
+    request_id: str | None = None
+    position: int = 0
 
 
 class ActionTaken(_Message):

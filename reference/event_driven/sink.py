@@ -12,8 +12,6 @@ from reference.platform.prediction_log import Answer, PredictionLog, prediction_
 
 TENANT = "stream"
 """The tenant the stream's predictions are logged under (the stream has no API keys)."""
-POSITION = 0
-"""An event is one instance: its answer is position 0 of the request named by its id."""
 
 
 class Sink(Stage[InferenceResult, InferenceResult]):
@@ -30,10 +28,12 @@ class Sink(Stage[InferenceResult, InferenceResult]):
     ) -> list[InferenceResult | Rejected | None]:
         rows = []
         for result in batch:
-            answer = Answer(POSITION, result.version, result.probability, result.decision)
+            answer = Answer(0, result.version, result.probability, result.decision)
             latency_ms = max(result.inferred_at - result.event_time, 0.0) * 1000
-            rows += prediction_rows(result.event_id, TENANT, result.model, [answer],
-                                    [result.features], latency_ms)  # fmt: skip
+            request_id = result.request_id or result.event_id
+            [row] = prediction_rows(request_id, TENANT, result.model, [answer], [result.features],
+                                    latency_ms)  # fmt: skip
+            rows.append({**row, "position": result.position})  # as feedback names it
         self.written += await asyncio.to_thread(self.log.write_new_predictions, rows)
         return [None] * len(batch)
 

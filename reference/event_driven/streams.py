@@ -69,3 +69,7 @@ def consumer_config(durable: str, max_in_flight: int) -> ConsumerConfig:
         durable_name=durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
         max_deliver=MAX_DELIVER + 1, ack_wait=ACK_WAIT_S, max_ack_pending=max_in_flight,
     )  # fmt: skip
+
+
+CONSUMERS = {"enrich": EVENTS, "infer": ENRICHED, "sink": RESULTS, "action": RESULTS}
+"""Each stage's durable consumer and the stream it reads."""

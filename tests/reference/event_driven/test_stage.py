@@ -3,15 +3,13 @@ dead-lettered with the reason, a failing message retried then dead-lettered alon
 
 import asyncio
 import json
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import nats
-import pytest
 from nats.js.client import JetStreamContext
 from pydantic import BaseModel
 
-from reference.event_driven.broker import Broker, start_broker
+from reference.event_driven.broker import Broker
 from reference.event_driven.messages import DeadLetter
 from reference.event_driven.stage import Rejected, Stage, StageRunner
 from reference.event_driven.streams import (
@@ -21,7 +19,6 @@ from reference.event_driven.streams import (
     MAX_DELIVER,
     ensure_streams,
 )
-from reference.platform.processes import stop_session
 
 
 class Shout(BaseModel):
@@ -45,15 +42,6 @@ class Upper(Stage[Shout, Shout]):
             else Shout(event_id=item.event_id, text=item.text.upper())
             for item in batch
         ]  # fmt: skip
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    found, _ = start_broker(tmp_path / "store", tmp_path / "nats.log")
-    try:
-        yield found
-    finally:
-        stop_session(found.pid)
 
 
 async def _publish(js: JetStreamContext, bodies: list[bytes]) -> None:

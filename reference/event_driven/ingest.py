@@ -1,0 +1,203 @@
+"""The pipeline's front door: an HTTP endpoint that turns each instance of a prediction
+request into an event on the stream, and the deployment's health, feedback and metrics.
+
+A request is accepted (202) only once JetStream has acknowledged every one of its events,
+so an accepted request is never lost. Each event's id is the request's id and its position;
+a client that retries with the same `Idempotency-Key` header gets the same ids, and the
+broker drops the copies. Invalid bodies are refused (422 naming the field) before anything
+is published; with API keys configured, an unknown key is 401 and a tenant not entitled to
+the model 403, as at the microservice's gateway.
+"""
+
+import asyncio
+import contextlib
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Literal
+
+import nats
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from nats.js.client import JetStreamContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from reference.event_driven.messages import EVENT_ID, ApplicationEvent
+from reference.event_driven.stage import DEDUP_HEADER
+from reference.event_driven.streams import ALL, EVENTS
+from reference.platform.auth import KeyStore, Role, TenantKey
+from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.problems import Problem, read_body
+from reference.platform.schema import FeatureSchema
+
+API_KEY_HEADER = "x-api-key"
+IDEMPOTENCY_HEADER = "idempotency-key"
+MAX_BODY_BYTES = 1_000_000
+PUBLISH_TIMEOUT_S = 5.0
+ANONYMOUS = "anonymous"
+
+
+class IngestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    broker_url: str
+    model: str
+    tenants: list[TenantKey] = []
+    """Empty: no authentication (the prototype)."""
+    max_batch: int = Field(default=DEFAULT_MAX_BATCH, ge=1)
+    audit_url: str | None = None
+    """Where feedback goes (the prediction log); None: no feedback route."""
+    durables: list[str] = ["enrich", "infer", "sink", "action"]
+
+
+class Accepted(BaseModel):
+    request_id: str
+    events: list[str]
+    status: Literal["accepted"] = "accepted"
+
+
+class FeedbackLabel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str = Field(pattern=EVENT_ID)
+    position: int = Field(default=0, ge=0, le=100_000)
+    label: Literal[0, 1]
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    labels: list[FeedbackLabel] = Field(min_length=1, max_length=1000)
+
+
+def _request_id(request: Request) -> str:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return str(uuid.uuid4())
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", key):
+        raise Problem(422, f"{IDEMPOTENCY_HEADER}: 1 to 100 of letters, digits and _.:-")
+    return key
+
+
+def event_ids(request_id: str, count: int) -> list[str]:
+    return [request_id] if count == 1 else [f"{request_id}.{i}" for i in range(count)]
+
+
+def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
+    state: dict[str, Any] = {}
+    keys = KeyStore(settings.tenants) if settings.tenants else None
+    request_model = predict_request_model(schema, settings.max_batch)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        client = await nats.connect(settings.broker_url, max_reconnect_attempts=-1,
+                                    reconnect_time_wait=0.25, name="readiness-ingest")  # fmt: skip
+        state["client"], state["js"] = client, client.jetstream()
+        log = None
+        if settings.audit_url is not None:
+            from reference.platform.prediction_log import PredictionLog
+
+            log = PredictionLog(settings.audit_url)
+        state["log"] = log
+        yield
+        if log is not None:
+            log.close()
+        with contextlib.suppress(Exception):
+            await client.close()
+
+    app = FastAPI(title="readiness event-driven ingest", version="1", lifespan=lifespan)
+
+    @app.exception_handler(Problem)
+    async def refuse(_: Request, problem: Problem) -> JSONResponse:
+        return JSONResponse({"detail": problem.detail}, problem.status, headers=problem.headers)
+
+    def identify(request: Request, role: Role, model: str | None) -> str:
+        if keys is None:
+            return ANONYMOUS
+        identity = keys.identify(request.headers.get(API_KEY_HEADER))
+        if identity is None:
+            raise Problem(401, "missing or unknown API key", {"WWW-Authenticate": "ApiKey"})
+        if not identity.has(role):
+            raise Problem(403, f"tenant '{identity.tenant}' lacks the {role} role")
+        if model is not None and not identity.may_call(model):
+            raise Problem(403, f"tenant '{identity.tenant}' is not entitled to model '{model}'")
+        return identity.tenant
+
+    @app.post(
+        "/v1/models/{model}/predict", status_code=202, response_model=Accepted,
+        openapi_extra={"requestBody": {"content": {"application/json": {
+            "schema": request_model.model_json_schema()}}, "required": True}},
+    )  # fmt: skip
+    async def ingest(model: str, request: Request) -> Response:
+        identify(request, Role.PREDICT, model)
+        if model != settings.model:
+            raise Problem(404, f"no model '{model}' on this stream")
+        body = await read_body(request, request_model, MAX_BODY_BYTES)
+        instances = [i.model_dump(exclude_none=True) for i in body.instances]  # type: ignore[attr-defined]
+        request_id = _request_id(request)
+        now = time.time()
+        events = []
+        for position, (event_id, instance) in enumerate(
+            zip(event_ids(request_id, len(instances)), instances, strict=True)
+        ):
+            applicant = instance.pop(schema.entity, None)
+            events.append(ApplicationEvent(
+                event_id=event_id, event_time=now, request_id=request_id, position=position,
+                applicant_id=applicant if applicant and not instance else None,
+                features=instance if instance else None,
+            ))  # fmt: skip
+        await _publish(state["js"], events)
+        body_out = Accepted(request_id=request_id, events=[e.event_id for e in events])
+        return JSONResponse(body_out.model_dump(), 202)
+
+    @app.post("/v1/feedback")
+    async def feedback(request: Request) -> Response:
+        identify(request, Role.PREDICT, None)
+        log = state["log"]
+        if log is None:
+            raise Problem(404, "this deployment takes no feedback")
+        body = await read_body(request, FeedbackRequest, MAX_BODY_BYTES)
+        rows = [(label.request_id, label.position, label.label) for label in body.labels]
+        await asyncio.to_thread(log.record_feedback, rows)
+        return JSONResponse({"accepted": len(rows)})
+
+    @app.get("/healthz")
+    async def health() -> Response:
+        connected = state["client"].is_connected
+        return JSONResponse({"broker": "connected" if connected else "down"},
+                            200 if connected else 503)  # fmt: skip
+
+    @app.get("/readyz")
+    async def ready() -> Response:
+        js: JetStreamContext = state["js"]
+        try:
+            for spec in ALL:
+                await js.stream_info(spec.name)
+        except Exception as problem:
+            return JSONResponse({"ready": False, "detail": str(problem)}, 503)
+        return JSONResponse({"ready": True})
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        from reference.event_driven.exposition import exposition
+
+        text = await exposition(state["js"], settings.durables)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    return app
+
+
+async def _publish(js: JetStreamContext, events: list[ApplicationEvent]) -> None:
+    """Publish every event and wait for the broker's acks; 503 when it does not answer, so
+    the client retries (with its idempotency key nothing is published twice)."""
+    try:
+        await asyncio.wait_for(asyncio.gather(*(
+            js.publish(EVENTS.subjects[0], event.model_dump_json().encode(),
+                       headers={DEDUP_HEADER: event.event_id})
+            for event in events
+        )), PUBLISH_TIMEOUT_S)  # fmt: skip
+    except Exception as problem:
+        raise Problem(503, f"the stream did not accept the events: {problem}",
+                      {"Retry-After": "1"}) from problem  # fmt: skip
