@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import nats
 from fastapi import FastAPI, Request, Response
@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from nats.js.client import JetStreamContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from readiness.errors import PolicyViolation
 from reference.event_driven.messages import EVENT_ID, ApplicationEvent
 from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import ALL, EVENTS
@@ -31,6 +32,9 @@ from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.problems import Problem, read_body
 from reference.platform.schema import FeatureSchema
+
+if TYPE_CHECKING:
+    from reference.platform.registry import ModelRegistry
 
 API_KEY_HEADER = "x-api-key"
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -49,6 +53,8 @@ class IngestSettings(BaseModel):
     max_batch: int = Field(default=DEFAULT_MAX_BATCH, ge=1)
     audit_url: str | None = None
     """Where feedback goes (the prediction log); None: no feedback route."""
+    tracking_uri: str | None = None
+    """The registry the admin routes move the champion in; None: no admin routes."""
     durables: list[str] = ["enrich", "infer", "sink", "action"]
 
 
@@ -56,6 +62,19 @@ class Accepted(BaseModel):
     request_id: str
     events: list[str]
     status: Literal["accepted"] = "accepted"
+
+
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class BatchPause(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    paused: bool
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class FeedbackLabel(BaseModel):
@@ -136,6 +155,9 @@ def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
             raise Problem(404, f"no model '{model}' on this stream")
         body = await read_body(request, request_model, MAX_BODY_BYTES)
         instances = [i.model_dump(exclude_none=True) for i in body.instances]  # type: ignore[attr-defined]
+        if len(instances) > 1 and state.get("batch_paused"):
+            raise Problem(503, f"batch requests are paused: {state['batch_paused']}",
+                          {"Retry-After": "30"})  # fmt: skip
         request_id = _request_id(request)
         now = time.time()
         events = []
@@ -162,6 +184,64 @@ def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
         rows = [(label.request_id, label.position, label.label) for label in body.labels]
         await asyncio.to_thread(log.record_feedback, rows)
         return JSONResponse({"accepted": len(rows)})
+
+    def registry() -> "ModelRegistry":
+        if settings.tracking_uri is None:
+            raise Problem(404, "this deployment has no admin routes")
+        from reference.platform.registry import ModelRegistry
+
+        return ModelRegistry(settings.tracking_uri)
+
+    def known(model: str) -> None:
+        if model != settings.model:
+            raise Problem(404, f"no model '{model}' on this stream")
+
+    @app.get("/v1/admin/models/{model}/routing")
+    async def routing(model: str, request: Request) -> Response:
+        """What answers: the stream has no canary, only the champion the inference stage
+        follows (the monitors' rollback reads this the same way as the gateway's)."""
+        identify(request, Role.ADMIN, None)
+        known(model)
+        champion = await asyncio.to_thread(registry().champion, model)
+        return JSONResponse({"champion": champion.version if champion else None,
+                             "challenger": None})  # fmt: skip
+
+    @app.put("/v1/admin/models/{model}/routing")
+    async def reset_routing(model: str, request: Request) -> Response:
+        identify(request, Role.ADMIN, None)
+        known(model)
+        return JSONResponse({"champion_only": True})
+
+    @app.post("/v1/admin/models/{model}/rollback")
+    async def rollback(model: str, request: Request) -> Response:
+        """Move the champion alias back to `previous`; the inference stage follows it within
+        its refresh interval. Logged in the deployment log by the caller's tenant."""
+        tenant = identify(request, Role.ADMIN, None)
+        known(model)
+        body = await read_body(request, RollbackRequest, MAX_BODY_BYTES)
+        found = registry()
+        before = await asyncio.to_thread(found.champion, model)
+        try:
+            after = await asyncio.to_thread(found.rollback, model)
+        except PolicyViolation as refused:
+            raise Problem(409, str(refused)) from refused
+        log = state["log"]
+        if log is not None:
+            await asyncio.to_thread(log.log_deployment, tenant, model, "rollback",
+                                    before.version if before else None, after.version,
+                                    body.reason)  # fmt: skip
+        return JSONResponse({"from_version": before.version if before else None,
+                             "to_version": after.version})  # fmt: skip
+
+    @app.put("/v1/admin/models/{model}/batch")
+    async def pause_batch(model: str, request: Request) -> Response:
+        """Pause (or resume) requests of more than one instance, as the data-quality alert
+        asks: single events still flow."""
+        identify(request, Role.ADMIN, None)
+        known(model)
+        body = await read_body(request, BatchPause, MAX_BODY_BYTES)
+        state["batch_paused"] = body.reason if body.paused else None
+        return JSONResponse({"paused": body.paused})
 
     @app.get("/healthz")
     async def health() -> Response:

@@ -124,3 +124,23 @@ def test_health_and_readiness_follow_the_broker(broker: Broker, tmp_path: Path) 
     with _client(broker, tmp_path) as client:
         assert client.get("/healthz").json() == {"broker": "connected"}
         assert client.get("/readyz").json() == {"ready": True}
+
+
+def test_admin_routes_need_the_admin_role(broker: Broker, tmp_path: Path) -> None:
+    with _client(broker, tmp_path, keys=True) as client:
+        answer = client.post("/v1/admin/models/adult-income/rollback", json={"reason": "x"},
+                             headers={"x-api-key": KEY})  # fmt: skip
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "tenant 'bank' lacks the admin role"
+
+
+def test_a_paused_batch_refuses_requests_of_many_instances_only(
+    broker: Broker, tmp_path: Path
+) -> None:
+    with _client(broker, tmp_path) as client:
+        client.put("/v1/admin/models/adult-income/batch", json={"paused": True, "reason": "dq"})
+        many = client.post(PREDICT, json={"instances": [VALID_ROW, VALID_ROW]})
+        one = client.post(PREDICT, json={"instances": [VALID_ROW]})
+    assert many.status_code == 503
+    assert many.headers["retry-after"] == "30"
+    assert one.status_code == 202
