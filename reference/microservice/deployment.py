@@ -41,6 +41,7 @@ from reference.platform.auth import Role, TenantKey, hash_key, new_key
 from reference.platform.fairness import USE_CASE_POLICY
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.monitoring.config import load_config
+from reference.platform.monitoring.launch import start_monitor
 from reference.platform.processes import (
     free_port,
     launch,
@@ -54,7 +55,6 @@ ARCHITECTURE = "microservice"
 SERVICE_MODULE = "reference.microservice.service"
 API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
 MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
-MONITOR_MODULE = "reference.platform.monitoring"
 PROCESSES = ("service", "monitor")
 READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
 PLATFORM = Path(__file__).parent.parent / "platform"
@@ -146,7 +146,7 @@ def up(
     try:
         wait_until_ready(process, f"{base}/readyz", log, READY_TIMEOUT_S[profile])
         monitor = (
-            _start_monitor(home, place, base, keys[MONITOR_KEY_ENV], monitor_config)
+            start_monitor(home, place, base, MONITOR_KEY_ENV, keys[MONITOR_KEY_ENV], monitor_config)
             if profile is Profile.PRODUCTION
             else None
         )
@@ -156,24 +156,6 @@ def up(
     hooks = _fault_hooks(base) if faults else []
     descriptor = _descriptor(profile, base, credentials, home, hooks, monitor)
     return descriptor.write(place / "target.yaml")
-
-
-def _start_monitor(home: Home, place: Path, base: str, key: str, config: Path | None) -> str:
-    """Start the monitor service; the base URL of its metrics."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", MONITOR_MODULE, "--audit-url", home.audit_url,
-        "--tracking-uri", home.mlflow_tracking_uri, "--work", str(place / "monitor"),
-        "--admin-url", base, "--admin-key-variable", MONITOR_KEY_ENV,
-        "--metrics-port", str(port), *(["--config", str(config)] if config else []),
-        "--home", str(home.root), "--target", str(place / "target.yaml"),
-    ]  # fmt: skip
-    log = place / "monitor.log"
-    process = launch(command, log, {MONITOR_KEY_ENV: key})
-    (place / "monitor.pid").write_text(str(process.pid))
-    metrics = f"http://127.0.0.1:{port}/metrics"
-    wait_until_ready(process, metrics, log, 60.0)
-    return metrics
 
 
 def down(home: Home) -> bool:
