@@ -163,9 +163,23 @@ def promote(
 def _architecture(name: str) -> str:
     if name not in ARCHITECTURES:
         raise fail(InvalidInput(f"ARCH must be one of {', '.join(ARCHITECTURES)}, not '{name}'"))
-    if name != "microservice":
+    if name not in AVAILABLE:
         raise fail(InvalidInput(f"the {name} architecture is not available yet"))
     return name
+
+
+AVAILABLE = ("microservice", "event-driven")
+
+
+def _up_event_driven(profile: str, faults: bool, without: list[str] | None,
+                     monitor_config: Path | None) -> Path:  # fmt: skip
+    from reference.event_driven.deployment import up as start
+
+    if without:
+        raise InvalidInput("--without is not available for the event-driven architecture yet")
+    if faults:
+        raise InvalidInput("--faults is not available for the event-driven architecture yet")
+    return start(readiness_home(), profile, monitor_config=monitor_config)
 
 
 @app.command()
@@ -184,6 +198,14 @@ def up(
 ) -> None:
     """Start a reference deployment locally and print the path of its target descriptor."""
     _architecture(arch)
+    if arch == "event-driven":
+        try:
+            with errors.status(f"starting {arch} ({profile}) ..."):
+                descriptor = _up_event_driven(profile, faults, without, monitor_config)
+        except ReadinessError as error:
+            raise fail(error) from error
+        sys.stdout.write(f"{descriptor}\n")
+        return
     from reference.microservice.deployment import up as start
     from reference.microservice.service import Profile
 
@@ -209,7 +231,10 @@ def up(
 def down(arch: Annotated[str, typer.Argument(help="microservice, event-driven or edge.")]) -> None:
     """Stop a reference deployment started by `readiness up`."""
     _architecture(arch)
-    from reference.microservice.deployment import down as stop
+    if arch == "event-driven":
+        from reference.event_driven.deployment import down as stop
+    else:
+        from reference.microservice.deployment import down as stop
 
     stopped = stop(readiness_home())
     errors.print(f"{arch}: {'stopped' if stopped else 'was not running'}")
