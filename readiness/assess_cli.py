@@ -89,20 +89,9 @@ def assess(
 
 
 def _load_assessment(path: Path, what: str) -> "Assessment":
-    from pydantic import ValidationError
+    from assessment.result import read_assessment
 
-    from assessment.result import Assessment
-
-    try:
-        return Assessment.model_validate_json(path.read_text())
-    except OSError as problem:
-        raise InvalidInput(f"{what}: cannot read {path}: {problem.strerror}") from problem
-    except ValidationError as problem:
-        first = problem.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise InvalidInput(
-            f"{what}: {path} is not an assessment: {where}: {first['msg']}"
-        ) from None
+    return read_assessment(path, what)
 
 
 def gate(

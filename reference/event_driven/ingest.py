@@ -135,14 +135,7 @@ def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
     def identify(request: Request, role: Role, model: str | None) -> str:
         if keys is None:
             return ANONYMOUS
-        identity = keys.identify(request.headers.get(API_KEY_HEADER))
-        if identity is None:
-            raise Problem(401, "missing or unknown API key", {"WWW-Authenticate": "ApiKey"})
-        if not identity.has(role):
-            raise Problem(403, f"tenant '{identity.tenant}' lacks the {role} role")
-        if model is not None and not identity.may_call(model):
-            raise Problem(403, f"tenant '{identity.tenant}' is not entitled to model '{model}'")
-        return identity.tenant
+        return keys.authorise(request.headers.get(API_KEY_HEADER), role, model).tenant
 
     @app.post(
         "/v1/models/{model}/predict", status_code=202, response_model=Accepted,

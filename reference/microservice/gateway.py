@@ -189,14 +189,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
     def identify(request: Request, role: Role, model: str | None) -> Identity | None:
         if not switches.auth:
             return None
-        identity = keys.identify(request.headers.get(API_KEY_HEADER))
-        if identity is None:
-            raise Problem(401, "missing or unknown API key", {"WWW-Authenticate": "ApiKey"})
-        if not identity.has(role):
-            raise Problem(403, f"tenant '{identity.tenant}' lacks the {role} role")
-        if model is not None and not identity.may_call(model):
-            raise Problem(403, f"tenant '{identity.tenant}' is not entitled to model '{model}'")
-        return identity
+        return keys.authorise(request.headers.get(API_KEY_HEADER), role, model)
 
     async def instances_of(
         request: Request, body_model: type[BaseModel], model: str, version: str

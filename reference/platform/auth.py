@@ -75,3 +75,17 @@ class KeyStore:
         if found is None:
             return None
         return Identity(tenant=found.tenant, roles=found.roles, models=found.models)
+
+    def authorise(self, presented: str | None, role: Role, model: str | None) -> Identity:
+        """The caller's identity; a `Problem` (401 without a known key, 403 without the
+        role or the model's entitlement) otherwise, before any other work is done."""
+        from reference.platform.problems import Problem
+
+        identity = self.identify(presented)
+        if identity is None:
+            raise Problem(401, "missing or unknown API key", {"WWW-Authenticate": "ApiKey"})
+        if not identity.has(role):
+            raise Problem(403, f"tenant '{identity.tenant}' lacks the {role} role")
+        if model is not None and not identity.may_call(model):
+            raise Problem(403, f"tenant '{identity.tenant}' is not entitled to model '{model}'")
+        return identity

@@ -20,7 +20,7 @@ from tests.reports.samples import SAMPLE_RUNS
 from tests.servers import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(os.environ.get("READINESS_ARTIFACTS", "test-artifacts")) / "screenshots"
@@ -82,6 +82,23 @@ def dashboard() -> Iterator[str]:
             process.wait()
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator["Browser"]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: "Browser") -> Iterator["Page"]:
+    opened = browser.new_page(viewport={"width": 1400, "height": 1000})
+    yield opened
+    opened.close()
+
+
 def _settled(page: "Page", element: str, expected: str) -> None:
     """Wait for the page's own element, then for its script to finish (Streamlit's status
     widget shows while a script runs), so what is asserted and shot is the finished page."""
@@ -92,39 +109,34 @@ def _settled(page: "Page", element: str, expected: str) -> None:
     )
 
 
-def test_every_page_of_the_running_app_shows_its_content(dashboard: str) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_every_page_of_the_running_app_shows_its_content(dashboard: str, page: "Page") -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            for path, (element, expected) in PAGES.items():
-                page.goto(f"{dashboard}/{'' if path == 'overview' else path}")
-                _settled(page, element, expected)
-                assert page.get_by_text("Traceback").count() == 0
-                assert page.locator('[data-testid="stException"]').count() == 0
-                page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
-            sidebar = page.locator('[data-testid="stSidebar"]')
-            assert sidebar.get_by_text("Run", exact=True).count() == 1
-            assert sidebar.get_by_text("Policy", exact=True).count() == 1
-        finally:
-            browser.close()
+    for path, (element, expected) in PAGES.items():
+        page.goto(f"{dashboard}/{'' if path == 'overview' else path}")
+        _settled(page, element, expected)
+        assert page.get_by_text("Traceback").count() == 0
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(ARTIFACTS / f"{path}.png"), full_page=True)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_by_text("Run", exact=True).count() == 1
+    assert sidebar.get_by_text("Policy", exact=True).count() == 1
 
 
-def test_the_timeline_page_draws_the_chosen_scenario(dashboard: str) -> None:
-    from playwright.sync_api import sync_playwright
+def test_the_timeline_page_draws_the_chosen_scenario(dashboard: str, page: "Page") -> None:
+    page.goto(f"{dashboard}/timelines")
+    _settled(page, "h1", "Scenario timelines")
+    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    assert page.locator('[data-testid="stImage"] img').count() == 1
+    assert page.get_by_text("action: nominal traffic").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "timeline-steady-state.png"), full_page=True)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{dashboard}/timelines")
-            _settled(page, "h1", "Scenario timelines")
-            page.locator('[data-testid="stImage"] img').first.wait_for(timeout=PAGE_TIMEOUT_MS)
-            assert page.locator('[data-testid="stImage"] img').count() == 1
-            assert page.get_by_text("action: nominal traffic").count() == 1
-            page.screenshot(path=str(ARTIFACTS / "timeline-steady-state.png"), full_page=True)
-        finally:
-            browser.close()
+
+def test_choosing_another_run_in_the_sidebar_redraws_the_page(dashboard: str, page: "Page") -> None:
+    page.goto(dashboard)
+    _settled(page, "h1", "Readiness of readiness-microservice-prototype")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="readiness-microservice-production").click()
+    _settled(page, "h1", "Readiness of readiness-microservice-production")
+    assert page.get_by_text("Served model: adult-income version 1").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "overview-production.png"), full_page=True)
