@@ -1,5 +1,9 @@
 """The app's entry script (`streamlit run reports/app/main.py`, as `readiness dashboard`
-does): the sidebar (run, policy) and the pages."""
+does): the pages, and the sidebar's choices (run, policy) that every page reads.
+
+The navigation is declared before the sidebar's widgets: with widgets created before
+`st.navigation`, Streamlit 1.67 dropped a choice made in the sidebar on the rerun it
+caused (seen in the browser test)."""
 
 from pathlib import Path
 
@@ -11,6 +15,17 @@ from reports.evidence import when
 PAGES = Path(__file__).parent / "pages"
 
 st.set_page_config(page_title="readiness", layout="wide")
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "overview.py", title="Overview", default=True),
+        st.Page(PAGES / "dimensions.py", title="Dimensions"),
+        st.Page(PAGES / "timelines.py", title="Scenario timelines"),
+        st.Page(PAGES / "roadmap.py", title="Roadmap"),
+        st.Page(PAGES / "compare.py", title="Compare"),
+        st.Page(PAGES / "export.py", title="Export"),
+        st.Page(PAGES / "bundles.py", title="Bundles"),
+    ]
+)
 found = state.catalogue()
 st.sidebar.title("readiness")
 if found.runs:
@@ -27,16 +42,5 @@ st.sidebar.text_input(
 st.sidebar.caption(
     f"{len(found.runs)} assessed bundles under {found.root}"
     + (f"; {len(found.problems)} cannot be shown" if found.problems else "")
-)
-navigation = st.navigation(
-    [
-        st.Page(PAGES / "overview.py", title="Overview", default=True),
-        st.Page(PAGES / "dimensions.py", title="Dimensions"),
-        st.Page(PAGES / "timelines.py", title="Scenario timelines"),
-        st.Page(PAGES / "roadmap.py", title="Roadmap"),
-        st.Page(PAGES / "compare.py", title="Compare"),
-        st.Page(PAGES / "export.py", title="Export"),
-        st.Page(PAGES / "bundles.py", title="Bundles"),
-    ]
 )
 navigation.run()

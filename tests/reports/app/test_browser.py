@@ -138,5 +138,8 @@ def test_choosing_another_run_in_the_sidebar_redraws_the_page(dashboard: str, pa
     sidebar.locator('[data-testid="stSelectbox"]').first.click()
     page.get_by_role("option", name="readiness-microservice-production").click()
     _settled(page, "h1", "Readiness of readiness-microservice-production")
+    page.wait_for_timeout(2000)  # a choice the app dropped would show by now
+    _settled(page, "h1", "Readiness of readiness-microservice-production")
     assert page.get_by_text("Served model: adult-income version 1").count() == 1
+    assert page.get_by_text("42/50").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "overview-production.png"), full_page=True)
