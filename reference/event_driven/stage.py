@@ -26,6 +26,7 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError, NoServersError
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError
@@ -44,6 +45,10 @@ FETCH_TIMEOUT_S = 0.5
 RETRY_DELAY_S = 0.5
 """Delay before a failed message is delivered again (times its delivery count)."""
 DEDUP_HEADER = "Nats-Msg-Id"
+BROKER_AWAY = (NatsError, APIError, TimeoutError, ConnectionError)
+"""What a publish or an ack raises while the broker restarts or JetStream is not back yet
+(no responders, no stream response, a timeout, a closed connection): the message is left
+unacknowledged, the broker delivers it again, and the copy its output makes is dropped."""
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out", bound=BaseModel)
@@ -115,7 +120,12 @@ class StageRunner(Generic[In, Out]):
                     log.warning("%s: fetch failed (%s); retrying", self.stage.name, problem)
                     await asyncio.sleep(0.5)
                     continue
-                await self.handle(js, messages)
+                try:
+                    await self.handle(js, messages)
+                except BROKER_AWAY as problem:  # what is unacked comes back: nothing is lost
+                    log.warning("%s: the broker is away (%s); its messages will come back",
+                                self.stage.name, type(problem).__name__)  # fmt: skip
+                    await asyncio.sleep(0.5)
         finally:
             await self.stage.close()
             await _close(client)

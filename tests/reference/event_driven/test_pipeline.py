@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -23,6 +24,7 @@ from reference.platform.audit import tables
 from reference.platform.processes import stop_session
 
 SETTLE_TIMEOUT_S = 120.0
+RETRIES = 40
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,8 @@ that all look alike would rightly raise the data-quality alert and pause batches
 
 
 def _send(home: Home, requests: int, per_request: int = 10) -> set[str]:
-    """Requests of `per_request` real rows; the event ids accepted."""
+    """Requests of `per_request` real rows, each retried with its idempotency key while the
+    ingest answers 503 (the broker away), as a client should; the event ids accepted."""
     descriptor = _descriptor(home)
     key = dict(line.split("=", 1) for line in (deployment.folder(home) / "credentials.env")
                .read_text().splitlines())[deployment.API_KEY_ENV]  # fmt: skip
@@ -55,8 +58,13 @@ def _send(home: Home, requests: int, per_request: int = 10) -> set[str]:
     with httpx.Client(headers={"x-api-key": key}, timeout=30) as client:
         for index in range(requests):
             start = (index * per_request + int(time.time())) % (len(ROWS) - per_request)
-            rows = ROWS[start : start + per_request]
-            answer = client.post(url, json={"instances": rows})
+            body = {"instances": ROWS[start : start + per_request]}
+            headers = {"Idempotency-Key": f"test-{uuid.uuid4()}"}
+            for _ in range(RETRIES):
+                answer = client.post(url, json=body, headers=headers)
+                if answer.status_code != 503:
+                    break
+                time.sleep(0.5)
             assert answer.status_code == 202, answer.text
             accepted.update(answer.json()["events"])
     return accepted
