@@ -11,11 +11,8 @@ id and time, so the trend and the run list are those of 100 runs. Results also g
 
 import argparse
 import json
-import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,14 +20,13 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
+from reference.platform.processes import free_port, launch, stop_session, wait_until_ready
 from reports.bundles import discover
 from reports.evidence import EvidenceIndex
 from reports.timeline import scenario_timelines
-from tests.servers import free_port
 
 RESULTS = Path(__file__).parent / "results"
 SAMPLES = Path(__file__).parents[1] / "tests" / "reports" / "data" / "runs"
@@ -102,18 +98,13 @@ def browser_loads(runs: Path, loads: int) -> list[float] | None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "readiness", "dashboard", "--runs", str(runs), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "readiness", "dashboard", "--runs", str(runs),
+               "--port", str(port)]  # fmt: skip
+    log = runs.parent / f"dashboard-{port}.log"
+    process = launch(command, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_until_ready(process, f"{url}/_stcore/health", log, 120.0)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
             seconds = []
@@ -127,8 +118,7 @@ def browser_loads(runs: Path, loads: int) -> list[float] | None:
             browser.close()
         return seconds
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_session(process.pid)
 
 
 def _ms(values: list[float], quantile: float) -> float:

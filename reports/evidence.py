@@ -93,6 +93,15 @@ def _of_findings(assessment: Assessment) -> EvidenceView:
     )  # fmt: skip
 
 
+def read_evidence(bundle: Path) -> list[Evidence]:
+    """The scenario evidence of a bundle (none when it has no `evidence.jsonl`)."""
+    path = bundle / EVIDENCE_FILE
+    if not path.is_file():
+        return []
+    return [Evidence.model_validate_json(line) for line in path.read_text().splitlines()
+            if line.strip()]  # fmt: skip
+
+
 class EvidenceIndex:
     def __init__(self, views: dict[str, EvidenceView]) -> None:
         self._views = views
@@ -102,12 +111,7 @@ class EvidenceIndex:
         facts = read_facts(bundle) + bundle_facts(bundle, load_manifest(bundle))
         views = {fact.id: _of_fact(fact) for fact in facts}
         views[f"fact:{FINDINGS}"] = _of_findings(assessment)
-        path = bundle / EVIDENCE_FILE
-        if path.is_file():
-            for line in path.read_text().splitlines():
-                if line.strip():
-                    record = Evidence.model_validate_json(line)
-                    views[record.id] = _of_record(record)
+        views |= {record.id: _of_record(record) for record in read_evidence(bundle)}
         return cls(views)
 
     def get(self, evidence_id: str) -> EvidenceView | None:

@@ -20,7 +20,7 @@ import yaml
 from harness.bundle import Manifest, read_jsonl
 from harness.events import Evidence, Phase, ScenarioResult
 from harness.metrics import ALERT_METRICS, firing_alert
-from reports.evidence import EVIDENCE_FILE
+from reports.evidence import read_evidence
 
 TIMESERIES = "timeseries"
 MAX_LINES = 6
@@ -299,17 +299,10 @@ def _timeline(
 
 def scenario_timelines(bundle: Path, manifest: Manifest) -> list[ScenarioTimeline]:
     """A timeline per scenario the run recorded, in the order they ran."""
-    journal, evidence = _journal(bundle), _evidence(bundle)
+    journal, evidence = _journal(bundle), read_evidence(bundle)
     return [_timeline(bundle, result, journal, evidence) for result in manifest.results]
 
 
 def _journal(bundle: Path) -> list[dict[str, object]]:
     path = bundle / "journal.jsonl"
     return read_jsonl(path) if path.is_file() else []
-
-
-def _evidence(bundle: Path) -> list[Evidence]:
-    path = bundle / EVIDENCE_FILE
-    if not path.is_file():
-        return []
-    return [Evidence.model_validate(record) for record in read_jsonl(path)]

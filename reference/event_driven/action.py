@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, select
+from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, func, select
 from sqlalchemy.dialects.sqlite import insert
 
 from reference.event_driven.messages import ActionTaken, InferenceResult
@@ -56,7 +56,7 @@ class ActionStore:
 
     def count(self) -> int:
         with self.engine.connect() as connection:
-            return len(connection.execute(select(actions.c.event_id)).all())
+            return int(connection.execute(select(func.count()).select_from(actions)).scalar_one())
 
     def close(self) -> None:
         self.engine.dispose()

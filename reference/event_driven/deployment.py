@@ -181,16 +181,16 @@ def _pid_files(place: Path) -> list[Path]:
     return [place / name for name in order]
 
 
+def _pid_of(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def _running(place: Path) -> list[int]:
-    found = []
-    for path in _pid_files(place):
-        try:
-            pid = int(path.read_text().strip())
-        except (OSError, ValueError):
-            continue
-        if running(pid):
-            found.append(pid)
-    return found
+    pids = [_pid_of(path) for path in _pid_files(place)]
+    return [pid for pid in pids if pid is not None and running(pid)]
 
 
 def down(home: Home) -> bool:
@@ -198,12 +198,9 @@ def down(home: Home) -> bool:
     place = folder(home)
     stopped = False
     for path in _pid_files(place):
-        try:
-            pid = int(path.read_text().strip())
-        except (OSError, ValueError):
-            continue
+        pid = _pid_of(path)
         path.unlink(missing_ok=True)
-        if running(pid):
+        if pid is not None and running(pid):
             stop_session(pid)
             stopped = True
     return stopped

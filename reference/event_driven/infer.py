@@ -54,13 +54,15 @@ class Infer(Stage[EnrichedEvent, InferenceResult]):
         self.tracking_uri, self.model_name, self.cache_dir = tracking_uri, model, cache_dir
         self.recorder, self.refresh_s = recorder, refresh_s
         self.served: Served | None = None
+        self.registry: ModelRegistry | None = None
         self.integrity_refusals = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
 
     def _load(self) -> Served:
-        registry = ModelRegistry(self.tracking_uri)
-        artifact = fetch_by_alias(registry, self.model_name, ALIAS, self.cache_dir)
+        if self.registry is None:
+            self.registry = ModelRegistry(self.tracking_uri)
+        artifact = fetch_by_alias(self.registry, self.model_name, ALIAS, self.cache_dir)
         if self.served is not None and artifact.version == self.served.version:
             return self.served
         model = OnnxModel(artifact.path, threads=1, prefer_gpu=True)

@@ -5,19 +5,15 @@ asserted, and a screenshot of each saved (to $READINESS_ARTIFACTS, default
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 
+from reference.platform.processes import free_port, launch, stop_session, wait_until_ready
 from tests.reports.samples import SAMPLE_RUNS
-from tests.servers import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -51,35 +47,19 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def dashboard() -> Iterator[str]:
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`readiness dashboard` on the sample runs, as a user starts it; stopped by PID."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "readiness", "dashboard", "--runs", str(SAMPLE_RUNS),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    log = tmp_path_factory.mktemp("dashboard") / "dashboard.log"
+    command = [sys.executable, "-m", "readiness", "dashboard", "--runs", str(SAMPLE_RUNS),
+               "--port", str(port)]  # fmt: skip
+    process = launch(command, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"readiness dashboard exited {process.returncode}: {output}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"readiness dashboard did not answer on {url} in {START_TIMEOUT_S} s")
+        wait_until_ready(process, f"{url}/_stcore/health", log, START_TIMEOUT_S)
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_session(process.pid)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ that hold nothing, or broken bundles). The sidebar's choices are set in the sess
 AppTest shows the sidebar of an `st.navigation` app on its first run only (the browser test
 uses the real sidebar)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -112,16 +113,17 @@ def test_the_trend_follows_one_system_across_its_runs(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     runs = copy_runs(tmp_path)
-    manifest = runs / PROTOTYPE / "manifest.json"
     later = runs / "later"
     later.mkdir()
-    for name in ("assessment.json", "manifest.json"):
-        text = (runs / PROTOTYPE / name).read_text().replace(PROTOTYPE, "later")
-        (later / name).write_text(text.replace('"run_started":1', '"run_started":2'))
-    assert manifest.exists()
+    manifest = json.loads((runs / PROTOTYPE / "manifest.json").read_text())
+    assessment = json.loads((runs / PROTOTYPE / "assessment.json").read_text())
+    manifest.update(run_id="later", started=manifest["started"] + 86_400)
+    assessment["subject"].update(run_id="later", run_started=manifest["started"])
+    (later / "manifest.json").write_text(json.dumps(manifest))
+    (later / "assessment.json").write_text(json.dumps(assessment))
     app = _app(runs, monkeypatch, "compare")
     app.selectbox[0].select("readiness-microservice-prototype (prototype)").run()
-    assert len(app.dataframe[1].value) == 2
+    assert list(app.dataframe[1].value["run"]) == ["later", PROTOTYPE]  # newest first
 
 
 def test_the_export_page_prepares_an_html_and_a_pdf_to_download(
