@@ -123,7 +123,7 @@ def test_the_trend_follows_one_system_across_its_runs(
     (later / "assessment.json").write_text(json.dumps(assessment))
     app = _app(runs, monkeypatch, "compare")
     app.selectbox[0].select("readiness-microservice-prototype (prototype)").run()
-    assert list(app.dataframe[1].value["run"]) == ["later", PROTOTYPE]  # newest first
+    assert list(app.dataframe[1].value["run"]) == [PROTOTYPE, "later"]  # oldest first, as drawn
 
 
 def test_the_export_page_prepares_an_html_and_a_pdf_to_download(
