@@ -100,7 +100,8 @@ def scenario_entry(loaded: LoadedScenario, seed: int) -> ScenarioEntry:
 
 def traffic_series(requests: pd.DataFrame) -> pd.DataFrame:
     """Per-second series of the traffic: throughput, error rate and latency percentiles per
-    kind of request, in the samples' long format."""
+    kind of request (and end to end, by the second sent, where results were followed up),
+    in the samples' long format."""
     rows: list[tuple[float, str, str, str, float]] = []
     if requests.empty:
         return pd.DataFrame(columns=list(SAMPLE_COLUMNS))
@@ -118,6 +119,12 @@ def traffic_series(requests: pd.DataFrame) -> pd.DataFrame:
         if answered.size:
             rows += [(second, "traffic", name, labels, float(np.quantile(answered, q)))
                      for name, q in TRAFFIC_QUANTILES.items()]  # fmt: skip
+        if "completed_at" in bucket:
+            end_to_end = ((bucket["completed_at"].astype(float) - bucket["time"]) * 1000).dropna()
+            if not end_to_end.empty:
+                rows += [(second, "traffic", f"end_to_end_{name}", labels,
+                          float(np.quantile(end_to_end.to_numpy(), q)))
+                         for name, q in TRAFFIC_QUANTILES.items()]  # fmt: skip
         versions = bucket["version"].fillna("").astype(str)
         versions = versions[versions != ""]
         for version, count in versions.value_counts().items():
@@ -170,8 +177,9 @@ class BundleWriter(RunObserver):
                                 "labels": str})  # fmt: skip
         series.to_parquet(self.folder / "timeseries" / f"{result.name}.parquet", index=False)
         requests = recording.requests.astype(
-            {"version": str, "kind": str, "error": str, "transform": str, "defect": str}
-        )
+            {"version": str, "kind": str, "error": str, "transform": str, "defect": str,
+             "request_id": str}
+        )  # fmt: skip
         requests.to_parquet(self.folder / "requests" / f"{result.name}.parquet", index=False)
 
     def run_finished(self, manifest: Manifest, results: list[ScenarioResult]) -> None:

@@ -28,6 +28,7 @@ from harness.events import (
 )
 from harness.measures import MEASURES
 from harness.recording import Recording, StepTimes
+from harness.results import reconcile
 from harness.sampler import Sampler
 from harness.scenario import Activity, LoadedScenario, RangeTolerance, Tolerance, resolve
 from harness.target import Target
@@ -136,8 +137,11 @@ class ScenarioEngine:
                     failed_rollbacks.append(activity.name)
             work = Path(configuration["readiness_work"])
             traffic.stop(work / "traffic")
-            recording.samples = sampler.stop()
             recording.requests = traffic.read_requests(work / "traffic")
+            if self.target.has("results"):
+                recording.requests, recording.follow_up = reconcile(self.target,
+                                                                    recording.requests)  # fmt: skip
+            recording.samples = sampler.stop()
             recording.ended = self.clock()
         expectations = [] if aborted else self._measure(loaded, recording)
         result = ScenarioResult(

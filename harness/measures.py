@@ -51,9 +51,15 @@ class RequestParameters(_Parameters):
     """Count 4xx answers as errors too (they are refusals, usually the right answer)."""
 
 
+Latency = Literal["answer", "end_to_end"]
+"""`answer`: until the HTTP answer; `end_to_end`: from sending until the target's action
+(a stream's results endpoint, `harness.results`)."""
+
+
 class LatencyParameters(_Parameters):
     kind: str = PREDICT
     quantile: float = Field(default=0.99, gt=0, lt=1)
+    of: Latency = "answer"
 
 
 class RefusalParameters(_Parameters):
@@ -67,6 +73,12 @@ class RecoveryParameters(_Parameters):
     p99_ms: float | None = Field(default=None, gt=0)
     """Latency bound (default: the target's p99 SLO)."""
     error_rate: float | None = Field(default=None, ge=0, le=1)
+    of: Latency = "answer"
+    """With `end_to_end`, an accepted request never acted on counts as an error."""
+
+
+class ResultParameters(_Parameters):
+    pass
 
 
 class Condition(_Parameters):
@@ -202,15 +214,79 @@ def request_count(recording: Recording, since: float, parameters: RequestParamet
     return Measurement(float(len(requests)), "requests", f"{ok} answered 2xx")
 
 
+NO_RESULTS = "the target declares no results endpoint, so nothing was followed up"
+
+
+def _no_results(recording: Recording) -> str:
+    return recording.follow_up or NO_RESULTS
+
+
+def _with_latency(requests: pd.DataFrame, of: Latency) -> pd.DataFrame | None:
+    """The requests with `done` (answered, or acted on end to end) and `latency` (ms); None
+    when end-to-end results were not followed up."""
+    ok = (requests["status"] >= 200) & (requests["status"] < 300)
+    if of == "answer":
+        return requests.assign(done=ok, latency=requests["latency_ms"])
+    if "completed_at" not in requests:
+        return None
+    completed = requests["completed_at"].astype(float)
+    return requests.assign(done=ok & completed.notna(),
+                           latency=(completed - requests["time"]) * 1000)  # fmt: skip
+
+
 def latency_quantile(
     recording: Recording, since: float, parameters: LatencyParameters
 ) -> Measurement:
-    requests = _requests(recording, since, parameters.kind)
-    answered = requests[(requests["status"] >= 200) & (requests["status"] < 300)]
-    if answered.empty:
-        return Measurement(None, "ms", "no request was answered")
-    value = float(np.quantile(answered["latency_ms"].to_numpy(), parameters.quantile))
-    return Measurement(value, "ms", f"p{parameters.quantile * 100:g} of {len(answered)} answers")
+    framed = _with_latency(_requests(recording, since, parameters.kind), parameters.of)
+    if framed is None:
+        return Measurement(None, "ms", _no_results(recording))
+    done = framed[framed["done"]]
+    what = "answers" if parameters.of == "answer" else "requests acted on, end to end"
+    if done.empty:
+        return Measurement(None, "ms", f"no {what}")
+    value = float(np.quantile(done["latency"].to_numpy(), parameters.quantile))
+    return Measurement(value, "ms", f"p{parameters.quantile * 100:g} of {len(done)} {what}")
+
+
+def _followed_up(recording: Recording, since: float) -> pd.DataFrame | None:
+    """The accepted predictions since the fault, with their results; None without them."""
+    requests = _requests(recording, since, PREDICT)
+    if "actions" not in requests:
+        return None
+    ok = (requests["status"] >= 200) & (requests["status"] < 300)
+    return requests[ok & (requests["request_id"].fillna("").astype(str) != "")]
+
+
+def lost_results(recording: Recording, since: float, parameters: ResultParameters) -> Measurement:
+    """Accepted requests that got no prediction or no action by the end of the drain."""
+    accepted = _followed_up(recording, since)
+    if accepted is None:
+        return Measurement(None, "requests", _no_results(recording))
+    if accepted.empty:
+        return Measurement(None, "requests", "no request was accepted")
+    predictions = accepted["results"].fillna(0)
+    actions = accepted["actions"].fillna(0)
+    lost = int(((predictions < 1) | (actions < 1)).sum())
+    return Measurement(float(lost), "requests", f"{lost} of {len(accepted)} accepted requests "
+                       f"without a result ({int((predictions < 1).sum())} without a prediction, "
+                       f"{int((actions < 1).sum())} without an action); "
+                       f"{recording.follow_up}")  # fmt: skip
+
+
+def duplicated_results(
+    recording: Recording, since: float, parameters: ResultParameters
+) -> Measurement:
+    """Prediction rows and actions beyond one per accepted single-instance request."""
+    accepted = _followed_up(recording, since)
+    if accepted is None:
+        return Measurement(None, "results", _no_results(recording))
+    if accepted.empty:
+        return Measurement(None, "results", "no request was accepted")
+    predictions = int((accepted["results"].fillna(0) - 1).clip(lower=0).sum())
+    actions = int((accepted["actions"].fillna(0) - 1).clip(lower=0).sum())
+    return Measurement(float(predictions + actions), "results", f"{predictions} extra "
+                       f"predictions, {actions} extra actions over {len(accepted)} accepted "
+                       "requests")  # fmt: skip
 
 
 def latency_slo_ratio(
@@ -252,15 +328,18 @@ def recovery_time(
         limit = recording.slos.error_rate
     if p99 is None or limit is None:
         return Measurement(None, "s", "the target declares no latency or error SLO")
-    requests = _requests(recording, since, PREDICT)
+    requests = _with_latency(_requests(recording, since, PREDICT), parameters.of)
+    if requests is None:
+        return Measurement(None, "s", _no_results(recording))
     if requests.empty:
         return Measurement(None, "s", "no request was made after the fault")
     second = ((requests["time"] - since) // 1).astype(int)
     ok = []
     for _, bucket in requests.groupby(second):
-        answered = bucket[(bucket["status"] >= 200) & (bucket["status"] < 300)]
-        errors = float(_is_error(bucket["status"], False).mean())
-        fast = not answered.empty and np.quantile(answered["latency_ms"], 0.99) <= p99
+        done = bucket[bucket["done"]]
+        accepted = (bucket["status"] >= 200) & (bucket["status"] < 300)
+        errors = float((_is_error(bucket["status"], False) | (accepted & ~bucket["done"])).mean())
+        fast = not done.empty and np.quantile(done["latency"], 0.99) <= p99
         ok.append(bool(fast and errors <= limit))
     seconds = sorted(second.unique())
     run = 0
@@ -402,6 +481,11 @@ MEASURES: dict[str, Measure] = {
                 "Seconds from the fault until a metric condition holds.", "samples"),
         Measure("metric_increase", MetricParameters, metric_increase,
                 "The largest rise of a metric above its value at the fault.", "samples"),
+        Measure("lost_results", ResultParameters, lost_results,
+                "Accepted requests with no prediction or no action after the drain.",
+                "requests"),
+        Measure("duplicated_results", ResultParameters, duplicated_results,
+                "Predictions and actions beyond one per accepted request.", "requests"),
         Measure("step_output", OutputParameters, step_output,
                 "A number from a step's output.", "steps"),
     )

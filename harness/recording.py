@@ -18,8 +18,13 @@ REQUEST_COLUMNS = (
     "error",
     "transform",
     "defect",
+    "request_id",
 )
-"""`defect` names what a transform deliberately broke in the request ("" when valid)."""
+"""`defect` names what a transform deliberately broke in the request ("" when valid);
+`request_id` is the id a 2xx answer named (the key to its results on a stream)."""
+RESULT_COLUMNS = ("results", "actions", "completed_at")
+"""Added to the requests of a target with a results endpoint once the run has drained:
+prediction rows and actions per accepted request, and when its last action was taken."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class Recording:
     steps: dict[str, StepTimes] = field(default_factory=dict)
     samples: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SAMPLE_COLUMNS))
     requests: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REQUEST_COLUMNS))
+    follow_up: str = ""
+    """How following up the accepted requests' results went (targets with a results
+    endpoint)."""
 
     def moment(self, step: str | None) -> float:
         """When the named step started (the fault's known moment), or the scenario start."""

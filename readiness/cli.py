@@ -177,9 +177,7 @@ def _up_event_driven(profile: str, faults: bool, without: list[str] | None,
 
     if without:
         raise InvalidInput("--without is not available for the event-driven architecture yet")
-    if faults:
-        raise InvalidInput("--faults is not available for the event-driven architecture yet")
-    return start(readiness_home(), profile, monitor_config=monitor_config)
+    return start(readiness_home(), profile, monitor_config=monitor_config, faults=faults)
 
 
 @app.command()

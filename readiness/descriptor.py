@@ -51,6 +51,11 @@ class Endpoints(_Strict):
     monitor_metrics: str | None = None
     """Prometheus metrics of the deployment's monitors (drift, quality, performance,
     fairness, alerts firing)."""
+    results: str | None = None
+    """For a target that answers later (a stream): `POST {"request_ids": [...]}` answers
+    `{"results": [{"request_id", "predictions", "actions", "completed_at"}]}`, what became
+    of each accepted request. The harness counts lost and duplicated results and the
+    end-to-end latency with it."""
 
 
 class Credentials(_Strict):

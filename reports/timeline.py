@@ -155,6 +155,14 @@ def _latency(samples: pd.DataFrame, started: float) -> Panel:
     return Panel("Latency of answered predictions", "ms", lines)
 
 
+def _end_to_end(samples: pd.DataFrame, started: float) -> Panel:
+    lines = []
+    for quantile in ("p50", "p95", "p99"):
+        rows = _traffic(samples, f"end_to_end_latency_{quantile}_ms")
+        lines += _lines(rows.assign(labels=""), started, prefix=quantile)
+    return Panel("End-to-end latency (sent to acted on), by second sent", "ms", lines)
+
+
 def _errors(samples: pd.DataFrame, started: float) -> Panel:
     lines = _lines(
         _traffic(samples, "error_rate").assign(labels=""), started, 100, "errors (5xx, lost)"
@@ -189,10 +197,12 @@ def _suffixed(title: str, unit: str, *suffixes: str) -> PanelBuilder:
 
 PANELS: list[PanelBuilder] = [
     _latency,
+    _end_to_end,
     _errors,
     _throughput,
     _versions,
     _suffixed("Replicas", "replicas", "_replicas"),
+    _suffixed("Stream: messages waiting per stage", "messages", "_stream_consumer_lag"),
     _suffixed("Drift: PSI per feature (largest)", "PSI", "_feature_psi"),
     _suffixed("Fairness", "", "_fairness_dp_ratio_min", "_fairness_eo_difference_max"),
     _suffixed("Model quality on feedback", "", "_model_accuracy"),

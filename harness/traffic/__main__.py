@@ -131,10 +131,11 @@ class Applicant(FastHttpUser):
         return float(self.random.exponential(1.0))
 
     def _record(self, started: float, latency: float, status: int, version: str,
-                kind: str, error: str, defect: str = "") -> None:  # fmt: skip
+                kind: str, error: str, defect: str = "", request_id: str = "") -> None:  # fmt: skip
         State.records.append(json.dumps({
             "time": started, "latency_ms": latency, "status": status, "version": version,
             "kind": kind, "error": error, "transform": State.transform, "defect": defect,
+            "request_id": request_id,
         }) + "\n")  # fmt: skip
 
     @task
@@ -151,7 +152,7 @@ class Applicant(FastHttpUser):
             error = "" if status else str(answer.error or "no answer")[:200]
             version, request_id = _answered(answer) if 200 <= status < 300 else ("", "")
             answer.success()  # the harness judges; Locust's own failure stats are not used
-        self._record(started, latency, status, version, "predict", error, defect)
+        self._record(started, latency, status, version, "predict", error, defect, request_id)
         if request_id and State.spec.feedback_url and self.random.random() < State.spec.feedback:
             self._feedback(request_id, reported)
 

@@ -27,6 +27,7 @@ actions = Table(
     Column("action", String(32), nullable=False),
     Column("version", String(32), nullable=False),
     Column("acted_at", Float, nullable=False),
+    Column("request_id", String(128), nullable=True, index=True),
 )  # fmt: skip
 
 
@@ -53,6 +54,15 @@ class ActionStore:
             for r in rows
         }  # fmt: skip
         return taken, set(ids) - before
+
+    def by_request(self, request_ids: list[str]) -> dict[str, tuple[int, float]]:
+        """For each request id with actions: how many, and when the last was taken."""
+        query = (
+            select(actions.c.request_id, func.count(), func.max(actions.c.acted_at))
+            .where(actions.c.request_id.in_(request_ids)).group_by(actions.c.request_id)
+        )  # fmt: skip
+        with self.engine.connect() as connection:
+            return {r[0]: (int(r[1]), float(r[2])) for r in connection.execute(query)}
 
     def count(self) -> int:
         with self.engine.connect() as connection:
@@ -81,7 +91,7 @@ class Act(Stage[InferenceResult, ActionTaken]):
         now = time.time()
         wanted: list[dict[str, object]] = [
             {"event_id": r.event_id, "event_time": r.event_time, "action": decide(r),
-             "version": r.version, "acted_at": now}
+             "version": r.version, "acted_at": now, "request_id": r.request_id or r.event_id}
             for r in batch
         ]  # fmt: skip
         taken, new = await asyncio.to_thread(self.store.take, wanted)

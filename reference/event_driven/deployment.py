@@ -1,25 +1,36 @@
-"""`readiness up event-driven` and `readiness down event-driven` (production profile).
+"""`readiness up event-driven` and `readiness down event-driven`.
 
-`up` starts, each as a process session of its own on 127.0.0.1: the NATS server with
+Production: each as a process session of its own on 127.0.0.1, the NATS server with
 JetStream (its store under READINESS_HOME), the streams, the stage workers (as many of
-each as asked: they share their stage's durable consumer), the ingest service and the
-monitor service; then writes the target descriptor. `down` stops them by PID, the ingest
-first (nothing new comes in) and the broker last (the stages finish what they hold).
+each as asked: they share their stage's durable consumer; two inference workers by
+default, so one can die while the other goes on), the ingest service and the monitor
+service; with `faults`, the fault hooks (`reference.event_driven.faults`). Prototype: a
+NATS server without JetStream and one process, the ingest with every stage inline
+(`reference.event_driven.prototype`), no API keys, no monitors, no hooks. Either way the
+target descriptor is written last. `down` stops them by PID, the ingest first (nothing
+new comes in) and the broker last (the stages finish what they hold).
 """
 
 import asyncio
+import shlex
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import nats
 import yaml
 
 from readiness.descriptor import (
+    Capability,
+    Cost,
     Credentials,
     Endpoints,
+    FaultHook,
     Pattern,
     Registry,
+    Resilience,
+    Scale,
     SLOs,
     TargetDescriptor,
 )
@@ -28,10 +39,11 @@ from readiness.home import Home
 from reference.event_driven.broker import start_broker
 from reference.event_driven.ingest import IngestSettings
 from reference.event_driven.service import ServiceConfig
-from reference.event_driven.streams import ensure_streams
+from reference.event_driven.streams import ACK_WAIT_S, MAX_DELIVER, ensure_streams
 from reference.event_driven.worker import STAGES, PipelineConfig
 from reference.platform.audit.pii import default_pii_policy_path
 from reference.platform.auth import Role, TenantKey, hash_key, new_key
+from reference.platform.declarations import platform_declarations
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
@@ -44,7 +56,8 @@ MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 STREAMING_SLOS = SLOs(p99_latency_ms=1000.0, error_rate=0.01, availability=0.999)
 """The whitepaper's streaming class: end to end within 100 ms - 1 s."""
-DEFAULT_INSTANCES = dict.fromkeys(STAGES, 1)
+DEFAULT_INSTANCES = {"enrich": 1, "infer": 2, "sink": 1, "action": 1}
+PROFILES = ("production", "prototype")
 READY_TIMEOUT_S = 60.0
 
 
@@ -58,10 +71,14 @@ def up(
     *,
     monitor_config: Path | None = None,
     instances: dict[str, int] | None = None,
+    faults: bool = False,
 ) -> Path:
     """Start the pipeline; return the path of its target descriptor."""
-    if profile != "production":
-        raise InvalidInput("the event-driven architecture has only its production profile yet")
+    if profile not in PROFILES:
+        raise InvalidInput(f"--profile must be production or prototype, not '{profile}'")
+    if profile == "prototype" and (faults or monitor_config or instances):
+        raise InvalidInput("the prototype is one process without monitors or fault hooks: "
+                           "--faults, --monitor-config and instances are production's")  # fmt: skip
     chosen = {**DEFAULT_INSTANCES, **(instances or {})}
     unknown = sorted(set(chosen) - set(STAGES))
     if unknown or any(n < 1 for n in chosen.values()):
@@ -78,39 +95,62 @@ def up(
         raise InvalidInput(f"the registry has no {SERVED_MODEL}@champion: train and approve "
                            "a version first")  # fmt: skip
     try:
-        return _start(home, place, chosen, monitor_config)
+        if profile == "prototype":
+            return _start_prototype(home, place)
+        return _start(home, place, chosen, monitor_config, faults)
     except DeploymentFailed:
         down(home)
         raise
 
 
-def _start(home: Home, place: Path, instances: dict[str, int], monitor_config: Path | None) -> Path:
-    broker, process = start_broker(place / "nats", place / "nats.log")
-    (place / "broker.pid").write_text(str(process.pid))
-    asyncio.run(_ensure_streams(broker.url))
+def _pipeline(home: Home, place: Path, broker_url: str, production: bool,
+              faults: bool) -> Path:  # fmt: skip
+    """Write the stages' configuration; its path."""
     metrics_dir = place / "metrics"
     shutil.rmtree(metrics_dir, ignore_errors=True)  # counters start again with the processes
     metrics_dir.mkdir()
+    fault_dir = place / "faults" if faults else None
+    if fault_dir is not None:
+        fault_dir.mkdir(exist_ok=True)
     pipeline = PipelineConfig(
-        broker_url=broker.url, tracking_uri=home.mlflow_tracking_uri, model=SERVED_MODEL,
+        broker_url=broker_url, tracking_uri=home.mlflow_tracking_uri, model=SERVED_MODEL,
         feature_repo=home.feature_repo, audit_url=home.audit_url,
         pii_policy=default_pii_policy_path(), pii_key_file=home.pii_key,
-        cache_dir=place / "models", actions_db=place / "actions.db",
+        cache_dir=place / "models", actions_db=place / "actions.db", monitoring=production,
+        fault_dir=fault_dir,
     )  # fmt: skip
-    config_path = place / "pipeline.yaml"
-    config_path.write_text(yaml.safe_dump(pipeline.model_dump(mode="json"), sort_keys=False))
+    path = place / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(pipeline.model_dump(mode="json"), sort_keys=False))
+    return path
+
+
+def _start(home: Home, place: Path, instances: dict[str, int], monitor_config: Path | None,
+           faults: bool) -> Path:  # fmt: skip
+    broker, process = start_broker(place / "nats", place / "nats.log")
+    (place / "broker.pid").write_text(str(process.pid))
+    asyncio.run(_ensure_streams(broker.url))
+    _pipeline(home, place, broker.url, production=True, faults=faults)
     for stage, count in instances.items():
         for index in range(count):
             start_worker(place, stage, index)
     keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key(), MONITOR_KEY_ENV: new_key()}
-    base = _start_ingest(home, place, broker.url, keys)
+    base = _start_ingest(home, place, broker.url, _tenants(keys))
     monitor = start_monitor(home, place, base, MONITOR_KEY_ENV, keys[MONITOR_KEY_ENV],
                             monitor_config)  # fmt: skip
     credentials = place / "credentials.env"
     credentials.touch(mode=0o600)
     shared = {name: key for name, key in keys.items() if name != MONITOR_KEY_ENV}
     credentials.write_text("".join(f"{name}={key}\n" for name, key in shared.items()))
-    return _descriptor(base, credentials, home, monitor).write(place / "target.yaml")
+    hooks = fault_hooks(place) if faults else []
+    return _descriptor(base, home, credentials, monitor, hooks).write(place / "target.yaml")
+
+
+def _start_prototype(home: Home, place: Path) -> Path:
+    broker, process = start_broker(place / "nats", place / "nats.log", jetstream=False)
+    (place / "broker.pid").write_text(str(process.pid))
+    pipeline = _pipeline(home, place, broker.url, production=False, faults=False)
+    base = _start_ingest(home, place, broker.url, [], inline_pipeline=pipeline)
+    return _descriptor(base, home).write(place / "target.yaml")
 
 
 async def _ensure_streams(url: str) -> None:
@@ -131,19 +171,26 @@ def start_worker(place: Path, stage: str, index: int) -> int:
     return process.pid
 
 
-def _start_ingest(home: Home, place: Path, broker_url: str, keys: dict[str, str]) -> str:
+def _tenants(keys: dict[str, str]) -> list[TenantKey]:
     models = frozenset({SERVED_MODEL})
-    tenants = [
+    return [
         TenantKey(tenant="demo", key_hash=hash_key(keys[API_KEY_ENV]), models=models),
         TenantKey(tenant="ops", key_hash=hash_key(keys[ADMIN_KEY_ENV]), models=models,
                   roles=frozenset({Role.PREDICT, Role.ADMIN})),
         TenantKey(tenant="monitor", key_hash=hash_key(keys[MONITOR_KEY_ENV]), models=models,
                   roles=frozenset({Role.ADMIN})),
     ]  # fmt: skip
+
+
+def _start_ingest(home: Home, place: Path, broker_url: str, tenants: list[TenantKey],
+                  inline_pipeline: Path | None = None) -> str:  # fmt: skip
+    """The ingest service (with the stages inline for the prototype); its base URL."""
     port = free_port()
-    config = ServiceConfig(port=port, ingest=IngestSettings(
+    production = inline_pipeline is None
+    config = ServiceConfig(port=port, inline_pipeline=inline_pipeline, ingest=IngestSettings(
         broker_url=broker_url, model=SERVED_MODEL, tenants=tenants, audit_url=home.audit_url,
-        tracking_uri=home.mlflow_tracking_uri,
+        tracking_uri=home.mlflow_tracking_uri if production else None,
+        actions_db=place / "actions.db", jetstream=production,
     ))  # fmt: skip
     path = place / "ingest.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
@@ -156,22 +203,65 @@ def _start_ingest(home: Home, place: Path, broker_url: str, keys: dict[str, str]
     return base
 
 
-def _descriptor(base: str, credentials: Path, home: Home, monitor: str) -> TargetDescriptor:
+def fault_hooks(place: Path) -> list[FaultHook]:
+    """Shell hooks: commands of `reference.event_driven.faults` on this deployment."""
+    command = f"{shlex.quote(sys.executable)} -m reference.event_driven.faults " \
+              f"{shlex.quote(str(place))}"  # fmt: skip
+
+    def hook(name: str, arguments: str = "", undo: str | None = None) -> FaultHook:
+        return FaultHook(name=name, kind="shell", target=f"{command} {name} {arguments}".strip(),
+                         undo=undo)  # fmt: skip
+
+    return [
+        hook("kill-consumer", "infer", undo="restart-consumers"),
+        hook("restart-consumers"),
+        hook("restart-broker", "5", undo="start-broker"),
+        hook("start-broker"),
+        hook("poison", "5"),
+    ]
+
+
+def _descriptor(
+    base: str,
+    home: Home,
+    credentials: Path | None = None,
+    monitor: str | None = None,
+    hooks: list[FaultHook] | None = None,
+) -> TargetDescriptor:
+    """The production descriptor when `credentials` are given, else the prototype's."""
+    production = credentials is not None
+    profile = "production" if production else "prototype"
     return TargetDescriptor(
-        name="readiness-event-driven-production", architecture=ARCHITECTURE,
-        pattern=Pattern.STREAMING, profile="production", model=SERVED_MODEL,
-        slos=STREAMING_SLOS,
+        name=f"readiness-event-driven-{profile}", architecture=ARCHITECTURE,
+        pattern=Pattern.STREAMING, profile=profile, model=SERVED_MODEL, slos=STREAMING_SLOS,
         endpoints=Endpoints(
             predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
             ready=f"{base}/readyz", metrics=f"{base}/metrics", openapi=f"{base}/openapi.json",
-            feedback=f"{base}/v1/feedback", admin=f"{base}/v1/admin/models/{{model}}",
+            feedback=f"{base}/v1/feedback", results=f"{base}/v1/results",
+            admin=f"{base}/v1/admin/models/{{model}}" if production else None,
             monitor_metrics=monitor,
         ),
         credentials=Credentials(api_key_env=API_KEY_ENV, admin_key_env=ADMIN_KEY_ENV,
-                                env_file=credentials),
-        registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL),
-        audit_store=home.audit_url,
+                                env_file=credentials) if production else Credentials(),
+        registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
+        audit_store=home.audit_url if production else None,
+        fault_hooks=hooks or [],
+        **(_declarations(home, credentials.parent) if credentials is not None else {}),
     )  # fmt: skip
+
+
+def _declarations(home: Home, place: Path) -> dict[str, Any]:
+    """Scale out by adding consumers (the broker queues and spreads the events); a stage's
+    retries are the broker's redeliveries, each after the ack wait."""
+    logs = [place / "ingest.log", place / "monitor.log",
+            *sorted(place.glob("worker-*.log"))]  # fmt: skip
+    return {
+        "scale": Scale(requests_per_day=50_000, peak_rps=200,
+                       capabilities=[Capability.REQUEST_QUEUE, Capability.LOAD_BALANCER]),
+        "resilience": Resilience(timeout_s=ACK_WAIT_S, retries=MAX_DELIVER - 1),
+        "cost": Cost(cpu_seconds_per_1k=10.0),
+        **platform_declarations(home, logs),
+    }  # fmt: skip
 
 
 def _pid_files(place: Path) -> list[Path]:
@@ -181,7 +271,7 @@ def _pid_files(place: Path) -> list[Path]:
     return [place / name for name in order]
 
 
-def _pid_of(path: Path) -> int | None:
+def pid_of(path: Path) -> int | None:
     try:
         return int(path.read_text().strip())
     except (OSError, ValueError):
@@ -189,8 +279,20 @@ def _pid_of(path: Path) -> int | None:
 
 
 def _running(place: Path) -> list[int]:
-    pids = [_pid_of(path) for path in _pid_files(place)]
+    pids = [pid_of(path) for path in _pid_files(place)]
     return [pid for pid in pids if pid is not None and running(pid)]
+
+
+def restart_dead_workers(place: Path) -> list[str]:
+    """Start again every worker whose process is gone; their names."""
+    restarted = []
+    for path in sorted(place.glob("worker-*.pid")):
+        pid = pid_of(path)
+        if pid is None or not running(pid):
+            _, stage, index = path.stem.split("-")
+            start_worker(place, stage, int(index))
+            restarted.append(path.stem)
+    return restarted
 
 
 def down(home: Home) -> bool:
@@ -198,7 +300,7 @@ def down(home: Home) -> bool:
     place = folder(home)
     stopped = False
     for path in _pid_files(place):
-        pid = _pid_of(path)
+        pid = pid_of(path)
         path.unlink(missing_ok=True)
         if pid is not None and running(pid):
             stop_session(pid)

@@ -49,9 +49,11 @@ class _Fixed:
         return self.families
 
 
-async def exposition(js: JetStreamContext, durables: list[str]) -> str:
+async def exposition(js: JetStreamContext | None, durables: list[str]) -> str:
+    """Without JetStream (the prototype) there are no consumers or streams to ask about."""
     registry = CollectorRegistry()
     if os.environ.get(MULTIPROC_VARIABLE):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    registry.register(_Fixed(await _broker_families(js, durables)))
+    if js is not None:
+        registry.register(_Fixed(await _broker_families(js, durables)))
     return generate_latest(registry).decode()

@@ -7,6 +7,11 @@ a client that retries with the same `Idempotency-Key` header gets the same ids, 
 broker drops the copies. Invalid bodies are refused (422 naming the field) before anything
 is published; with API keys configured, an unknown key is 401 and a tenant not entitled to
 the model 403, as at the microservice's gateway.
+
+The answer comes later, on the stream; `POST /v1/results` says what became of accepted
+requests (predictions logged, actions taken, when), which is how a client, or the harness
+counting lost and duplicated results, follows them up. Without JetStream (the prototype),
+events are published on core NATS, fire and forget, and the stages run in this process.
 """
 
 import asyncio
@@ -14,13 +19,15 @@ import contextlib
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import nats
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from nats.aio.client import Client
 from nats.js.client import JetStreamContext
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -56,6 +63,10 @@ class IngestSettings(BaseModel):
     tracking_uri: str | None = None
     """The registry the admin routes move the champion in; None: no admin routes."""
     durables: list[str] = ["enrich", "infer", "sink", "action"]
+    actions_db: Path | None = None
+    """The action service's store, for the results route; None: no results route."""
+    jetstream: bool = True
+    """False (the prototype): core NATS publishing, no broker acknowledgement."""
 
 
 class Accepted(BaseModel):
@@ -75,6 +86,27 @@ class BatchPause(BaseModel):
 
     paused: bool
     reason: str = Field(min_length=1, max_length=500)
+
+
+class ResultsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_ids: list[Annotated[str, Field(pattern=EVENT_ID)]] = Field(
+        min_length=1, max_length=1000
+    )
+
+
+class RequestResult(BaseModel):
+    request_id: str
+    predictions: int
+    """Prediction rows logged for the request (one per event; more would be duplicates)."""
+    actions: int
+    completed_at: float | None
+    """When its last action was taken (seconds since the epoch); None while none is."""
+
+
+class Results(BaseModel):
+    results: list[RequestResult]
 
 
 class FeedbackLabel(BaseModel):
@@ -104,7 +136,13 @@ def event_ids(request_id: str, count: int) -> list[str]:
     return [request_id] if count == 1 else [f"{request_id}.{i}" for i in range(count)]
 
 
-def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
+Alongside = Callable[[Client], AbstractAsyncContextManager[None]]
+"""Work that runs in the ingest process for as long as it serves (the prototype's stages)."""
+
+
+def create_app(
+    schema: FeatureSchema, settings: IngestSettings, alongside: Alongside | None = None
+) -> FastAPI:
     state: dict[str, Any] = {}
     keys = KeyStore(settings.tenants) if settings.tenants else None
     request_model = predict_request_model(schema, settings.max_batch)
@@ -120,9 +158,20 @@ def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
 
             log = PredictionLog(settings.audit_url)
         state["log"] = log
-        yield
+        actions = None
+        if settings.actions_db is not None:
+            from reference.event_driven.action import ActionStore
+
+            actions = ActionStore(settings.actions_db)
+        state["actions"] = actions
+        async with contextlib.AsyncExitStack() as running:
+            if alongside is not None:
+                await running.enter_async_context(alongside(client))
+            yield
         if log is not None:
             log.close()
+        if actions is not None:
+            actions.close()
         with contextlib.suppress(Exception):
             await client.close()
 
@@ -163,7 +212,10 @@ def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
                 applicant_id=applicant if applicant and not instance else None,
                 features=instance if instance else None,
             ))  # fmt: skip
-        await _publish(state["js"], events)
+        if settings.jetstream:
+            await _publish(state["js"], events)
+        else:
+            await _publish_core(state["client"], events)
         body_out = Accepted(request_id=request_id, events=[e.event_id for e in events])
         return JSONResponse(body_out.model_dump(), 202)
 
@@ -177,6 +229,24 @@ def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
         rows = [(label.request_id, label.position, label.label) for label in body.labels]
         await asyncio.to_thread(log.record_feedback, rows)
         return JSONResponse({"accepted": len(rows)})
+
+    @app.post("/v1/results", response_model=Results)
+    async def results(request: Request) -> Response:
+        """What became of accepted requests: prediction rows and actions per request id."""
+        identify(request, Role.PREDICT, None)
+        log, actions = state["log"], state["actions"]
+        if log is None or actions is None:
+            raise Problem(404, "this deployment has no results route")
+        body = await read_body(request, ResultsQuery, MAX_BODY_BYTES)
+        logged = await asyncio.to_thread(log.logged_per_request, body.request_ids)
+        taken = await asyncio.to_thread(actions.by_request, body.request_ids)
+        found = [
+            RequestResult(request_id=request_id, predictions=logged.get(request_id, 0),
+                          actions=taken.get(request_id, (0, 0.0))[0],
+                          completed_at=taken[request_id][1] if request_id in taken else None)
+            for request_id in body.request_ids
+        ]  # fmt: skip
+        return JSONResponse(Results(results=found).model_dump())
 
     def registry() -> "ModelRegistry":
         if settings.tracking_uri is None:
@@ -245,6 +315,8 @@ def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
     @app.get("/readyz")
     async def ready() -> Response:
         js: JetStreamContext = state["js"]
+        if not settings.jetstream:
+            return await health()
         try:
             for spec in ALL:
                 await js.stream_info(spec.name)
@@ -256,7 +328,7 @@ def create_app(schema: FeatureSchema, settings: IngestSettings) -> FastAPI:
     async def metrics() -> Response:
         from reference.event_driven.exposition import exposition
 
-        text = await exposition(state["js"], settings.durables)
+        text = await exposition(state["js"] if settings.jetstream else None, settings.durables)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     return app
@@ -273,4 +345,16 @@ async def _publish(js: JetStreamContext, events: list[ApplicationEvent]) -> None
         )), PUBLISH_TIMEOUT_S)  # fmt: skip
     except Exception as problem:
         raise Problem(503, f"the stream did not accept the events: {problem}",
+                      {"Retry-After": "1"}) from problem  # fmt: skip
+
+
+async def _publish_core(client: Client, events: list[ApplicationEvent]) -> None:
+    """The prototype's publish: core NATS, no acknowledgement; what no subscriber is
+    listening for at that moment is gone."""
+    try:
+        for event in events:
+            await client.publish(EVENTS.subjects[0], event.model_dump_json().encode())
+        await client.flush(timeout=int(PUBLISH_TIMEOUT_S))
+    except Exception as problem:
+        raise Problem(503, f"the broker did not take the events: {problem}",
                       {"Retry-After": "1"}) from problem  # fmt: skip

@@ -19,6 +19,8 @@ class ServiceConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int
     ingest: IngestSettings
+    inline_pipeline: Path | None = None
+    """The prototype: run the stages in this process, configured by this pipeline file."""
 
 
 def main(argv: list[str]) -> int:
@@ -29,7 +31,13 @@ def main(argv: list[str]) -> int:
         return 2
     config = load_document(Path(argv[1]), ServiceConfig, InvalidConfiguration, "ingest config")
     listener = socket.create_server((config.host, config.port))
-    app = create_app(load_schema(), config.ingest)
+    alongside = None
+    if config.inline_pipeline is not None:
+        from reference.event_driven.prototype import InlineRunner
+        from reference.event_driven.worker import load_config
+
+        alongside = InlineRunner(load_config(config.inline_pipeline))
+    app = create_app(load_schema(), config.ingest, alongside)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     server.run(sockets=[listener])
     return 0

@@ -12,6 +12,9 @@ The loop every stage shares, so each stage is only its `process`:
 4. publish each output with `Nats-Msg-Id` = the event's id and wait for the broker's ack,
    then ack the input. A crash between the two redelivers the input, the stage publishes
    again, and the broker drops the copy: one output per event, whatever crashed when.
+
+With fault hooks enabled (`hold`), a stage can be asked to stop half-way through
+publishing a batch and wait to be killed there (`reference.event_driven.hold`).
 """
 
 import asyncio
@@ -32,6 +35,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import APIError
 from pydantic import BaseModel, ValidationError
 
+from reference.event_driven.hold import HoldSwitch
 from reference.event_driven.messages import DeadLetter
 from reference.event_driven.streams import (
     MAX_DELIVER,
@@ -68,8 +72,9 @@ class Stage(ABC, Generic[In, Out]):
     input_model: type[In]
     output_subject: str | None = None
 
-    async def start(self, js: JetStreamContext) -> None:
-        """Open what the stage needs (a model, a store); called once before the loop."""
+    async def start(self, js: JetStreamContext | None) -> None:
+        """Open what the stage needs (a model, a store); called once before the loop (with
+        no JetStream in the prototype)."""
 
     @abstractmethod
     async def process(self, batch: Sequence[In]) -> list[Out | Rejected | None]:
@@ -95,10 +100,16 @@ class StageCounters:
 
 class StageRunner(Generic[In, Out]):
     def __init__(
-        self, stage: Stage[In, Out], url: str, batch_size: int = 64, max_in_flight: int = 256
+        self,
+        stage: Stage[In, Out],
+        url: str,
+        batch_size: int = 64,
+        max_in_flight: int = 256,
+        hold: HoldSwitch | None = None,
     ) -> None:
         self.stage, self.url = stage, url
         self.batch_size, self.max_in_flight = batch_size, max_in_flight
+        self.hold = hold
         self.counters = StageCounters()
         self.stopping = asyncio.Event()
 
@@ -161,8 +172,29 @@ class StageRunner(Generic[In, Out]):
         except Exception:
             await self._one_by_one(js, decoded)
             return
-        pairs = zip(decoded, answers, strict=True)
+        pairs = list(zip(decoded, answers, strict=True))
+        holding = self.hold is not None and self.hold.requested(self.stage.name)
+        if holding and await self._hold(js, pairs):
+            return
         await asyncio.gather(*(self._finish(js, m, p, a) for (m, p), a in pairs))
+
+    async def _hold(
+        self, js: JetStreamContext, pairs: list[tuple[tuple[Msg, In], Out | Rejected | None]]
+    ) -> bool:
+        """Publish the first half of the batch's outputs, ack nothing, and wait (to be
+        killed, or stopped: either way the whole batch comes back). False when another
+        worker holds already: this one finishes its batch as usual."""
+        first = pairs[: max(1, len(pairs) // 2)]
+        for (_, payload), answer in first:
+            if answer is not None and not isinstance(answer, Rejected):
+                await self._publish(js, payload, answer)
+        assert self.hold is not None
+        if not self.hold.claim(self.stage.name, len(pairs), len(first)):
+            return False
+        log.warning("%s: holding a batch of %d with %d outputs published, unacked",
+                    self.stage.name, len(pairs), len(first))  # fmt: skip
+        await self.stopping.wait()
+        return True
 
     async def _one_by_one(self, js: JetStreamContext, decoded: list[tuple[Msg, In]]) -> None:
         for message, payload in decoded:
@@ -185,15 +217,20 @@ class StageRunner(Generic[In, Out]):
         if isinstance(answer, Rejected):
             await self.dead_letter(js, message, _event_id(payload), answer.reason)
             return
-        if answer is not None and self.stage.output_subject is not None:
-            acknowledged = await js.publish(
-                self.stage.output_subject, answer.model_dump_json().encode(),
-                headers={DEDUP_HEADER: _event_id(payload) or ""},
-            )  # fmt: skip
-            self.counters.published += 1
-            self.counters.duplicates += int(bool(acknowledged.duplicate))
+        if answer is not None:
+            await self._publish(js, payload, answer)
         await message.ack()
         self.counters.processed += 1
+
+    async def _publish(self, js: JetStreamContext, payload: In, answer: Out) -> None:
+        if self.stage.output_subject is None:
+            return
+        acknowledged = await js.publish(
+            self.stage.output_subject, answer.model_dump_json().encode(),
+            headers={DEDUP_HEADER: _event_id(payload) or ""},
+        )  # fmt: skip
+        self.counters.published += 1
+        self.counters.duplicates += int(bool(acknowledged.duplicate))
 
     async def dead_letter(
         self, js: JetStreamContext, message: Msg, event_id: str | None, reason: str

@@ -25,7 +25,10 @@ re-published after a crash is always recognised."""
 MAX_AGE_S = 7 * 24 * 3600.0
 MAX_DELIVER = 5
 """Deliveries of one message before the stage dead-letters it as failing."""
-ACK_WAIT_S = 30.0
+ACK_WAIT_S = 10.0
+"""How long a fetched message may stay unacknowledged before the broker delivers it again
+(to another worker of the stage when its holder died): the bound on recovery after a
+crash. A batch takes milliseconds, so ten seconds is a wide margin."""
 
 
 @dataclass(frozen=True)

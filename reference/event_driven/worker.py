@@ -48,6 +48,9 @@ class PipelineConfig(BaseModel):
     batch_size: int = 64
     max_in_flight: int = 256
     monitoring: bool = True
+    fault_dir: Path | None = None
+    """Where fault hooks ask a stage to hold a batch (`readiness up --faults`); None: no
+    fault hooks."""
 
 
 def load_config(path: Path) -> PipelineConfig:
@@ -117,8 +120,11 @@ async def _export(runner: StageRunner, stage: str) -> None:  # type: ignore[type
 
 
 async def serve(stage_name: str, config: PipelineConfig) -> None:
+    from reference.event_driven.hold import HoldSwitch
+
+    hold = HoldSwitch(config.fault_dir) if config.fault_dir is not None else None
     runner = StageRunner(build_stage(stage_name, config), config.broker_url,
-                         config.batch_size, config.max_in_flight)  # fmt: skip
+                         config.batch_size, config.max_in_flight, hold)  # fmt: skip
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.stopping.set)

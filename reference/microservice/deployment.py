@@ -17,20 +17,16 @@ import yaml
 
 from readiness.descriptor import (
     Capability,
-    Compliance,
     Cost,
     Credentials,
     Endpoints,
     FaultHook,
-    FeatureStoreRef,
-    Governance,
     Pattern,
     Registry,
     Resilience,
     Scale,
     SLOs,
     TargetDescriptor,
-    Team,
 )
 from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
@@ -38,7 +34,7 @@ from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.ratelimit import RateLimit
 from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
 from reference.platform.auth import Role, TenantKey, hash_key, new_key
-from reference.platform.fairness import USE_CASE_POLICY
+from reference.platform.declarations import platform_declarations
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
@@ -57,11 +53,6 @@ API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
 MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
 PROCESSES = ("service", "monitor")
 READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
-PLATFORM = Path(__file__).parent.parent / "platform"
-REPOSITORY = PLATFORM.parent.parent
-"""The repository root: the alert rules' runbook links (docs/runbooks.md) resolve from it."""
-CONTROLS = PLATFORM / "compliance" / "controls.yaml"
-ALERT_RULES = PLATFORM / "alerting" / "prometheus-rules.yml"
 SWITCHES = {"auth": "auth", "rate-limit": "rate_limit", "validation": "validation",
             "cache": "cache", "metrics": "metrics", "audit": "prediction_log",
             "explain": "explain", "monitoring": "monitoring"}  # fmt: skip
@@ -255,11 +246,8 @@ def _descriptor(
 
 
 def _declarations(home: Home, place: Path) -> dict[str, Any]:
-    """What the production deployment declares beyond its endpoints: its scale, timeouts,
-    budget, policies, owners, alert rules, feature store and logs (all read by the
-    assessment as any user's descriptor would be)."""
-    from reference.platform.features.repo import PROJECT as FEATURE_PROJECT  # imports Feast
-
+    """What the production deployment declares beyond its endpoints: its scale, timeouts and
+    budget, and what every production reference deployment declares."""
     options = ReplicaOptions()
     return {
         "scale": Scale(requests_per_day=50_000, peak_rps=200, max_replicas=options.max_replicas,
@@ -267,14 +255,7 @@ def _declarations(home: Home, place: Path) -> dict[str, Any]:
                                      Capability.REQUEST_QUEUE, Capability.CACHING]),
         "resilience": Resilience(timeout_s=options.timeout_s, retries=options.attempts - 1),
         "cost": Cost(cpu_seconds_per_1k=10.0),
-        "governance": Governance(fairness_policy=USE_CASE_POLICY,
-                                 retention_years=2),
-        "compliance": Compliance(regime="standard", controls=CONTROLS),
-        "team": Team(owners=["ml-platform"], runbook_root=REPOSITORY),
-        "alert_rules": ALERT_RULES,
-        "feature_store": FeatureStoreRef(registry=home.feature_repo / "registry.db",
-                                         project=FEATURE_PROJECT),
-        "logs": [place / "service.log", place / "monitor.log"],
+        **platform_declarations(home, [place / "service.log", place / "monitor.log"]),
     }  # fmt: skip
 
 

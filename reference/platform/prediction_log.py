@@ -290,6 +290,16 @@ class PredictionLog:
             for row in rows
         ]  # fmt: skip
 
+    def logged_per_request(self, request_ids: Sequence[str]) -> dict[str, int]:
+        """How many prediction rows each request id has (a duplicate shows as one more)."""
+        query = (
+            select(predictions.c.request_id, func.count())
+            .where(predictions.c.request_id.in_(set(request_ids)))
+            .group_by(predictions.c.request_id)
+        )
+        with self.store.reading() as connection:
+            return {r[0]: int(r[1]) for r in connection.execute(query)}
+
     def count(self, table: str) -> int:
         with self.store.reading() as connection:
             chosen = metadata.tables[table]

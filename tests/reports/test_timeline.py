@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from reports.bundles import load_run
-from reports.timeline import MarkerKind, ScenarioTimeline, scenario_timelines
+from reports.timeline import PANELS, MarkerKind, ScenarioTimeline, scenario_timelines
 from tests.reports.samples import PRODUCTION, SAMPLE_RUNS, copy_runs
 
 
@@ -63,7 +63,7 @@ def test_a_bundle_without_time_series_gives_empty_timelines_not_a_crash(tmp_path
         path.unlink()
     timeline = _timelines(runs / PRODUCTION)["covariate-drift"]
     assert timeline.panels == []
-    assert len(timeline.missing) == 8
+    assert len(timeline.missing) == len(PANELS)
     assert [m.kind for m in timeline.markers if m.kind is MarkerKind.DETECTED] == [
         MarkerKind.DETECTED
     ]
