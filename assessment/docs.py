@@ -46,9 +46,8 @@ def render(found: Rubric) -> str:
             fix = probe.remediation
             evidence = ", ".join(f"`{e}`" for e in probe.evidence)
             if probe.scenario:
-                evidence += (
-                    f" (scenario `{probe.scenario.name}`: {', '.join(probe.scenario.measures)})"
-                )
+                names = " or ".join(f"`{name}`" for name in probe.scenario.names)
+                evidence += f" (scenario {names}: {', '.join(probe.scenario.measures)})"
             attested = " May be attested." if probe.attestable else ""
             lines.append(
                 f"| {probe.level} | `{probe.id}` | {_cell(probe.question)}{attested} | "

@@ -59,10 +59,12 @@ class Remediation(_Strict):
 
 
 class ScenarioCheck(_Strict):
-    """A level-5 probe's question, answered by a scenario of the bundle: it passes when the
-    scenario ran and every one of its expectations using these measures met tolerance."""
+    """A level-5 probe's question, answered by scenarios of the bundle: it passes when at
+    least one of the named scenarios ran and every expectation of those that ran using
+    these measures met tolerance. Several names let each architecture answer with its own
+    scenario (a killed replica, a killed stream consumer)."""
 
-    name: str
+    names: list[str] = Field(min_length=1)
     measures: list[str] = Field(min_length=1)
 
 

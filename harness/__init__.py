@@ -15,3 +15,23 @@ DEFAULT_SCENARIOS = (
 one's: a high alert inhibits medium ones, a critical alert inhibits everything, and the
 spike runs before the security burst has scaled the replicas up, and the bias comes last
 because its biased labels also pull accuracy below the critical threshold."""
+
+STREAMING_SCENARIOS = (
+    "stream-steady-state",
+    "stream-burst",
+    "security-probes",
+    "stream-stage-crash",
+    "stream-broker-restart",
+    "stream-poison",
+    "covariate-drift",
+    "data-quality",
+    "bias",
+)
+"""The default set for a streaming target (one with a results endpoint to follow accepted
+events up): the stream's own faults instead of replicas, accelerators and rollouts, and
+the monitors' scenarios in the same order as above."""
+
+
+def default_scenarios(pattern: str) -> tuple[str, ...]:
+    """The default set for a target of this pattern (`real-time`, `streaming`, `edge`)."""
+    return STREAMING_SCENARIOS if pattern == "streaming" else DEFAULT_SCENARIOS

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from readiness.assess_cli import assess, assess_bundle, gate, scorecard_table
 from readiness.console import errors, fail
-from readiness.descriptor import ARCHITECTURES
+from readiness.descriptor import ARCHITECTURES, load_descriptor
 from readiness.errors import InvalidInput, ReadinessError
 from readiness.home import readiness_home
 from readiness.progress import step_progress
@@ -255,7 +255,7 @@ def run(
             "--scenario",
             "-s",
             help="A shipped scenario name or a scenario file; "
-            "repeat for several (default: the default set).",
+            "repeat for several (default: the default set of the target's pattern).",
         ),
     ] = None,
     out: Annotated[
@@ -278,7 +278,7 @@ def run(
     the target did not answer or the run broke off, 2 for bad input."""
     from contextlib import ExitStack
 
-    from harness import DEFAULT_SCENARIOS
+    from harness import default_scenarios
     from harness.deploy import deployed
     from harness.scenario import load_scenario
 
@@ -286,11 +286,11 @@ def run(
         raise fail(InvalidInput(f"--profile must be production or prototype, not '{profile}'"))
     if no_scenarios and scenario:
         raise fail(InvalidInput("--no-scenarios and --scenario exclude each other"))
-    names = [] if no_scenarios else scenario or list(DEFAULT_SCENARIOS)
     descriptor_file = Path(target)
     if target not in ARCHITECTURES and not descriptor_file.is_file():
         raise fail(InvalidInput(f"TARGET: '{target}' is neither an architecture "
                                 f"({', '.join(ARCHITECTURES)}) nor a descriptor file"))  # fmt: skip
+    names = [] if no_scenarios else scenario or list(default_scenarios(_pattern(target)))
     try:
         scenarios = [load_scenario(name) for name in names]
     except ReadinessError as error:
@@ -311,6 +311,16 @@ def run(
             except ReadinessError as error:
                 raise fail(error) from error
         _run_scenarios(descriptor, scenarios, out, seed)
+
+
+def _pattern(target: str) -> str:
+    """The pattern of an architecture, or of the system a descriptor file describes."""
+    if target in ARCHITECTURES:
+        return {"microservice": "real-time", "event-driven": "streaming"}.get(target, "edge")
+    try:
+        return str(load_descriptor(Path(target)).pattern)
+    except ReadinessError as error:
+        raise fail(error) from error
 
 
 def _new_run_folder(name: str) -> Path:
@@ -634,7 +644,6 @@ def retrain(
 ) -> None:
     """Train a challenger, judge it against the champion offline (and in shadow with a
     target), promote it if as good and fair, else keep the champion and alert."""
-    from readiness.descriptor import load_descriptor
     from reference.platform.lifecycle import SERVED_MODEL, TrainOptions
     from reference.platform.retraining.outcome import RetrainingSkipped
     from reference.platform.retraining.pipeline import STEPS

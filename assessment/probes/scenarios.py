@@ -9,23 +9,30 @@ from harness.events import Outcome
 
 
 def scenario_met(check: ScenarioCheck, evidence: Evidence) -> Verdict:
-    """Passes when the scenario ran and every expectation of it that uses one of the
-    measures met its tolerance; unknown when it did not run or measured nothing."""
+    """Passes when one of the scenarios ran and every expectation of those that ran that
+    uses one of the measures met its tolerance; unknown when none ran or measured nothing."""
     runs = evidence.value("scenarios")
     if runs is None:
         return unknown(evidence.why_missing("scenarios"))
-    run = runs.get(check.name)
-    if run is None:
-        return unknown(f"the {check.name} scenario was not run")
-    relevant = [e for e in run.get("expectations", []) if e.get("measure") in check.measures]
-    ids = tuple(str(e["evidence_id"]) for e in relevant)
+    ran = {name: runs[name] for name in check.names if name in runs}
+    named = " or ".join(check.names)
+    if not ran:
+        return unknown(f"the {named} scenario was not run")
+    relevant = [
+        (name, e) for name, run in ran.items() for e in run.get("expectations", [])
+        if e.get("measure") in check.measures
+    ]  # fmt: skip
+    ids = tuple(str(e["evidence_id"]) for _, e in relevant)
     if not relevant:
+        statuses = ", ".join(f"{name}: {run.get('status')}" for name, run in ran.items())
         return unknown(
-            f"the {check.name} scenario ({run.get('status')}) has no expectation "
+            f"the {named} scenario ({statuses}) has no expectation "
             f"measured by {', '.join(check.measures)}"
         )
-    lines = [f"{e['name']}: {e['outcome']} ({e.get('detail') or e.get('value')})" for e in relevant]
-    outcomes = {e.get("outcome") for e in relevant}
+    prefix = len(ran) > 1
+    lines = [f"{name + ': ' if prefix else ''}{e['name']}: {e['outcome']} "
+             f"({e.get('detail') or e.get('value')})" for name, e in relevant]  # fmt: skip
+    outcomes = {e.get("outcome") for _, e in relevant}
     if Outcome.FAIL in outcomes or Outcome.ERROR in outcomes:
         return fails("; ".join(lines), *ids)
     if outcomes == {Outcome.PASS}:

@@ -40,6 +40,13 @@ from reference.event_driven.broker import start_broker
 from reference.event_driven.ingest import IngestSettings
 from reference.event_driven.service import ServiceConfig
 from reference.event_driven.streams import ACK_WAIT_S, MAX_DELIVER, ensure_streams
+from reference.event_driven.supervision import (
+    MULTIPROC_VARIABLE,
+    pid_files,
+    pid_of,
+    running_pids,
+    start_worker,
+)
 from reference.event_driven.worker import STAGES, PipelineConfig
 from reference.platform.audit.pii import default_pii_policy_path
 from reference.platform.auth import Role, TenantKey, hash_key, new_key
@@ -53,7 +60,6 @@ from reference.platform.registry import ModelRegistry
 ARCHITECTURE = "event-driven"
 API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
 MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
-MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 STREAMING_SLOS = SLOs(p99_latency_ms=1000.0, error_rate=0.01, availability=0.999)
 """The whitepaper's streaming class: end to end within 100 ms - 1 s."""
 DEFAULT_INSTANCES = {"enrich": 1, "infer": 2, "sink": 1, "action": 1}
@@ -88,7 +94,7 @@ def up(
     home.ensure()
     place = folder(home)
     place.mkdir(parents=True, exist_ok=True)
-    if any(_running(place)):
+    if any(running_pids(place)):
         raise InvalidInput("the event-driven pipeline is already running; "
                            "run 'readiness down event-driven' first")  # fmt: skip
     if ModelRegistry(home.mlflow_tracking_uri).champion(SERVED_MODEL) is None:
@@ -159,16 +165,6 @@ async def _ensure_streams(url: str) -> None:
         await ensure_streams(client.jetstream())
     finally:
         await client.close()
-
-
-def start_worker(place: Path, stage: str, index: int) -> int:
-    """Start one worker of `stage` (pid in `place/worker-STAGE-INDEX.pid`); its pid."""
-    log = place / f"worker-{stage}-{index}.log"
-    command = [sys.executable, "-m", "reference.event_driven.worker",
-               str(place / "pipeline.yaml"), stage]  # fmt: skip
-    process = launch(command, log, {MULTIPROC_VARIABLE: str(place / "metrics")})
-    (place / f"worker-{stage}-{index}.pid").write_text(str(process.pid))
-    return process.pid
 
 
 def _tenants(keys: dict[str, str]) -> list[TenantKey]:
@@ -264,42 +260,11 @@ def _declarations(home: Home, place: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _pid_files(place: Path) -> list[Path]:
-    """In stopping order: the ingest, the workers, the monitor, the broker."""
-    order = ["ingest.pid", *sorted(p.name for p in place.glob("worker-*.pid")), "monitor.pid",
-             "broker.pid"]  # fmt: skip
-    return [place / name for name in order]
-
-
-def pid_of(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _running(place: Path) -> list[int]:
-    pids = [pid_of(path) for path in _pid_files(place)]
-    return [pid for pid in pids if pid is not None and running(pid)]
-
-
-def restart_dead_workers(place: Path) -> list[str]:
-    """Start again every worker whose process is gone; their names."""
-    restarted = []
-    for path in sorted(place.glob("worker-*.pid")):
-        pid = pid_of(path)
-        if pid is None or not running(pid):
-            _, stage, index = path.stem.split("-")
-            start_worker(place, stage, int(index))
-            restarted.append(path.stem)
-    return restarted
-
-
 def down(home: Home) -> bool:
     """Stop every process of the pipeline; False when nothing was running."""
     place = folder(home)
     stopped = False
-    for path in _pid_files(place):
+    for path in pid_files(place):
         pid = pid_of(path)
         path.unlink(missing_ok=True)
         if pid is not None and running(pid):

@@ -28,15 +28,12 @@ from typing import Any
 import nats
 
 from reference.event_driven.broker import start_broker
-from reference.event_driven.deployment import (
-    pid_of,
-    restart_dead_workers,
-)
 from reference.event_driven.hold import HoldSwitch
 from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import EVENTS
+from reference.event_driven.supervision import pid_of, restart_dead_workers
 from reference.event_driven.worker import load_config
-from reference.platform.processes import running
+from reference.platform.processes import reap, running
 
 HOLD_TIMEOUT_S = 20.0
 POISON_KINDS = ("undecodable", "outside-schema", "unknown-applicant")
@@ -89,8 +86,10 @@ def start_broker_again(place: Path) -> dict[str, Any]:
 
 
 def _reap(pid: int) -> None:
+    """Wait until the killed process is gone (collected, where it is our own child)."""
     deadline = time.monotonic() + 10
     while running(pid) and time.monotonic() < deadline:
+        reap(pid)
         time.sleep(0.05)
 
 

@@ -3,9 +3,9 @@
 A kill that lands between batches proves nothing about exactly-once; the interesting
 crash is the one after some outputs of a batch were published and before any input was
 acked. With fault hooks enabled, a worker checks a request file once per batch; when it
-names the worker's stage, the worker publishes the first half of the batch's outputs,
-writes where it stopped (the held file, with its pid) and waits to be killed. Without
-fault hooks there is no file to check and no way to hold.
+names the worker's stage, the worker publishes the first half (rounded down) of the
+batch's outputs, writes where it stopped (the held file, with its pid) and waits to be
+killed. Without fault hooks there is no file to check and no way to hold.
 """
 
 import json

@@ -2,6 +2,8 @@
 (`PROMETHEUS_MULTIPROC_DIR`); the deployment's metrics endpoint adds them up and adds what
 only the broker knows (consumer lag, pending acks)."""
 
+import os
+
 from prometheus_client import Counter, Histogram
 
 DESCRIPTIONS = {
@@ -13,7 +15,7 @@ DESCRIPTIONS = {
     "failures": "Messages whose processing raised (each retried, or dead-lettered).",
 }
 COUNTERS = {
-    field: Counter(f"readiness_stream_{field}", text, ["stage"])
+    field: Counter(f"readiness_stream_{field}", text, ["stage", "worker"])
     for field, text in DESCRIPTIONS.items()
 }
 END_TO_END = Histogram(
@@ -24,5 +26,7 @@ END_TO_END = Histogram(
 
 
 def stage_counters(stage: str) -> dict[str, Counter]:
-    """One counter per field of `StageCounters`, labelled with the stage."""
-    return {field: counter.labels(stage) for field, counter in COUNTERS.items()}
+    """One counter per field of `StageCounters`, labelled with the stage and the worker's
+    pid (how the work spreads over a stage's consumers)."""
+    worker = str(os.getpid())
+    return {field: counter.labels(stage, worker) for field, counter in COUNTERS.items()}

@@ -184,7 +184,7 @@ class StageRunner(Generic[In, Out]):
         """Publish the first half of the batch's outputs, ack nothing, and wait (to be
         killed, or stopped: either way the whole batch comes back). False when another
         worker holds already: this one finishes its batch as usual."""
-        first = pairs[: max(1, len(pairs) // 2)]
+        first = pairs[: len(pairs) // 2]
         for (_, payload), answer in first:
             if answer is not None and not isinstance(answer, Rejected):
                 await self._publish(js, payload, answer)

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from chaoslib.experiment import ensure_experiment_is_valid
 
-from harness import DEFAULT_SCENARIOS
+from harness import DEFAULT_SCENARIOS, STREAMING_SCENARIOS
 from harness.scenario import load_scenario, parse_scenario, shipped_scenarios
 from readiness.errors import InvalidScenario
 
@@ -151,7 +151,7 @@ def test_an_unknown_scenario_name_lists_the_shipped_ones() -> None:
 
 
 def test_the_default_set_is_shipped_and_every_shipped_scenario_loads() -> None:
-    assert set(DEFAULT_SCENARIOS) <= set(shipped_scenarios())
+    assert set(DEFAULT_SCENARIOS) | set(STREAMING_SCENARIOS) <= set(shipped_scenarios())
     for name in shipped_scenarios():
         loaded = load_scenario(name)
         assert loaded.scenario.description.strip()

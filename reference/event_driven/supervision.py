@@ -1,0 +1,53 @@
+"""Where the processes of an event-driven deployment are, and how to start a worker again.
+
+Kept apart from `deployment` (which imports the registry and the feature store) so the
+fault hooks, run as commands during a scenario, start in well under a second.
+"""
+
+import sys
+from pathlib import Path
+
+from reference.platform.processes import launch, running
+
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def start_worker(place: Path, stage: str, index: int) -> int:
+    """Start one worker of `stage` (pid in `place/worker-STAGE-INDEX.pid`); its pid."""
+    log = place / f"worker-{stage}-{index}.log"
+    command = [sys.executable, "-m", "reference.event_driven.worker",
+               str(place / "pipeline.yaml"), stage]  # fmt: skip
+    process = launch(command, log, {MULTIPROC_VARIABLE: str(place / "metrics")})
+    (place / f"worker-{stage}-{index}.pid").write_text(str(process.pid))
+    return process.pid
+
+
+def pid_files(place: Path) -> list[Path]:
+    """In stopping order: the ingest, the workers, the monitor, the broker."""
+    order = ["ingest.pid", *sorted(p.name for p in place.glob("worker-*.pid")), "monitor.pid",
+             "broker.pid"]  # fmt: skip
+    return [place / name for name in order]
+
+
+def pid_of(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def running_pids(place: Path) -> list[int]:
+    pids = [pid_of(path) for path in pid_files(place)]
+    return [pid for pid in pids if pid is not None and running(pid)]
+
+
+def restart_dead_workers(place: Path) -> list[str]:
+    """Start again every worker whose process is gone; their names."""
+    restarted = []
+    for path in sorted(place.glob("worker-*.pid")):
+        pid = pid_of(path)
+        if pid is None or not running(pid):
+            _, stage, index = path.stem.split("-")
+            start_worker(place, stage, int(index))
+            restarted.append(path.stem)
+    return restarted
