@@ -3,10 +3,12 @@
 Production: each as a process session of its own on 127.0.0.1, the NATS server with
 JetStream (its store under READINESS_HOME), the streams, the stage workers (as many of
 each as asked: they share their stage's durable consumer; two inference workers by
-default, so one can die while the other goes on), the ingest service and the monitor
-service; with `faults`, the fault hooks (`reference.event_driven.faults`). Prototype: a
-NATS server without JetStream and one process, the ingest with every stage inline
-(`reference.event_driven.prototype`), no API keys, no monitors, no hooks. Either way the
+default, so one can die while the other goes on, and an autoscaler that adds inference
+workers while events wait, up to four, unless the instances are fixed), the ingest
+service and the monitor service; with `faults`, the fault hooks
+(`reference.event_driven.faults`). Prototype: a NATS server without JetStream and one
+process, the ingest with every stage inline (`reference.event_driven.prototype`), no API
+keys, no monitors, no hooks. Either way the
 target descriptor is written last. `down` stops them by PID, the ingest first (nothing
 new comes in) and the broker last (the stages finish what they hold).
 """
@@ -36,6 +38,7 @@ from readiness.descriptor import (
 )
 from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
+from reference.event_driven.autoscaler import MAX_WORKERS
 from reference.event_driven.broker import start_broker
 from reference.event_driven.ingest import IngestSettings
 from reference.event_driven.service import ServiceConfig
@@ -45,6 +48,7 @@ from reference.event_driven.supervision import (
     pid_files,
     pid_of,
     running_pids,
+    start_autoscaler,
     start_worker,
 )
 from reference.event_driven.worker import STAGES, PipelineConfig
@@ -55,6 +59,7 @@ from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
 from reference.platform.processes import free_port, launch, running, stop_session, wait_until_ready
+from reference.platform.ratelimit import RateLimit
 from reference.platform.registry import ModelRegistry
 
 ARCHITECTURE = "event-driven"
@@ -103,7 +108,7 @@ def up(
     try:
         if profile == "prototype":
             return _start_prototype(home, place)
-        return _start(home, place, chosen, monitor_config, faults)
+        return _start(home, place, chosen, monitor_config, faults, autoscale=instances is None)
     except DeploymentFailed:
         down(home)
         raise
@@ -131,7 +136,7 @@ def _pipeline(home: Home, place: Path, broker_url: str, production: bool,
 
 
 def _start(home: Home, place: Path, instances: dict[str, int], monitor_config: Path | None,
-           faults: bool) -> Path:  # fmt: skip
+           faults: bool, autoscale: bool) -> Path:  # fmt: skip
     broker, process = start_broker(place / "nats", place / "nats.log")
     (place / "broker.pid").write_text(str(process.pid))
     asyncio.run(_ensure_streams(broker.url))
@@ -139,6 +144,8 @@ def _start(home: Home, place: Path, instances: dict[str, int], monitor_config: P
     for stage, count in instances.items():
         for index in range(count):
             start_worker(place, stage, index)
+    if autoscale:
+        start_autoscaler(place)
     keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key(), MONITOR_KEY_ENV: new_key()}
     base = _start_ingest(home, place, broker.url, _tenants(keys))
     monitor = start_monitor(home, place, base, MONITOR_KEY_ENV, keys[MONITOR_KEY_ENV],
@@ -187,6 +194,8 @@ def _start_ingest(home: Home, place: Path, broker_url: str, tenants: list[Tenant
         broker_url=broker_url, model=SERVED_MODEL, tenants=tenants, audit_url=home.audit_url,
         tracking_uri=home.mlflow_tracking_uri if production else None,
         actions_db=place / "actions.db", jetstream=production,
+        limits={"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)}
+        if production else {},
     ))  # fmt: skip
     path = place / "ingest.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
@@ -252,8 +261,9 @@ def _declarations(home: Home, place: Path) -> dict[str, Any]:
     logs = [place / "ingest.log", place / "monitor.log",
             *sorted(place.glob("worker-*.log"))]  # fmt: skip
     return {
-        "scale": Scale(requests_per_day=50_000, peak_rps=200,
-                       capabilities=[Capability.REQUEST_QUEUE, Capability.LOAD_BALANCER]),
+        "scale": Scale(requests_per_day=50_000, peak_rps=200, max_replicas=MAX_WORKERS,
+                       capabilities=[Capability.REQUEST_QUEUE, Capability.LOAD_BALANCER,
+                                     Capability.AUTOSCALING]),
         "resilience": Resilience(timeout_s=ACK_WAIT_S, retries=MAX_DELIVER - 1),
         "cost": Cost(cpu_seconds_per_1k=10.0),
         **platform_declarations(home, logs),

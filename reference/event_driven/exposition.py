@@ -4,12 +4,14 @@ lag (messages not yet delivered), its unacknowledged messages and its redeliveri
 each stream's size (the dead-letter stream's is the count of poison messages)."""
 
 import os
+from pathlib import Path
 
 from nats.js.client import JetStreamContext
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
 from reference.event_driven.streams import ALL, CONSUMERS
+from reference.platform.processes import running
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -49,10 +51,20 @@ class _Fixed:
         return self.families
 
 
+def forget_dead_processes(folder: Path) -> None:
+    """Drop the live gauges of processes that are gone (a killed worker no longer counts
+    as a replica, nor serves a model): Prometheus's multiprocess mode leaves that to us."""
+    for path in folder.glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        if not running(pid):
+            multiprocess.mark_process_dead(pid, str(folder))  # type: ignore[no-untyped-call]
+
+
 async def exposition(js: JetStreamContext | None, durables: list[str]) -> str:
     """Without JetStream (the prototype) there are no consumers or streams to ask about."""
     registry = CollectorRegistry()
-    if os.environ.get(MULTIPROC_VARIABLE):
+    if folder := os.environ.get(MULTIPROC_VARIABLE):
+        forget_dead_processes(Path(folder))
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     if js is not None:
         registry.register(_Fixed(await _broker_families(js, durables)))

@@ -70,8 +70,18 @@ class Infer(Stage[EnrichedEvent, InferenceResult]):
             self.recorder.prepare(self.model_name, artifact.version)
         return Served(artifact.version, artifact.sha256, model)
 
+    def _announce(self, served: Served) -> None:
+        """The served version and its sha256 on the metrics (the previous one unset)."""
+        from reference.event_driven.metrics import MODEL_INFO
+
+        if self.served is not None and self.served.version != served.version:
+            MODEL_INFO.labels(self.model_name, self.served.version, self.served.sha256).set(0)
+        MODEL_INFO.labels(self.model_name, served.version, served.sha256).set(1)
+
     async def start(self, js: object) -> None:
-        self.served = await asyncio.to_thread(self._load)
+        loaded = await asyncio.to_thread(self._load)
+        self._announce(loaded)
+        self.served = loaded
         log.info("infer: serving %s version %s", self.model_name, self.served.version)
         self._tasks.append(asyncio.create_task(self._follow_alias()))
         if self.recorder is not None:
@@ -93,6 +103,7 @@ class Infer(Stage[EnrichedEvent, InferenceResult]):
                 continue
             if self.served is None or found.version != self.served.version:
                 log.info("infer: now serving version %s", found.version)
+                self._announce(found)
                 self.served = found
 
     async def process(

@@ -38,6 +38,7 @@ from reference.event_driven.streams import ALL, EVENTS
 from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.problems import Problem, read_body
+from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import FeatureSchema
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class IngestSettings(BaseModel):
     tracking_uri: str | None = None
     """The registry the admin routes move the champion in; None: no admin routes."""
     durables: list[str] = ["enrich", "infer", "sink", "action"]
+    limits: dict[str, RateLimit] = {}
+    """Per-tenant token buckets, one token per event (none: unlimited)."""
     actions_db: Path | None = None
     """The action service's store, for the results route; None: no results route."""
     jetstream: bool = True
@@ -145,6 +148,7 @@ def create_app(
 ) -> FastAPI:
     state: dict[str, Any] = {}
     keys = KeyStore(settings.tenants) if settings.tenants else None
+    limiter = TenantLimiter(settings.limits)
     request_model = predict_request_model(schema, settings.max_batch)
 
     @asynccontextmanager
@@ -164,10 +168,12 @@ def create_app(
 
             actions = ActionStore(settings.actions_db)
         state["actions"] = actions
+        metering = asyncio.create_task(_meter_cpu())
         async with contextlib.AsyncExitStack() as running:
             if alongside is not None:
                 await running.enter_async_context(alongside(client))
             yield
+        metering.cancel()
         if log is not None:
             log.close()
         if actions is not None:
@@ -176,6 +182,19 @@ def create_app(
             await client.close()
 
     app = FastAPI(title="readiness event-driven ingest", version="1", lifespan=lifespan)
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Any) -> Response:
+        """Requests by route and status, and their duration, for the metrics endpoint."""
+        from reference.event_driven.metrics import INGEST_LATENCY, INGEST_REQUESTS
+
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        INGEST_REQUESTS.labels(path, str(response.status_code)).inc()
+        INGEST_LATENCY.labels(path).observe(time.perf_counter() - started)
+        return response
 
     @app.exception_handler(Problem)
     async def refuse(_: Request, problem: Problem) -> JSONResponse:
@@ -192,11 +211,15 @@ def create_app(
             "schema": request_model.model_json_schema()}}, "required": True}},
     )  # fmt: skip
     async def ingest(model: str, request: Request) -> Response:
-        identify(request, Role.PREDICT, model)
+        tenant = identify(request, Role.PREDICT, model)
         if model != settings.model:
             raise Problem(404, f"no model '{model}' on this stream")
         body = await read_body(request, request_model, MAX_BODY_BYTES)
         instances = [i.model_dump(exclude_none=True) for i in body.instances]  # type: ignore[attr-defined]
+        decision = limiter.take(tenant, len(instances))
+        if not decision.allowed:
+            raise Problem(429, f"rate limit: {decision.reason or 'too many events'}",
+                          {"Retry-After": decision.retry_after_header})  # fmt: skip
         if len(instances) > 1 and state.get("batch_paused"):
             raise Problem(503, f"batch requests are paused: {state['batch_paused']}",
                           {"Retry-After": "30"})  # fmt: skip
@@ -296,6 +319,17 @@ def create_app(
         return JSONResponse({"from_version": before.version if before else None,
                              "to_version": after.version})  # fmt: skip
 
+    @app.get("/v1/admin/models/{model}/deployments")
+    async def deployments(model: str, request: Request, limit: int = 100) -> Response:
+        """The deployment log of the model: promotions and rollbacks, newest first."""
+        identify(request, Role.ADMIN, None)
+        known(model)
+        log = state["log"]
+        if log is None:
+            raise Problem(404, "this deployment keeps no deployment log")
+        events = await asyncio.to_thread(log.deployments, model, max(1, min(limit, 1000)))
+        return JSONResponse([event.model_dump(mode="json") for event in events])
+
     @app.put("/v1/admin/models/{model}/batch")
     async def pause_batch(model: str, request: Request) -> Response:
         """Pause (or resume) requests of more than one instance, as the data-quality alert
@@ -358,3 +392,13 @@ async def _publish_core(client: Client, events: list[ApplicationEvent]) -> None:
     except Exception as problem:
         raise Problem(503, f"the broker did not take the events: {problem}",
                       {"Retry-After": "1"}) from problem  # fmt: skip
+
+
+async def _meter_cpu() -> None:
+    """This process's CPU seconds on the metrics, once a second."""
+    from reference.event_driven.metrics import CpuMeter
+
+    meter = CpuMeter("ingest")
+    while True:
+        await asyncio.sleep(1.0)
+        meter.tick()

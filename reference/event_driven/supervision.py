@@ -23,9 +23,9 @@ def start_worker(place: Path, stage: str, index: int) -> int:
 
 
 def pid_files(place: Path) -> list[Path]:
-    """In stopping order: the ingest, the workers, the monitor, the broker."""
-    order = ["ingest.pid", *sorted(p.name for p in place.glob("worker-*.pid")), "monitor.pid",
-             "broker.pid"]  # fmt: skip
+    """In stopping order: the ingest, the autoscaler, the workers, the monitor, the broker."""
+    order = ["ingest.pid", "autoscaler.pid", *sorted(p.name for p in place.glob("worker-*.pid")),
+             "monitor.pid", "broker.pid"]  # fmt: skip
     return [place / name for name in order]
 
 
@@ -39,6 +39,14 @@ def pid_of(path: Path) -> int | None:
 def running_pids(place: Path) -> list[int]:
     pids = [pid_of(path) for path in pid_files(place)]
     return [pid for pid in pids if pid is not None and running(pid)]
+
+
+def start_autoscaler(place: Path, stage: str = "infer") -> int:
+    """Start the stage's autoscaler (pid in `place/autoscaler.pid`); its pid."""
+    command = [sys.executable, "-m", "reference.event_driven.autoscaler", str(place), stage]
+    process = launch(command, place / "autoscaler.log")
+    (place / "autoscaler.pid").write_text(str(process.pid))
+    return process.pid
 
 
 def restart_dead_workers(place: Path) -> list[str]:

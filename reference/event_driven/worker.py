@@ -104,11 +104,14 @@ def _redactor(config: PipelineConfig, schema: "FeatureSchema") -> "PiiRedactor":
 
 async def _export(runner: StageRunner, stage: str) -> None:  # type: ignore[type-arg]
     """Copy the runner's counters into Prometheus once a second (and once at the end)."""
-    from reference.event_driven.metrics import stage_counters
+    from reference.event_driven.metrics import REPLICAS, CpuMeter, stage_counters
 
     exported = StageCounters()
     counters = stage_counters(stage)
+    REPLICAS.labels(stage).set(1)
+    cpu = CpuMeter(stage)
     while True:
+        cpu.tick()
         for field, counter in counters.items():
             now, before = getattr(runner.counters, field), getattr(exported, field)
             if now > before:

@@ -31,7 +31,6 @@ from readiness.descriptor import (
 from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
 from reference.microservice.gateway import GatewaySettings, Switches
-from reference.microservice.ratelimit import RateLimit
 from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
 from reference.platform.auth import Role, TenantKey, hash_key, new_key
 from reference.platform.declarations import platform_declarations
@@ -45,6 +44,7 @@ from reference.platform.processes import (
     stop_session,
     wait_until_ready,
 )
+from reference.platform.ratelimit import RateLimit
 from reference.platform.registry import ModelRegistry
 
 ARCHITECTURE = "microservice"

@@ -31,7 +31,6 @@ from reference.microservice.cache import PredictionCache
 from reference.microservice.control import ModelControl
 from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.payloads import Prediction, PredictResponse
-from reference.microservice.ratelimit import RateLimit, TenantLimiter
 from reference.microservice.routing import Router
 from reference.platform.attributions import Attribution
 from reference.platform.auth import Identity, KeyStore, Role, TenantKey
@@ -42,6 +41,7 @@ from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_mode
 from reference.platform.monitoring.recorder import SketchRecorder
 from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
 from reference.platform.problems import Problem, read_body, read_json, validated
+from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import FeatureSchema, RecordEncoder
 
 API_KEY_HEADER = "x-api-key"

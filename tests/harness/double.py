@@ -4,11 +4,14 @@ the harness's engine, traffic and bundle can be tested in seconds without Ray.
 
 Its behaviour is switched by hooks, exactly as a user's system would be broken on purpose:
 `break` makes predictions answer 500, `alert` raises a firing alert in its metrics, `flaky-
-undo` is an undo hook that itself fails, `clear` puts everything back.
+undo` is an undo hook that itself fails, `drop` makes it accept predictions (202, as a
+stream would) and never act on them, `clear` puts everything back. Its results route
+answers what became of each request, as a stream's does.
 """
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +40,9 @@ class DoubleState:
         self.predictions = 0
         self.feedback = 0
         self.hooks: list[str] = []
+        self.dropping = False
+        self.acted: dict[str, float] = {}
+        """Request id -> when it was acted on (every prediction answered while not dropping)."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -79,6 +85,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(401, {"detail": "missing or wrong API key"})
         elif self.path == "/v1/models/m/predict":
             self._predict(body)
+        elif self.path == "/v1/results":
+            ids = [str(i) for i in body.get("request_ids", [])]
+            rows = [{"request_id": i, "predictions": int(i in self.state.acted),
+                     "actions": int(i in self.state.acted),
+                     "completed_at": self.state.acted.get(i)} for i in ids]  # fmt: skip
+            self._answer(200, {"results": rows})
         elif self.path == "/v1/feedback":
             self.state.feedback += 1
             self._answer(200, {"accepted": 1})
@@ -94,8 +106,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(422, {"detail": "instances[0].age: a number is required"})
             return
         self.state.predictions += 1
+        request_id = str(uuid.uuid4())
+        if self.state.dropping:
+            self._answer(202, {"request_id": request_id, "events": [request_id]})
+            return
+        self.state.acted[request_id] = time.time() + 0.02
         answer = {"probability": 0.3, "label": 0, "model": "m", "version": self.state.version}
-        self._answer(200, {"request_id": str(uuid.uuid4()), "predictions": [answer]})
+        self._answer(200, {"request_id": request_id, "predictions": [answer]})
 
     def _hook(self, name: str) -> None:
         self.state.hooks.append(name)
@@ -103,10 +120,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.broken = True
         elif name == "alert":
             self.state.alert = True
+        elif name == "drop":
+            self.state.dropping = True
         elif name == "new-version":
             self.state.version = "2"
         elif name == "clear":
-            self.state.broken = self.state.alert = False
+            self.state.broken = self.state.alert = self.state.dropping = False
             self.state.version = "1"
         elif name == "flaky-undo":
             self._answer(500, {"detail": "this undo fails on purpose"})
@@ -136,6 +155,7 @@ def double_descriptor(base: str, folder: Path, **changes: Any) -> Path:
     hooks = [
         FaultHook(name="break", kind="http", target=f"{base}/hooks/break", undo="clear"),
         FaultHook(name="alert", kind="http", target=f"{base}/hooks/alert", undo="clear"),
+        FaultHook(name="drop", kind="http", target=f"{base}/hooks/drop", undo="clear"),
         FaultHook(name="new-version", kind="http", target=f"{base}/hooks/new-version",
                   undo="clear"),
         FaultHook(name="stubborn", kind="http", target=f"{base}/hooks/break", undo="flaky-undo"),

@@ -12,6 +12,7 @@ from harness.bundle import read_jsonl
 from harness.environment import Environment, RunOutcome
 from harness.scenario import LoadedScenario, parse_scenario
 from harness.target import Target
+from readiness.descriptor import Endpoints
 from readiness.errors import TargetUnavailable
 from tests.harness.double import DoubleState, double_descriptor, running_double
 
@@ -182,3 +183,36 @@ def test_a_descriptor_missing_an_endpoint_says_which(tmp_path: Path) -> None:
         target = Target.from_file(path)
         with pytest.raises(Exception, match=r"endpoints\.explain: not declared"):
             target.url("explain")
+
+
+STREAM_EXPECTATIONS = """
+    expectations:
+      - {name: nothing lost after the drop, measure: lost_results, since: break predictions,
+         max: 0}
+      - {name: nothing duplicated, measure: duplicated_results, max: 0}
+      - {name: end to end before the drop, measure: latency_ms, arguments: {of: end_to_end},
+         max: 1000}
+"""
+
+
+def test_a_target_with_a_results_endpoint_has_its_accepted_requests_followed_up(
+    tmp_path: Path,
+) -> None:
+    with running_double() as (base, state):
+        endpoints = Endpoints(predict=f"{base}/v1/models/{{model}}/predict",
+                              health=f"{base}/healthz", metrics=f"{base}/metrics",
+                              results=f"{base}/v1/results")  # fmt: skip
+        target = Target.from_file(double_descriptor(base, tmp_path, endpoints=endpoints))
+        text = SCENARIO.split("    expectations:", maxsplit=1)[0] + STREAM_EXPECTATIONS
+        outcome = run(target, tmp_path, scenario("drop", text))
+    expectations = {e.name: e for e in outcome.results[0].expectations}
+    lost = expectations["nothing lost after the drop"]
+    dropped = state.predictions - len(state.acted)
+    assert lost.value == dropped > 0
+    assert "without a result" in lost.detail
+    assert expectations["nothing duplicated"].value == 0
+    end_to_end = expectations["end to end before the drop"]
+    assert end_to_end.value is not None
+    assert 15 <= end_to_end.value < 1000  # acted on 20 ms after the answer
+    requests = pd.read_parquet(outcome.bundle / "requests" / "double-trouble.parquet")
+    assert {"results", "actions", "completed_at"} <= set(requests.columns)

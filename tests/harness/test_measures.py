@@ -34,9 +34,20 @@ def gauge(time: float, metric: str, value: float, **labels: str) -> Row:
 
 
 def request(time: float, status: int = 200, latency: float = 10.0, version: str = "1",
-            defect: str = "") -> Row:  # fmt: skip
+            defect: str = "", request_id: str = "") -> Row:  # fmt: skip
     return (time, latency, status, version if 200 <= status < 300 else "", "predict", "",
-            "none", defect)  # fmt: skip
+            "none", defect, request_id)  # fmt: skip
+
+
+def streamed(*rows: tuple[float, int, int, float | None], status: int = 202) -> Recording:
+    """Accepted requests followed up on a stream: (sent, predictions, actions, acted at)."""
+    found = recording(requests=[request(sent, status, request_id=f"r{i}")
+                                for i, (sent, *_) in enumerate(rows)])  # fmt: skip
+    found.requests["results"] = [float(row[1]) for row in rows]
+    found.requests["actions"] = [float(row[2]) for row in rows]
+    found.requests["completed_at"] = [float("nan") if row[3] is None else row[3] for row in rows]
+    found.follow_up = f"{len(rows)} accepted requests followed up"
+    return found
 
 
 def recording(samples: Sequence[Row] = (), requests: Sequence[Row] = (), **steps: Any) -> Recording:
@@ -139,6 +150,28 @@ CASES = {
     "a missing field in a step's output is not measured": Case(
         "step_output", recording(scan={"summary": {}}),
         {"step": "scan", "field": "summary.server_errors"}, None, "is not a number"),
+    "an accepted event never acted on is a lost result": Case(
+        "lost_results", streamed((101, 1, 1, 101.2), (102, 0, 0, None), (103, 1, 0, None)),
+        {}, 2, "2 of 3 accepted requests without a result (1 without a prediction, 2 without"),
+    "a lost result before the fault does not count": Case(
+        "lost_results", streamed((99, 0, 0, None), (101, 1, 1, 101.2)), {}, 0, "0 of 1"),
+    "a target without a results endpoint is not measured for lost results": Case(
+        "lost_results", recording(requests=[request(101, 202)]), {}, None,
+        "declares no results endpoint"),
+    "a second prediction or action for a request is a duplicate": Case(
+        "duplicated_results", streamed((101, 2, 1, 101.2), (102, 1, 3, 102.1)), {}, 3,
+        "1 extra predictions, 2 extra actions over 2 accepted"),
+    "end-to-end latency runs from sending to the action": Case(
+        "latency_ms", streamed(*[(101 + i / 10, 1, 1, 101 + i / 10 + 0.25) for i in range(20)]),
+        {"of": "end_to_end", "quantile": 0.5}, 250.0, "of 20 requests acted on, end to end"),
+    "end to end against the SLO is a ratio": Case(
+        "latency_slo_ratio", streamed((101, 1, 1, 101.05)), {"of": "end_to_end"}, 0.5,
+        "50.0 ms against an SLO of 100 ms"),
+    "end-to-end recovery counts an event never acted on as an error": Case(
+        "recovery_time_s",
+        streamed(*[(100 + t / 10, 1, t >= 20, 100 + t / 10 + 0.01 if t >= 20 else None)
+                   for t in range(120)]),
+        {"of": "end_to_end"}, 2.0, "from 2 s after the fault"),
     "defective requests refused with a 4xx are counted as a share": Case(
         "refused_share",
         recording(requests=[request(101, 422, defect="null"), request(102, 200, defect="x"),

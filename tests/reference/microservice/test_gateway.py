@@ -15,7 +15,6 @@ from reference.microservice.gateway import (
     Switches,
     create_app,
 )
-from reference.microservice.ratelimit import RateLimit
 from reference.microservice.routing import ModelRoutes, Router
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
 from reference.platform.auth import Role, TenantKey, hash_key, new_key
@@ -23,6 +22,7 @@ from reference.platform.dataset import AdultDataset
 from reference.platform.models.architectures import InputSpec, TabularNet
 from reference.platform.models.export import export_onnx
 from reference.platform.prediction_log import PredictionLog
+from reference.platform.ratelimit import RateLimit
 from tests.examples import VALID_ROW
 
 MODEL = "adult-income"

@@ -1,6 +1,6 @@
 import pytest
 
-from reference.microservice.ratelimit import RateLimit, TenantLimiter, TokenBucket
+from reference.platform.ratelimit import RateLimit, TenantLimiter, TokenBucket
 from tests.examples import FakeClock
 
 
