@@ -10,7 +10,7 @@ from assessment.policy import WHITEPAPER_POLICY, Policy, load_policy
 from assessment.result import ASSESSMENT_FILE
 from readiness.errors import InvalidInput
 from readiness.home import readiness_home
-from reports.bundles import MANIFEST_FILE, Catalogue, Run, discover
+from reports.bundles import MANIFEST_FILE, MAX_DEPTH, Catalogue, Run, discover
 from reports.evidence import EvidenceIndex
 from reports.timeline import ScenarioTimeline, scenario_timelines
 
@@ -30,8 +30,12 @@ def _signature(root: Path) -> tuple[tuple[str, float], ...]:
     """What changes when a bundle is added, finished or re-assessed: the manifests' and
     assessments' times. Cheap (a stat per file), so the catalogue reloads only then."""
     found = []
-    for pattern in (MANIFEST_FILE, ASSESSMENT_FILE, f"*/{MANIFEST_FILE}", f"*/{ASSESSMENT_FILE}",
-                    f"*/*/{MANIFEST_FILE}", f"*/*/{ASSESSMENT_FILE}"):  # fmt: skip
+    patterns = [
+        "*/" * depth + name
+        for depth in range(MAX_DEPTH + 1)  # as deep as the catalogue looks
+        for name in (MANIFEST_FILE, ASSESSMENT_FILE)
+    ]
+    for pattern in patterns:
         for path in root.glob(pattern):
             try:
                 found.append((str(path), path.stat().st_mtime))
