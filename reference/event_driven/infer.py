@@ -60,8 +60,14 @@ class Infer(Stage[EnrichedEvent, InferenceResult]):
         self._stop = asyncio.Event()
 
     def _load(self) -> Served:
+        """The version the alias names, downloaded and verified only when it changed (the
+        alias is read every few seconds; the artifact is not fetched again for that)."""
         if self.registry is None:
             self.registry = ModelRegistry(self.tracking_uri)
+        if self.served is not None:
+            named = self.registry.client.get_model_version_by_alias(self.model_name, ALIAS)
+            if named.version == self.served.version:
+                return self.served
         artifact = fetch_by_alias(self.registry, self.model_name, ALIAS, self.cache_dir)
         if self.served is not None and artifact.version == self.served.version:
             return self.served

@@ -18,7 +18,7 @@ which stays as evidence.
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -265,8 +265,13 @@ class PredictionLog:
         with self.store.reading() as connection:
             return [_record(row) for row in connection.execute(query).mappings()]
 
-    def labelled_since(self, after_seq: int, limit: int) -> list[LabelledPrediction]:
-        """Feedback with seq > `after_seq` joined with its prediction, oldest first."""
+    def labelled_since(
+        self, after_seq: int, limit: int, settled_s: float = 0.0
+    ) -> list[LabelledPrediction]:
+        """Feedback with seq > `after_seq` joined with its prediction, oldest first; only
+        feedback at least `settled_s` old, so a label that came before its prediction was
+        logged (a stream answers later) finds it there, rather than being passed over."""
+        settled = datetime.now(UTC) - timedelta(seconds=settled_s)
         query = (
             select(
                 predictions,
@@ -276,7 +281,7 @@ class PredictionLog:
             )
             .join(predictions, (predictions.c.request_id == feedback.c.request_id)
                   & (predictions.c.position == feedback.c.position))
-            .where(feedback.c[SEQ] > after_seq)
+            .where((feedback.c[SEQ] > after_seq) & (feedback.c.at <= settled))
             .order_by(feedback.c[SEQ])
             .limit(limit)
         )  # fmt: skip
@@ -289,6 +294,12 @@ class PredictionLog:
             )
             for row in rows
         ]  # fmt: skip
+
+    def last_feedback_seq(self) -> int:
+        """The newest feedback row's seq (0 without feedback): where a new reader starts."""
+        with self.store.reading() as connection:
+            found = connection.execute(select(func.max(feedback.c[SEQ]))).scalar_one()
+        return int(found or 0)
 
     def logged_per_request(self, request_ids: Sequence[str]) -> dict[str, int]:
         """How many prediction rows each request id has (a duplicate shows as one more)."""

@@ -99,12 +99,14 @@ def build(args: argparse.Namespace) -> MonitorService:
     actions = AlertActions(sinks, admin, _retrainer(config, args.home, args.target),
                            frozenset(config.disabled_actions))  # fmt: skip
     engine = AlertEngine(load_rules(config.rules), actions)
+    log = PredictionLog(args.audit_url)
     return MonitorService(
         config,
         MonitorStore(args.audit_url),
         RegistryReferences(ModelRegistry(args.tracking_uri), args.work / "references"),
         engine,
-        labelled=labelled_feed(PredictionLog(args.audit_url)),
+        labelled=labelled_feed(log),
+        labels_after=log.last_feedback_seq(),
         fairness_policy=load_policy(config.fairness.policy),
         metrics=metrics,
         gateway=GatewayScrape.at(args.admin_url) if args.admin_url else None,

@@ -20,9 +20,14 @@ class LoggedLabel:
     features: dict[str, Any]
 
 
+LABEL_SETTLE_S = 2.0
+"""Labels are read once this old: on a stream, a client's label can arrive before the
+prediction it labels is logged (end to end is tens of milliseconds at nominal load)."""
+
+
 def labelled_feed(log: PredictionLog) -> LabelledFeed:
     def feed(after: int, limit: int) -> Iterable[LoggedLabel]:
-        return [_label(found) for found in log.labelled_since(after, limit)]
+        return [_label(found) for found in log.labelled_since(after, limit, LABEL_SETTLE_S)]
 
     return feed
 

@@ -87,15 +87,18 @@ class MonitorService:
         metrics: MonitorMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         gateway: Scrape | None = None,
+        labels_after: int = 0,
     ) -> None:
-        """`gateway`: the gateway's metrics, for the CPU fallback's share of its answers."""
+        """`gateway`: the gateway's metrics, for the CPU fallback's share of its answers;
+        `labels_after`: the feedback cursor to start from (labels given before the monitor
+        started were judged by its predecessor, or belong to another run)."""
         self.config, self.store, self.references = config, store, references
         self.engine, self.labelled, self.fairness_policy = engine, labelled, fairness_policy
         self.gateway, self._fallback = gateway, FallbackRatio()
         self.metrics = metrics or MonitorMetrics()
         self.clock = clock
         self.sketch_cursor = store.last_sketch_id()  # what came before the monitor started
-        self.label_cursor = 0  # labels are judged whenever they arrive
+        self.label_cursor = labels_after  # labels are judged whenever they arrive from now
         self._windows: dict[tuple[str, str], _OpenWindow] = {}
         self._labels: dict[tuple[str, str], _LabelBuffer] = {}
         self._recent: dict[str, deque[tuple[str, Labelled]]] = {}

@@ -40,6 +40,17 @@ def test_a_later_label_supersedes_an_earlier_one_which_stays_as_evidence(
     assert log.count("feedback") == 2
 
 
+def test_a_label_is_read_once_settled_so_one_that_came_before_its_prediction_is_not_lost(
+    log: PredictionLog,
+) -> None:
+    log.record_feedback([(REQUEST, 0, 1)])  # a stream's label, before the prediction is logged
+    assert log.labelled_since(0, 10, settled_s=60) == []  # not passed over: not read yet
+    log.record(REQUEST, "acme", "m", [Answer(0, "1", 0.7, 1)])
+    assert log.labelled_since(0, 10, settled_s=60) == []
+    assert [x.truth for x in log.labelled_since(0, 10, settled_s=0)] == [1]
+    assert log.last_feedback_seq() == 1
+
+
 def test_the_deployment_log_lists_the_newest_change_first(log: PredictionLog) -> None:
     log.log_deployment("ops", "m", "promote", "1", "2", "better")
     log.log_deployment("ops", "m", "rollback", "2", "1", "worse")

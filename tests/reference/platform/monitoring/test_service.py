@@ -173,6 +173,19 @@ def test_labels_that_show_a_bad_version_withdraw_that_version(
     assert rig.rules_fired() == ["quality-below-minimum"]
 
 
+def test_labels_given_before_the_monitor_started_are_not_judged_again(
+    rig: Rig, test_rows: pd.DataFrame
+) -> None:
+    """A restarted monitor (a new deployment on the same audit store) starts after the
+    labels already there: an earlier run's bad labels raise no alert now."""
+    for seq in range(1, 201):
+        rig.labels.append(Row(seq, "adult-income", "7", 0.9, 0, {}))  # all wrong
+    rig.service.label_cursor = 200  # as `labels_after=log.last_feedback_seq()` sets it
+    rig.tick(1)
+    assert rig.admin.calls == []
+    assert rig.rules_fired() == []
+
+
 def test_fairness_runs_on_its_schedule_over_labelled_predictions_with_their_groups(
     rig: Rig, test_rows: pd.DataFrame
 ) -> None:
