@@ -114,7 +114,8 @@ class Pipeline:
         self.home = Home(work / f"home-infer-{infer}")
         skipped = shutil.ignore_patterns("deployments", "runs")
         shutil.copytree(home.root, self.home.root, ignore=skipped)
-        path = deployment.up(self.home, instances={"infer": infer})
+        # fixed workers (no autoscaler) and no tenant quota: the pipeline's own capacity
+        path = deployment.up(self.home, instances={"infer": infer}, limits={})
         self.descriptor = load_descriptor(path)
         place = deployment.folder(self.home)
         keys = dict(line.split("=", 1) for line in (place / "credentials.env").read_text()

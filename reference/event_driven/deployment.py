@@ -68,6 +68,8 @@ MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
 STREAMING_SLOS = SLOs(p99_latency_ms=1000.0, error_rate=0.01, availability=0.999)
 """The whitepaper's streaming class: end to end within 100 ms - 1 s."""
 DEFAULT_INSTANCES = {"enrich": 1, "infer": 2, "sink": 1, "action": 1}
+DEFAULT_LIMITS = {"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)}
+"""Events a second per tenant at the ingest (the same quotas as the microservice's)."""
 PROFILES = ("production", "prototype")
 READY_TIMEOUT_S = 60.0
 
@@ -83,8 +85,11 @@ def up(
     monitor_config: Path | None = None,
     instances: dict[str, int] | None = None,
     faults: bool = False,
+    limits: dict[str, RateLimit] | None = None,
 ) -> Path:
-    """Start the pipeline; return the path of its target descriptor."""
+    """Start the pipeline; return the path of its target descriptor. `instances` fixes the
+    workers per stage (no autoscaler); `limits` replaces the tenants' rate limits (a
+    benchmark of the pipeline's capacity passes none)."""
     if profile not in PROFILES:
         raise InvalidInput(f"--profile must be production or prototype, not '{profile}'")
     if profile == "prototype" and (faults or monitor_config or instances):
@@ -108,7 +113,8 @@ def up(
     try:
         if profile == "prototype":
             return _start_prototype(home, place)
-        return _start(home, place, chosen, monitor_config, faults, autoscale=instances is None)
+        return _start(home, place, chosen, monitor_config, faults, autoscale=instances is None,
+                      limits=DEFAULT_LIMITS if limits is None else limits)
     except DeploymentFailed:
         down(home)
         raise
@@ -136,7 +142,7 @@ def _pipeline(home: Home, place: Path, broker_url: str, production: bool,
 
 
 def _start(home: Home, place: Path, instances: dict[str, int], monitor_config: Path | None,
-           faults: bool, autoscale: bool) -> Path:  # fmt: skip
+           faults: bool, autoscale: bool, limits: dict[str, RateLimit]) -> Path:  # fmt: skip
     broker, process = start_broker(place / "nats", place / "nats.log")
     (place / "broker.pid").write_text(str(process.pid))
     asyncio.run(_ensure_streams(broker.url))
@@ -147,7 +153,7 @@ def _start(home: Home, place: Path, instances: dict[str, int], monitor_config: P
     if autoscale:
         start_autoscaler(place)
     keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key(), MONITOR_KEY_ENV: new_key()}
-    base = _start_ingest(home, place, broker.url, _tenants(keys))
+    base = _start_ingest(home, place, broker.url, _tenants(keys), limits=limits)
     monitor = start_monitor(home, place, base, MONITOR_KEY_ENV, keys[MONITOR_KEY_ENV],
                             monitor_config)  # fmt: skip
     credentials = place / "credentials.env"
@@ -186,7 +192,8 @@ def _tenants(keys: dict[str, str]) -> list[TenantKey]:
 
 
 def _start_ingest(home: Home, place: Path, broker_url: str, tenants: list[TenantKey],
-                  inline_pipeline: Path | None = None) -> str:  # fmt: skip
+                  inline_pipeline: Path | None = None,
+                  limits: dict[str, RateLimit] | None = None) -> str:  # fmt: skip
     """The ingest service (with the stages inline for the prototype); its base URL."""
     port = free_port()
     production = inline_pipeline is None
@@ -194,8 +201,7 @@ def _start_ingest(home: Home, place: Path, broker_url: str, tenants: list[Tenant
         broker_url=broker_url, model=SERVED_MODEL, tenants=tenants, audit_url=home.audit_url,
         tracking_uri=home.mlflow_tracking_uri if production else None,
         actions_db=place / "actions.db", jetstream=production,
-        limits={"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)}
-        if production else {},
+        limits=limits,
     ))  # fmt: skip
     path = place / "ingest.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
