@@ -113,8 +113,15 @@ def up(
     try:
         if profile == "prototype":
             return _start_prototype(home, place)
-        return _start(home, place, chosen, monitor_config, faults, autoscale=instances is None,
-                      limits=DEFAULT_LIMITS if limits is None else limits)
+        return _start(
+            home,
+            place,
+            chosen,
+            monitor_config,
+            faults,
+            autoscale=instances is None,
+            limits=DEFAULT_LIMITS if limits is None else limits,
+        )
     except DeploymentFailed:
         down(home)
         raise
