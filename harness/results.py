@@ -22,8 +22,10 @@ from harness.target import Target
 CHUNK = 500
 """Request ids per lookup (the endpoint takes up to 1,000)."""
 DRAIN_TIMEOUT_S = 60.0
-"""Longer than a redelivery after a crash (the reference's ack wait is 10 s) and a backlog
-of a 10x burst on 2 cores."""
+"""Longer than a backlog of a 10x burst takes to drain on 2 cores."""
+STALLED_S = 15.0
+"""No request acted on for this long ends the wait: longer than a redelivery after a
+crash (the reference's ack wait is 10 s); what is still pending then is lost."""
 POLL_S = 1.0
 
 
@@ -58,19 +60,24 @@ def reconcile(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[pd.DataFrame, str]:
-    """`requests` with the result columns added, and a line on how the drain went."""
+    """`requests` with the result columns added, and a line on how the drain went: it
+    waits until every accepted request has its action, nothing moved for `STALLED_S`, or
+    `timeout_s` passed."""
     ids = accepted_ids(requests)
     if not ids:
         return requests, "no accepted request to follow up"
     deadline = clock() + timeout_s
-    started = clock()
+    started = progressed = clock()
     pending = set(ids)
     found: dict[str, tuple[int, int, float]] = {}
     try:
         while True:
             found.update(_lookup(target, sorted(pending)))
-            pending = {i for i in pending if found.get(i, (0, 0, np.nan))[1] < 1}
-            if not pending or clock() > deadline:
+            still = {i for i in pending if found.get(i, (0, 0, np.nan))[1] < 1}
+            if len(still) < len(pending):
+                progressed = clock()
+            pending = still
+            if not pending or clock() > deadline or clock() - progressed > STALLED_S:
                 break
             sleep(POLL_S)
     except (httpx.HTTPError, KeyError, TypeError, ValueError) as problem:

@@ -208,7 +208,8 @@ def _start_ingest(home: Home, place: Path, broker_url: str, tenants: list[Tenant
         broker_url=broker_url, model=SERVED_MODEL, tenants=tenants, audit_url=home.audit_url,
         tracking_uri=home.mlflow_tracking_uri if production else None,
         actions_db=place / "actions.db", jetstream=production,
-        limits=limits,
+        monitor_cache=place / "ingest-references" if production else None,
+        limits=limits or {},
     ))  # fmt: skip
     path = place / "ingest.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))

@@ -37,11 +37,12 @@ from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import ALL, EVENTS
 from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import Problem, read_body
+from reference.platform.problems import Problem, read_body, refused_instances
 from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import FeatureSchema
 
 if TYPE_CHECKING:
+    from reference.platform.monitoring.recorder import SketchRecorder
     from reference.platform.registry import ModelRegistry
 
 API_KEY_HEADER = "x-api-key"
@@ -70,6 +71,10 @@ class IngestSettings(BaseModel):
     """The action service's store, for the results route; None: no results route."""
     jetstream: bool = True
     """False (the prototype): core NATS publishing, no broker acknowledgement."""
+    monitor_cache: Path | None = None
+    """Where the references of the monitors are cached: with one (and a registry and an
+    audit store), instances the ingest refuses are recorded for the data-quality monitor,
+    as the microservice's gateway records them; None: not recorded (the prototype)."""
 
 
 class Accepted(BaseModel):
@@ -168,12 +173,19 @@ def create_app(
 
             actions = ActionStore(settings.actions_db)
         state["actions"] = actions
+        stop = asyncio.Event()
+        recorder = _refusals_recorder(settings)
+        state["recorder"] = recorder
+        recording = asyncio.create_task(recorder.run(stop)) if recorder is not None else None
         metering = asyncio.create_task(_meter_cpu())
         async with contextlib.AsyncExitStack() as running:
             if alongside is not None:
                 await running.enter_async_context(alongside(client))
             yield
         metering.cancel()
+        stop.set()
+        if recording is not None:
+            await recording
         if log is not None:
             log.close()
         if actions is not None:
@@ -214,7 +226,11 @@ def create_app(
         tenant = identify(request, Role.PREDICT, model)
         if model != settings.model:
             raise Problem(404, f"no model '{model}' on this stream")
-        body = await read_body(request, request_model, MAX_BODY_BYTES)
+        try:
+            body = await read_body(request, request_model, MAX_BODY_BYTES)
+        except Problem as refused:
+            await record_refusal(model, refused)
+            raise
         instances = [i.model_dump(exclude_none=True) for i in body.instances]  # type: ignore[attr-defined]
         decision = limiter.take(tenant, len(instances))
         if not decision.allowed:
@@ -241,6 +257,16 @@ def create_app(
             await _publish_core(state["client"], events)
         body_out = Accepted(request_id=request_id, events=[e.event_id for e in events])
         return JSONResponse(body_out.model_dump(), 202)
+
+    async def record_refusal(model: str, refused: Problem) -> None:
+        """What validation refused is evidence of data quality: recorded against the version
+        the stream serves now (the champion), for the monitors."""
+        recorder = state["recorder"]
+        if recorder is None or refused.status != 422 or not refused.errors:
+            return
+        version = await asyncio.to_thread(_champion_version, state, settings)
+        if version is not None and await asyncio.to_thread(recorder.prepare, model, version):
+            recorder.refuse(model, version, refused.errors, refused_instances(refused))
 
     @app.post("/v1/feedback")
     async def feedback(request: Request) -> Response:
@@ -402,3 +428,34 @@ async def _meter_cpu() -> None:
     while True:
         await asyncio.sleep(1.0)
         meter.tick()
+
+
+CHAMPION_TTL_S = 2.0
+"""How long the ingest trusts the champion's version it read (the inference stage reads the
+alias as often)."""
+
+
+def _refusals_recorder(settings: IngestSettings) -> "SketchRecorder | None":
+    if settings.monitor_cache is None or not settings.tracking_uri or not settings.audit_url:
+        return None
+    from reference.platform.monitoring.recorder import registry_recorder
+
+    return registry_recorder(settings.tracking_uri, settings.audit_url, settings.monitor_cache,
+                             "ingest")  # fmt: skip
+
+
+def _champion_version(state: dict[str, Any], settings: IngestSettings) -> str | None:
+    """The champion's version, read at most every CHAMPION_TTL_S."""
+    read_at, version = state.get("champion", (0.0, None))
+    if time.monotonic() - read_at < CHAMPION_TTL_S:
+        return version  # type: ignore[no-any-return]
+    from reference.platform.registry import ModelRegistry
+
+    assert settings.tracking_uri is not None
+    try:
+        found = ModelRegistry(settings.tracking_uri).champion(settings.model)
+    except Exception:  # the registry away: record nothing this time
+        return None
+    version = found.version if found is not None else None
+    state["champion"] = (time.monotonic(), version)
+    return version

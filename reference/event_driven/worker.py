@@ -85,14 +85,10 @@ def build_stage(name: str, config: PipelineConfig) -> Stage:  # type: ignore[typ
 
 
 def _recorder(config: PipelineConfig) -> "SketchRecorder":
-    from reference.platform.monitoring.recorder import SketchRecorder
-    from reference.platform.monitoring.references import RegistryReferences
-    from reference.platform.monitoring.store import MonitorStore
-    from reference.platform.registry import ModelRegistry
+    from reference.platform.monitoring.recorder import registry_recorder
 
-    references = RegistryReferences(ModelRegistry(config.tracking_uri),
-                                    config.cache_dir / "monitor-references")  # fmt: skip
-    return SketchRecorder(references, MonitorStore(config.audit_url), "stream")
+    return registry_recorder(config.tracking_uri, config.audit_url,
+                             config.cache_dir / "monitor-references", "stream")  # fmt: skip
 
 
 def _redactor(config: PipelineConfig, schema: "FeatureSchema") -> "PiiRedactor":

@@ -40,7 +40,7 @@ from reference.platform.group_commit import GroupCommit
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.monitoring.recorder import SketchRecorder
 from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
-from reference.platform.problems import Problem, read_body, read_json, validated
+from reference.platform.problems import Problem, read_body, read_json, refused_instances, validated
 from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import FeatureSchema, RecordEncoder
 
@@ -141,15 +141,6 @@ def error_status(error: OperationFailed | PolicyViolation | InvalidInput) -> int
     if isinstance(error, InvalidInput):
         return 404
     return 503
-
-
-def refused_instances(problem: Problem) -> int:
-    """How many instances a 422 refused: those its errors point into, or the whole body."""
-    indices = {
-        e["loc"][1] for e in problem.errors
-        if len(e.get("loc", ())) > 1 and e["loc"][0] == "instances" and isinstance(e["loc"][1], int)
-    }  # fmt: skip
-    return max(len(indices), 1)
 
 
 async def failed(_: Request, error: OperationFailed | PolicyViolation | InvalidInput) -> Response:

@@ -54,3 +54,12 @@ def validated(model: type[Body], document: Any) -> Body:
 
 async def read_body(request: Request, model: type[Body], max_bytes: int) -> Body:
     return validated(model, await read_json(request, max_bytes))
+
+
+def refused_instances(problem: Problem) -> int:
+    """How many instances a 422 refused: those its errors point into, or the whole body."""
+    indices = {
+        e["loc"][1] for e in problem.errors
+        if len(e.get("loc", ())) > 1 and e["loc"][0] == "instances" and isinstance(e["loc"][1], int)
+    }  # fmt: skip
+    return max(len(indices), 1)

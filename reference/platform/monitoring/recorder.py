@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,3 +97,15 @@ class SketchRecorder:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.flush_seconds)
             await asyncio.to_thread(self.flush)
+
+
+def registry_recorder(
+    tracking_uri: str, audit_url: str, cache_dir: Path, source: str
+) -> SketchRecorder:
+    """A recorder whose versions' references come from the registry (cached in
+    `cache_dir`) and whose sketches go to the audit store's monitor tables."""
+    from reference.platform.monitoring.references import RegistryReferences
+    from reference.platform.registry import ModelRegistry
+
+    references = RegistryReferences(ModelRegistry(tracking_uri), cache_dir)
+    return SketchRecorder(references, MonitorStore(audit_url), source)

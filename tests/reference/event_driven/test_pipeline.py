@@ -21,8 +21,9 @@ from reference.event_driven.action import actions
 from reference.event_driven.messages import ActionTaken
 from reference.event_driven.streams import ACTIONS
 from reference.event_driven.worker import load_config
+from reference.platform.monitoring.store import MonitorStore
 from reference.platform.processes import reap, running
-from tests.reference.event_driven.client import api_key, descriptor_of, send, settled
+from tests.reference.event_driven.client import ROWS, api_key, descriptor_of, send, settled
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +142,23 @@ async def _action_messages(home: Home) -> dict[str, int]:
         counted[event_id] = counted.get(event_id, 0) + 1
     await client.close()
     return counted
+
+
+def test_instances_the_ingest_refuses_are_recorded_for_the_data_quality_monitor(
+    pipeline: Home,
+) -> None:
+    store = MonitorStore(pipeline.audit_url)
+    before = store.last_sketch_id()
+    descriptor = descriptor_of(pipeline)
+    defective = {**ROWS[0], "age": "forty"}
+    answer = httpx.post(descriptor.endpoints.predict.format(model=descriptor.model),
+                        json={"instances": [defective, ROWS[1]]},
+                        headers={"x-api-key": api_key(pipeline)}, timeout=10)  # fmt: skip
+    assert answer.status_code == 422
+    deadline = time.monotonic() + 30  # the recorder writes its sketches every few seconds
+    refused: dict[str, int] = {}
+    while not refused and time.monotonic() < deadline:
+        time.sleep(0.5)
+        sketches = [s for _, s in store.sketches_since(before) if s.source == "ingest"]
+        refused = {k: v for s in sketches for k, v in s.rejected.items()}
+    assert refused == {"type:age": 1}
