@@ -26,8 +26,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.serving import train
-from readiness.home import Home
+from benchmarks.common import bench_home, print_checks
 from reference.platform.alerting.actions import AlertActions, Sinks
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
@@ -221,10 +220,7 @@ def main() -> int:
     args = parser.parse_args()
     console = Console(width=150)
     work = Path(tempfile.mkdtemp(prefix="monitoring-bench-"))
-    home = Home(args.home.resolve()) if args.home else Home(work / "home").ensure()
-    if not args.home:
-        console.print("training a quick model (about a minute) ...")
-        train(home)
+    home = bench_home(console, args.home, work)
     artifact = fetch_by_alias(ModelRegistry(home.mlflow_tracking_uri), SERVED_MODEL, "champion",
                               work / "models")  # fmt: skip
     model = OnnxModel(artifact.path, threads=1)
@@ -289,8 +285,7 @@ def report(console: Console, results: dict[str, Any]) -> None:
          f"(target 0; warnings: {steady['warn_alerts']}; largest window PSI "
          f"{steady['largest_window_psi']:.3f})", steady["act_alerts"] == 0),
     ]  # fmt: skip
-    for text, passed in checks:
-        console.print(("[green]met[/green]  " if passed else "[red]MISSED[/red] ") + text)
+    print_checks(console, checks, {})
 
 
 if __name__ == "__main__":

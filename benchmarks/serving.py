@@ -17,7 +17,6 @@ import functools
 import itertools
 import json
 import math
-import os
 import statistics
 import subprocess
 import sys
@@ -34,8 +33,9 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import bench_home, print_checks
 from benchmarks.loadgen import LoadResult, in_processes, run_load
-from readiness.home import HOME_VARIABLE, Home
+from readiness.home import Home
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
 from reference.platform.artifacts import fetch_by_alias
@@ -48,7 +48,6 @@ from reference.platform.registry import ModelRegistry
 
 RESULTS = Path(__file__).parent / "results"
 CONCURRENCY = (1, 16, 64)
-POLICY = Path(__file__).parent.parent / "reference/platform/policies/income-eligibility.yaml"
 PATH = f"/v1/models/{SERVED_MODEL}/predict"
 UNBATCHED = ReplicaOptions(max_in_flight=0, max_batch_size=1)
 """One remote call per request and one model run per call: batching off on both sides."""
@@ -56,12 +55,6 @@ PARTS = ("bare", "naive", "production", "unbatched")
 NOISY_LIMIT = RateLimit(rate=100, burst=100)
 QUIET_RATE, NOISY_RATE = 100, 1000
 """Requests a second: the quiet tenant's steady load, and what the noisy one sends."""
-
-
-def train(home: Home) -> None:
-    command = [sys.executable, "-m", "readiness", "train", "--quick", "--policy", str(POLICY)]
-    environment = {**os.environ, HOME_VARIABLE: str(home.root)}
-    subprocess.run(command, env=environment, check=True, cwd=home.root, capture_output=True)
 
 
 @functools.cache
@@ -328,10 +321,7 @@ def main() -> int:
         parser.error(f"--parts: unknown {sorted(unknown)}; choose from {', '.join(PARTS)}")
     console = Console(width=150)
     work = Path(tempfile.mkdtemp(prefix="serving-bench-"))
-    home = Home(args.home.resolve()) if args.home else Home(work / "home").ensure()
-    if not args.home:
-        console.print("training a quick model (about a minute) ...")
-        train(home)
+    home = bench_home(console, args.home, work)
     artifact = fetch_by_alias(
         ModelRegistry(home.mlflow_tracking_uri), SERVED_MODEL, "champion", work / "models"
     )
@@ -390,9 +380,7 @@ def report(console: Console, results: dict[str, Any], *, complete: bool) -> None
         (f"noisy neighbour: the refused 90% of a 10x flood adds {excess:+.0%} to the quiet "
          f"tenant's p99 over a neighbour at its limit (target <= +20%)", excess <= 0.2),
     ]  # fmt: skip
-    results["checks"] = {text: passed for text, passed in checks}
-    for text, passed in checks:
-        console.print(("[green]met[/green]  " if passed else "[red]MISSED[/red] ") + text)
+    print_checks(console, checks, results)
 
 
 if __name__ == "__main__":

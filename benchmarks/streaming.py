@@ -36,6 +36,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.common import bench_home, print_checks
 from harness.traffic.rows import traffic_rows
 from readiness.descriptor import load_descriptor
 from readiness.home import Home
@@ -202,12 +203,6 @@ class Pipeline:
                 "p99_ms": float(np.quantile(latencies, 0.99))}  # fmt: skip
 
 
-def train(home: Home) -> None:
-    from benchmarks.serving import train as train_quick
-
-    train_quick(home)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--home", type=Path, help="a READINESS_HOME with a champion to serve")
@@ -216,10 +211,7 @@ def main() -> int:
     args = parser.parse_args()
     console = Console(width=150)
     work = Path(tempfile.mkdtemp(prefix="streaming-bench-"))
-    home = Home(args.home.resolve()) if args.home else Home(work / "home").ensure()
-    if not args.home:
-        console.print("training a quick model (about a minute) ...")
-        train(home)
+    home = bench_home(console, args.home, work)
     console.print(f"raw JetStream ceiling: {args.events:,} events ...")
     results: dict[str, Any] = {"raw": raw_ceiling(work, args.events), "pipeline": {}}
     for infer in (1, 2):
@@ -264,9 +256,7 @@ def report(console: Console, results: dict[str, Any]) -> None:
         (f"2 inference consumers against 1: {two['events_per_s'] / one['events_per_s']:.2f}x "
          "the maximum", True),
     ]  # fmt: skip
-    results["checks"] = {text: passed for text, passed in checks}
-    for text, passed in checks:
-        console.print(("[green]met[/green]  " if passed else "[red]MISSED[/red] ") + text)
+    print_checks(console, checks, results)
 
 
 if __name__ == "__main__":

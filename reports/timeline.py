@@ -147,20 +147,17 @@ def _traffic(samples: pd.DataFrame, metric: str, kind: str = PREDICT) -> pd.Data
 PanelBuilder = Callable[[pd.DataFrame, float], Panel]
 
 
-def _latency(samples: pd.DataFrame, started: float) -> Panel:
-    lines = []
-    for quantile in ("p50", "p95", "p99"):
-        rows = _traffic(samples, f"latency_{quantile}_ms")
-        lines += _lines(rows.assign(labels=""), started, prefix=quantile)
-    return Panel("Latency of answered predictions", "ms", lines)
+def _quantiles(title: str, prefix: str) -> PanelBuilder:
+    """p50/p95/p99 lines of the traffic's `<prefix>latency_<q>_ms` series."""
 
+    def build(samples: pd.DataFrame, started: float) -> Panel:
+        lines = []
+        for quantile in ("p50", "p95", "p99"):
+            rows = _traffic(samples, f"{prefix}latency_{quantile}_ms")
+            lines += _lines(rows.assign(labels=""), started, prefix=quantile)
+        return Panel(title, "ms", lines)
 
-def _end_to_end(samples: pd.DataFrame, started: float) -> Panel:
-    lines = []
-    for quantile in ("p50", "p95", "p99"):
-        rows = _traffic(samples, f"end_to_end_latency_{quantile}_ms")
-        lines += _lines(rows.assign(labels=""), started, prefix=quantile)
-    return Panel("End-to-end latency (sent to acted on), by second sent", "ms", lines)
+    return build
 
 
 def _errors(samples: pd.DataFrame, started: float) -> Panel:
@@ -196,8 +193,8 @@ def _suffixed(title: str, unit: str, *suffixes: str) -> PanelBuilder:
 
 
 PANELS: list[PanelBuilder] = [
-    _latency,
-    _end_to_end,
+    _quantiles("Latency of answered predictions", ""),
+    _quantiles("End-to-end latency (sent to acted on), by second sent", "end_to_end_"),
     _errors,
     _throughput,
     _versions,
