@@ -27,6 +27,7 @@ from typing import Any
 
 import nats
 
+from readiness.errors import InjectionFailed, ReadinessError
 from reference.event_driven.broker import start_broker
 from reference.event_driven.hold import HoldSwitch
 from reference.event_driven.stage import DEDUP_HEADER
@@ -39,10 +40,6 @@ HOLD_TIMEOUT_S = 20.0
 POISON_KINDS = ("undecodable", "outside-schema", "unknown-applicant")
 
 
-class HookFailed(Exception):
-    pass
-
-
 def kill_consumer(place: Path, stage: str) -> dict[str, Any]:
     switch = HoldSwitch(place / "faults")
     switch.request(stage)
@@ -50,7 +47,7 @@ def kill_consumer(place: Path, stage: str) -> dict[str, Any]:
     try:
         while (held := switch.held()) is None:
             if time.monotonic() > deadline:
-                raise HookFailed(f"no {stage} worker took a batch within {HOLD_TIMEOUT_S:g} s "
+                raise InjectionFailed(f"no {stage} worker took a batch within {HOLD_TIMEOUT_S:g} s "
                                  "(is traffic flowing?)")  # fmt: skip
             time.sleep(0.05)
         os.kill(held.pid, signal.SIGKILL)
@@ -67,7 +64,7 @@ def _broker_port(place: Path) -> int:
 def restart_broker(place: Path, down_s: float) -> dict[str, Any]:
     pid = pid_of(place / "broker.pid")
     if pid is None or not running(pid):
-        raise HookFailed("the broker is not running")
+        raise InjectionFailed("the broker is not running")
     os.killpg(pid, signal.SIGKILL)
     _reap(pid)
     time.sleep(down_s)
@@ -127,7 +124,7 @@ def run_hook(place: Path, hook: str, argument: str | None) -> dict[str, Any]:
         return start_broker_again(place)
     if hook == "poison":
         return asyncio.run(_poison(place, int(argument or 5)))
-    raise HookFailed(f"no hook '{hook}'")
+    raise InjectionFailed(f"no hook '{hook}'")
 
 
 def main(argv: list[str]) -> int:
@@ -136,7 +133,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         done = run_hook(Path(argv[1]), argv[2], argv[3] if len(argv) == 4 else None)
-    except (HookFailed, ValueError, OSError) as problem:
+    except (ReadinessError, ValueError, OSError) as problem:
         sys.stderr.write(f"{argv[2]}: {problem}\n")
         return 1
     sys.stdout.write(json.dumps(done) + "\n")
