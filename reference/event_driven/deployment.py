@@ -36,7 +36,7 @@ from readiness.descriptor import (
     SLOs,
     TargetDescriptor,
 )
-from readiness.errors import DeploymentFailed, InvalidInput
+from readiness.errors import InvalidInput
 from readiness.home import Home
 from reference.event_driven.autoscaler import MAX_WORKERS
 from reference.event_driven.broker import start_broker
@@ -122,7 +122,7 @@ def up(
             autoscale=instances is None,
             limits=DEFAULT_LIMITS if limits is None else limits,
         )
-    except DeploymentFailed:
+    except BaseException:  # whatever failed half-way, nothing started is left running
         down(home)
         raise
 

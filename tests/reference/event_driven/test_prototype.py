@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import nats
 import pytest
@@ -71,3 +72,19 @@ async def _publish(url: str, body: bytes) -> None:
     await client.publish(EVENTS.subjects[0], body)
     await client.flush()
     await client.close()
+
+
+def test_a_start_that_fails_half_way_leaves_nothing_running(
+    champion_home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = Home(tmp_path / "home")
+    shutil.copytree(champion_home.root, home.root, ignore=shutil.ignore_patterns("deployments"))
+
+    def broken(*_: object, **__: object) -> str:
+        raise ValueError("the ingest's settings did not validate")
+
+    monkeypatch.setattr(deployment, "_start_ingest", broken)
+    with pytest.raises(ValueError, match="did not validate"):
+        deployment.up(home, "prototype")
+    place = deployment.folder(home)
+    assert not list(place.glob("*.pid"))  # the broker it had started was stopped
