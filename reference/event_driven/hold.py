@@ -8,7 +8,6 @@ batch's outputs, writes where it stopped (the held file, with its pid) and waits
 killed. Without fault hooks there is no file to check and no way to hold.
 """
 
-import json
 import os
 import time
 from pathlib import Path
@@ -70,7 +69,7 @@ class HoldSwitch:
 
     def held(self) -> Held | None:
         try:
-            return Held.model_validate(json.loads(self.held_path.read_text()))
+            return Held.model_validate_json(self.held_path.read_text())
         except (OSError, ValueError):
             return None
 

@@ -34,8 +34,8 @@ class InlinePipeline:
                 answers = await stage.process(batch)
                 if any(isinstance(answer, Rejected) for answer in answers):
                     raise ValueError(f"{stage.name} rejected it: {answers[0]}")
-                if stage.name != "sink":  # the sink and the action both read the results
-                    batch = [answer for answer in answers if answer is not None]
+                if stage.output_subject is not None:  # a stage that publishes nothing (the
+                    batch = [a for a in answers if a is not None]  # sink) passes its input on
         except Exception as problem:
             self.dropped += 1
             log.warning("dropped an event: %s", problem)
