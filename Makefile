@@ -31,7 +31,7 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/inference_optimisation.py
+	$(BIN)/python -m benchmarks.inference_optimisation
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

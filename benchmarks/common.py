@@ -1,14 +1,21 @@
-"""What the benchmarks share: a home with a model to serve, and how targets are printed."""
+"""What the benchmarks share: a home with a model to serve, the model variants trained side by
+side, and how targets are printed."""
 
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 from rich.console import Console
 
 from readiness.home import HOME_VARIABLE, Home
+
+if TYPE_CHECKING:
+    from reference.platform.lifecycle import ModelSet
 
 POLICY = Path(__file__).parent.parent / "reference/platform/policies/income-eligibility.yaml"
 Check = tuple[str, bool]
@@ -29,6 +36,37 @@ def bench_home(console: Console, given: Path | None, work: Path) -> Home:
     console.print("training a quick model (about a minute) ...")
     train(home)
     return home
+
+
+@dataclass(frozen=True)
+class TestRows:
+    """The Adult test split encoded as the models take it, with its labels."""
+
+    numeric: npt.NDArray[np.float32]
+    categorical: npt.NDArray[np.int64]
+    labels: npt.NDArray[np.int64]
+
+
+def build_variants(console: Console, quick: bool, folder: Path) -> "tuple[ModelSet, TestRows]":
+    """Every variant trained, exported and quantised into `folder` as the platform builds them,
+    and the test rows to judge them on, so benchmarks compare the models that would ship.
+
+    The platform is imported here rather than at the top so that the benchmarks that train
+    nothing do not pay for loading torch.
+    """
+    from reference.platform.dataset import load_adult
+    from reference.platform.lifecycle import build_models
+    from reference.platform.models.architectures import InputSpec
+    from reference.platform.models.training import TrainingConfig, training_data, training_device
+
+    data = load_adult()
+    training = training_data(data.schema, data.train)
+    spec = InputSpec.fit(data.schema, training.numeric)
+    config = TrainingConfig.quick() if quick else TrainingConfig.full()
+    numeric, categorical = data.schema.encode(data.test)
+    rows = TestRows(numeric, categorical, data.test["label"].to_numpy())
+    console.print(f"training ({'quick' if quick else 'full'}) on {training_device()} ...")
+    return build_models(spec, training, config, folder, (numeric, categorical)), rows
 
 
 def print_checks(console: Console, checks: list[Check], results: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """Inference optimisation, side by side: teacher FP32, student FP32, student INT8 (static and
 dynamic) on ONNX Runtime, and both networks in torch eager mode, all on one thread.
 
-Run: `python benchmarks/inference_optimisation.py [--quick] [--seconds S] [--rounds N]`.
+Run: `python -m benchmarks.inference_optimisation [--quick] [--seconds S] [--rounds N]`.
 Every variant is measured once per round, rounds interleaved, and the median round is
 reported, so a burst of noise on the machine does not favour whichever variant ran then.
 The targets (from the whitepaper) are checked against what was measured, and a miss is
@@ -21,16 +21,11 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from reference.platform.dataset import load_adult
+from benchmarks.common import build_variants
 from reference.platform.evaluation import Cost, Predict, measure_cost, measure_quality
-from reference.platform.lifecycle import build_models
-from reference.platform.models.architectures import (
-    InputSpec,
-    multiply_accumulates,
-    parameter_count,
-)
+from reference.platform.models.architectures import multiply_accumulates, parameter_count
 from reference.platform.models.runtime import OnnxModel
-from reference.platform.models.training import TrainingConfig, training_data, training_device
+from reference.platform.models.training import training_device
 
 RESULTS = Path(__file__).parent / "results"
 RETAIN_ACC = "student/teacher accuracy retention"
@@ -59,18 +54,9 @@ def main() -> int:
     console = Console(width=170)
     torch.set_num_threads(1)
 
-    data = load_adult()
-    training = training_data(data.schema, data.train)
-    spec = InputSpec.fit(data.schema, training.numeric)
-    config = TrainingConfig.quick() if args.quick else TrainingConfig.full()
-    test_numeric, test_categorical = data.schema.encode(data.test)
-    labels = data.test["label"].to_numpy()
-    console.print(f"training ({'quick' if args.quick else 'full'}) on {training_device()} ...")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     with tempfile.TemporaryDirectory() as scratch:
-        built = build_models(
-            spec, training, config, Path(scratch), (test_numeric, test_categorical)
-        )
+        built, rows = build_variants(console, args.quick, Path(scratch))
+        test_numeric, test_categorical, labels = rows.numeric, rows.categorical, rows.labels
         torch.set_num_threads(1)
         networks = {"teacher": built.teacher, "student": built.student}
         variants: dict[str, Predict] = {

@@ -24,7 +24,9 @@ which always names what is wrong::
         ├── RegistryUnavailable the MLflow tracking/registry store cannot be reached
         ├── FeatureStoreFailed  Feast could not apply, materialise or retrieve
         ├── ExportFailed        an exported model does not reproduce the source model
-        ├── IntegrityFailed     a model artifact's sha256 differs from its registry record
+        ├── IntegrityFailed     a model artifact's sha256 differs from its registry record,
+        │                       or an edge release's signature does not verify
+        ├── ModelRefused        a verified model fails its smoke test on an edge device
         ├── AuditStoreFailed    the audit store (prediction log, lineage, audit trail)
         │                       cannot be opened, written or read
         ├── DeploymentFailed    a reference deployment did not start or become ready (the
@@ -112,6 +114,11 @@ class ExportFailed(OperationFailed):
 
 class IntegrityFailed(OperationFailed):
     """A model artifact does not match the sha256 its registry record holds; never served."""
+
+
+class ModelRefused(OperationFailed):
+    """A release verified but its model fails on the device (canary answers differ, it
+    cannot load): it is never swapped in, and the model serving keeps serving."""
 
 
 class AuditStoreFailed(OperationFailed):

@@ -136,10 +136,12 @@ class PredictionLog:
         """Rows made by `prediction_rows`, in one transaction (for group commit)."""
         self._append(predictions, [self._redacted(row) for row in rows])
 
-    def write_new_predictions(self, rows: list[dict[str, Any]]) -> int:
+    def write_new_predictions(self, rows: list[dict[str, Any]], redacted: bool = False) -> int:
         """The rows whose (request id, position) is not logged yet, checked and written in
         one write transaction: a redelivered stream event is logged once (an idempotent
-        sink). Returns how many were new."""
+        sink). Returns how many were new. `redacted`: the features already passed the PII
+        policy where they were produced (an edge device redacts before anything leaves
+        it), so they are kept as they came rather than hashed a second time."""
         if not rows:
             return 0
         ids = {row["request_id"] for row in rows}
@@ -148,9 +150,8 @@ class PredictionLog:
         )
         with self.store.writing() as connection:
             logged = {(r.request_id, r.position) for r in connection.execute(query)}
-            fresh = [
-                self._redacted(r) for r in rows if (r["request_id"], r["position"]) not in logged
-            ]
+            redact = self._already_redacted if redacted else self._redacted
+            fresh = [redact(r) for r in rows if (r["request_id"], r["position"]) not in logged]
             if fresh:
                 append(connection, predictions, fresh)
         return len(fresh)
@@ -324,6 +325,16 @@ class PredictionLog:
             raise TypeError("a prediction's features are a mapping of column to value")
         kept = self.redactor.apply(features)
         return {**row, "features": json.dumps(kept, sort_keys=True, separators=(",", ":"))}
+
+    @staticmethod
+    def _already_redacted(row: Mapping[str, Any]) -> dict[str, Any]:
+        features = row.get("features")
+        text = (
+            None
+            if features is None
+            else json.dumps(features, sort_keys=True, separators=(",", ":"))
+        )
+        return {**row, "features": text}
 
     def _append(self, table: Table, rows: list[dict[str, Any]]) -> None:
         if not rows:

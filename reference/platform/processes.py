@@ -5,12 +5,14 @@ process session of its own, so that stopping it by PID also stops whatever it st
 (Ray workers, replicas), on 127.0.0.1 and a free port.
 """
 
+import asyncio
 import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -93,3 +95,17 @@ def tail(log: Path, lines: int = 15) -> str:
         return " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run an async service loop until SIGTERM or SIGINT sets its stop event, so it ends
+    what it holds instead of dying mid-write (`stop_session` sends SIGTERM first)."""
+
+    async def supervised() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await main(stop)
+
+    asyncio.run(supervised())

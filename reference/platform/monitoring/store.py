@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -52,6 +53,12 @@ windows = Table(
     Column("rows", Integer, nullable=False),
     Column("result", Text, nullable=False),
 )  # fmt: skip
+received = Table(
+    "monitor_received", metadata,
+    Column("key", String(128), primary_key=True),
+)  # fmt: skip
+"""Keys of sketches that came from afar (an edge device's `device:seq`): a sketch sent
+twice is written once."""
 alerts = Table(
     "alerts", metadata,
     Column("id", String(32), primary_key=True),
@@ -83,12 +90,29 @@ class MonitorStore:
             raise MonitorStoreFailed(f"monitor store {url} cannot be opened: {error}") from error
 
     def write_sketches(self, produced: list[Sketch]) -> None:
-        rows = [
-            {"at": s.ended, "model": s.model, "version": s.version, "source": s.source,
-             "rows": s.rows, "sketch": s.model_dump_json()}
-            for s in produced
-        ]  # fmt: skip
-        self._execute(insert(sketches), rows)
+        self._execute(insert(sketches), [_sketch_row(s) for s in produced])
+
+    def write_new_sketches(self, keyed: list[tuple[str, Sketch]]) -> int:
+        """The sketches whose key was not received before, checked and written in one
+        transaction (a sketch forwarded twice is judged once); how many were new."""
+        try:
+            with self.engine.begin() as connection:
+                fresh = _claim(connection, [key for key, _ in keyed])
+                rows = [_sketch_row(s) for key, s in keyed if key in fresh]
+                if rows:
+                    connection.execute(insert(sketches), rows)
+        except SQLAlchemyError as error:
+            raise MonitorStoreFailed(f"monitor store {self.url}: {error}") from error
+        return len(rows)
+
+    def claim(self, keys: list[str]) -> set[str]:
+        """Record keys as received; those that were not before (for records written
+        elsewhere, such as an edge device's deployment events)."""
+        try:
+            with self.engine.begin() as connection:
+                return _claim(connection, keys)
+        except SQLAlchemyError as error:
+            raise MonitorStoreFailed(f"monitor store {self.url}: {error}") from error
 
     def sketches_since(self, after_id: int, limit: int = 1000) -> list[tuple[int, Sketch]]:
         query = select(sketches.c.id, sketches.c.sketch).where(sketches.c.id > after_id)
@@ -154,6 +178,22 @@ class MonitorStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _sketch_row(sketch: Sketch) -> dict[str, Any]:
+    return {"at": sketch.ended, "model": sketch.model, "version": sketch.version,
+            "source": sketch.source, "rows": sketch.rows,
+            "sketch": sketch.model_dump_json()}  # fmt: skip
+
+
+def _claim(connection: Connection, keys: list[str]) -> set[str]:
+    if not keys:
+        return set()
+    query = select(received.c.key).where(received.c.key.in_(keys))
+    fresh = set(keys) - set(connection.execute(query).scalars())
+    if fresh:
+        connection.execute(insert(received), [{"key": key} for key in fresh])
+    return fresh
 
 
 def _aware(value: datetime) -> datetime:
