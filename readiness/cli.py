@@ -168,7 +168,7 @@ def _architecture(name: str) -> str:
     return name
 
 
-AVAILABLE = ("microservice", "event-driven")
+AVAILABLE = ("microservice", "event-driven", "edge")
 
 
 def _up_event_driven(profile: str, faults: bool, without: list[str] | None,
@@ -177,6 +177,15 @@ def _up_event_driven(profile: str, faults: bool, without: list[str] | None,
 
     if without:
         raise InvalidInput("--without is not available for the event-driven architecture yet")
+    return start(readiness_home(), profile, monitor_config=monitor_config, faults=faults)
+
+
+def _up_edge(profile: str, faults: bool, without: list[str] | None,
+             monitor_config: Path | None) -> Path:  # fmt: skip
+    from reference.edge.deployment import up as start
+
+    if without:
+        raise InvalidInput("--without is not available for the edge architecture yet")
     return start(readiness_home(), profile, monitor_config=monitor_config, faults=faults)
 
 
@@ -196,10 +205,11 @@ def up(
 ) -> None:
     """Start a reference deployment locally and print the path of its target descriptor."""
     _architecture(arch)
-    if arch == "event-driven":
+    if arch in ("event-driven", "edge"):
+        starter = _up_event_driven if arch == "event-driven" else _up_edge
         try:
             with errors.status(f"starting {arch} ({profile}) ..."):
-                descriptor = _up_event_driven(profile, faults, without, monitor_config)
+                descriptor = starter(profile, faults, without, monitor_config)
         except ReadinessError as error:
             raise fail(error) from error
         sys.stdout.write(f"{descriptor}\n")
@@ -231,6 +241,8 @@ def down(arch: Annotated[str, typer.Argument(help="microservice, event-driven or
     _architecture(arch)
     if arch == "event-driven":
         from reference.event_driven.deployment import down as stop
+    elif arch == "edge":
+        from reference.edge.deployment import down as stop
     else:
         from reference.microservice.deployment import down as stop
 

@@ -10,7 +10,6 @@ with a deduplication window, the broker's half of exactly-once forwarding.
 from nats.js.api import (
     DiscardPolicy,
     KeyValueConfig,
-    ObjectStoreConfig,
     StorageType,
     StreamConfig,
 )
@@ -30,7 +29,7 @@ TELEMETRY_MAX_BYTES = 2 * 1024**3
 async def ensure_channel(js: JetStreamContext) -> None:
     """Create the buckets and the telemetry stream, or leave them as they are."""
     await js.create_key_value(KeyValueConfig(bucket=RELEASES, history=5))
-    await js.create_object_store(config=ObjectStoreConfig(bucket=MODELS))
+    await js.create_object_store(MODELS)
     config = StreamConfig(name=STREAM, storage=StorageType.FILE, subjects=[f"{SUBJECT_PREFIX}.>"],
                           duplicate_window=DEDUP_WINDOW_S, max_bytes=TELEMETRY_MAX_BYTES,
                           discard=DiscardPolicy.OLD)  # fmt: skip

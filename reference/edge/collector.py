@@ -74,7 +74,8 @@ class Collector:
                 done.events += 1
         done.predictions = self.log.write_new_predictions(rows, redacted=True)
         done.sketches = self.store.write_new_sketches(sketches)
-        done.duplicates = len(rows) - done.predictions + len(sketches) - done.sketches
+        done.duplicates = (len(rows) - done.predictions + len(sketches) - done.sketches
+                           + len(events) - done.events)  # fmt: skip
         return done
 
     def _log_event(self, record: TelemetryRecord) -> None:

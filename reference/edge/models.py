@@ -91,26 +91,31 @@ class ModelStore:
     # -- install ----------------------------------------------------------------------------
     def install(self, release: Release, model: bytes, reference: bytes) -> Installed:
         """Verify and store a release, and load it; nothing changes what serves. Raises
-        IntegrityFailed or ModelRefused (and remembers the refusal)."""
+        IntegrityFailed (the manifest or the files are not what the release pipeline
+        signed: nothing is remembered against the model it names, since an unverified
+        manifest may name anything) or ModelRefused (a genuine model that fails on this
+        device: remembered, so it is not fetched again)."""
+        release.verify(self.public_key)
+        _check_hash(model, release.sha256, "the model file")
+        _check_hash(reference, release.reference_sha256, "the monitor reference")
+        final = self.versions / _key(release)
+        created = not final.exists()
+        if created:
+            incoming = self.folder / f"incoming-{uuid.uuid4().hex[:8]}"
+            incoming.mkdir()
+            files = {MODEL_FILE: model, REFERENCE_FILE: reference,
+                     RELEASE_FILE: release.model_dump_json().encode()}  # fmt: skip
+            for name, content in files.items():
+                _write_synced(incoming / name, content)
+            os.rename(incoming, final)
+            _sync_folder(self.versions)
         try:
-            release.verify(self.public_key)
-            _check_hash(model, release.sha256, "the model file")
-            _check_hash(reference, release.reference_sha256, "the monitor reference")
-            final = self.versions / _key(release)
-            if not final.exists():
-                incoming = self.folder / f"incoming-{uuid.uuid4().hex[:8]}"
-                incoming.mkdir()
-                files = {MODEL_FILE: model, REFERENCE_FILE: reference,
-                         RELEASE_FILE: release.model_dump_json().encode()}  # fmt: skip
-                for name, content in files.items():
-                    _write_synced(incoming / name, content)
-                os.rename(incoming, final)
-                _sync_folder(self.versions)
-            installed = self.load(_key(release))
-        except (IntegrityFailed, ModelRefused) as refused:
+            return self.load(_key(release))
+        except ModelRefused as refused:
+            if created:  # a later, genuine copy of this version must be written afresh
+                shutil.rmtree(final, ignore_errors=True)
             self.refuse(release.sha256, str(refused))
             raise
-        return installed
 
     def load(self, key: str) -> Installed:
         """A stored version, loaded and smoke-tested; ModelRefused if it fails."""
@@ -169,7 +174,9 @@ class ModelStore:
                 (self.versions / current / RELEASE_FILE).read_text()
             ).sha256
             state.refused[sha] = reason
-        state.current = state.last_good if state.last_good != current else None
+        if state.last_good == current:  # confirmed, then degraded: nothing older is known good
+            state.last_good = None
+        state.current = state.last_good
         self._save(state)
         return self.load(state.current) if state.current is not None else None
 

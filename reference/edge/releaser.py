@@ -113,7 +113,7 @@ class Releaser:
         named = await asyncio.to_thread(
             self.registry.client.get_model_version_by_alias, self.config.model, ALIAS
         )
-        if named.version == self.published:
+        if str(named.version) == self.published:  # MLflow gives an int here, a str elsewhere
             return False
         found = await asyncio.to_thread(self.champion_release)
         if found is None:

@@ -44,6 +44,7 @@ from reference.platform.problems import Problem
 from reference.platform.schema import FeatureSchema, RecordEncoder
 
 log = logging.getLogger(__name__)
+FETCH_TIMEOUT_S = 30.0
 REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 
 
@@ -310,7 +311,7 @@ class EdgeRuntime:
             return True
         if self.store.is_current(release) or self.store.is_refused(release):
             return True
-        files = await fetch_files(js, release)  # raises on a lost link: considered again
+        files = await asyncio.wait_for(fetch_files(js, release), FETCH_TIMEOUT_S)
         try:
             installed = await asyncio.to_thread(self.store.install, release, *files)
         except IntegrityFailed as refused:

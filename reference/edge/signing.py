@@ -11,7 +11,7 @@ the hash next to it.
 import base64
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -43,14 +43,20 @@ def ensure_keys(folder: Path) -> tuple[Path, Path]:
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    key = load_pem_private_key(_read(path), password=None)
+    try:
+        key = load_pem_private_key(_read(path), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+        raise InvalidConfiguration(f"{path}: not a PEM private key ({error})") from error
     if not isinstance(key, Ed25519PrivateKey):
         raise InvalidConfiguration(f"{path}: not an Ed25519 private key")
     return key
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    key = load_pem_public_key(_read(path))
+    try:
+        key = load_pem_public_key(_read(path))
+    except (ValueError, UnsupportedAlgorithm) as error:
+        raise InvalidConfiguration(f"{path}: not a PEM public key ({error})") from error
     if not isinstance(key, Ed25519PublicKey):
         raise InvalidConfiguration(f"{path}: not an Ed25519 public key")
     return key

@@ -46,7 +46,6 @@ from reference.event_driven.streams import ACK_WAIT_S, MAX_DELIVER, ensure_strea
 from reference.event_driven.supervision import (
     MULTIPROC_VARIABLE,
     pid_files,
-    pid_of,
     running_pids,
     start_autoscaler,
     start_worker,
@@ -58,7 +57,14 @@ from reference.platform.declarations import platform_declarations
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
-from reference.platform.processes import free_port, launch, running, stop_session, wait_until_ready
+from reference.platform.processes import (
+    free_port,
+    launch,
+    pid_of,
+    running,
+    stop_session,
+    wait_until_ready,
+)
 from reference.platform.ratelimit import RateLimit
 from reference.platform.registry import ModelRegistry
 

@@ -32,9 +32,9 @@ from reference.event_driven.broker import start_broker
 from reference.event_driven.hold import HoldSwitch
 from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import EVENTS
-from reference.event_driven.supervision import pid_of, restart_dead_workers
+from reference.event_driven.supervision import restart_dead_workers
 from reference.event_driven.worker import load_config
-from reference.platform.processes import reap, running
+from reference.platform.processes import pid_of, reap, running
 
 HOLD_TIMEOUT_S = 20.0
 POISON_KINDS = ("undecodable", "outside-schema", "unknown-applicant")

@@ -31,10 +31,10 @@ from nats.aio.client import Client
 from nats.js.client import JetStreamContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness.errors import PolicyViolation
 from reference.event_driven.messages import EVENT_ID, ApplicationEvent
 from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import ALL, EVENTS
+from reference.platform.admin_routes import add_admin_routes
 from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.problems import Problem, read_body, refused_instances
@@ -43,7 +43,6 @@ from reference.platform.schema import FeatureSchema
 
 if TYPE_CHECKING:
     from reference.platform.monitoring.recorder import SketchRecorder
-    from reference.platform.registry import ModelRegistry
 
 API_KEY_HEADER = "x-api-key"
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -81,12 +80,6 @@ class Accepted(BaseModel):
     request_id: str
     events: list[str]
     status: Literal["accepted"] = "accepted"
-
-
-class RollbackRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    reason: str = Field(min_length=1, max_length=500)
 
 
 class BatchPause(BaseModel):
@@ -297,71 +290,16 @@ def create_app(
         ]  # fmt: skip
         return JSONResponse(Results(results=found).model_dump())
 
-    def registry() -> "ModelRegistry":
-        if settings.tracking_uri is None:
-            raise Problem(404, "this deployment has no admin routes")
-        from reference.platform.registry import ModelRegistry
-
-        return ModelRegistry(settings.tracking_uri)
-
-    def known(model: str) -> None:
-        if model != settings.model:
-            raise Problem(404, f"no model '{model}' on this stream")
-
-    @app.get("/v1/admin/models/{model}/routing")
-    async def routing(model: str, request: Request) -> Response:
-        """What answers: the stream has no canary, only the champion the inference stage
-        follows (the monitors' rollback reads this the same way as the gateway's)."""
-        identify(request, Role.ADMIN, None)
-        known(model)
-        champion = await asyncio.to_thread(registry().champion, model)
-        return JSONResponse({"champion": champion.version if champion else None,
-                             "challenger": None})  # fmt: skip
-
-    @app.put("/v1/admin/models/{model}/routing")
-    async def reset_routing(model: str, request: Request) -> Response:
-        identify(request, Role.ADMIN, None)
-        known(model)
-        return JSONResponse({"champion_only": True})
-
-    @app.post("/v1/admin/models/{model}/rollback")
-    async def rollback(model: str, request: Request) -> Response:
-        """Move the champion alias back to `previous`; the inference stage follows it within
-        its refresh interval. Logged in the deployment log by the caller's tenant."""
-        tenant = identify(request, Role.ADMIN, None)
-        known(model)
-        body = await read_body(request, RollbackRequest, MAX_BODY_BYTES)
-        found = registry()
-        before = await asyncio.to_thread(found.champion, model)
-        try:
-            after = await asyncio.to_thread(found.rollback, model)
-        except PolicyViolation as refused:
-            raise Problem(409, str(refused)) from refused
-        log = state["log"]
-        if log is not None:
-            await asyncio.to_thread(log.log_deployment, tenant, model, "rollback",
-                                    before.version if before else None, after.version,
-                                    body.reason)  # fmt: skip
-        return JSONResponse({"from_version": before.version if before else None,
-                             "to_version": after.version})  # fmt: skip
-
-    @app.get("/v1/admin/models/{model}/deployments")
-    async def deployments(model: str, request: Request, limit: int = 100) -> Response:
-        """The deployment log of the model: promotions and rollbacks, newest first."""
-        identify(request, Role.ADMIN, None)
-        known(model)
-        log = state["log"]
-        if log is None:
-            raise Problem(404, "this deployment keeps no deployment log")
-        events = await asyncio.to_thread(log.deployments, model, max(1, min(limit, 1000)))
-        return JSONResponse([event.model_dump(mode="json") for event in events])
+    add_admin_routes(app, identify, settings.model, settings.tracking_uri, lambda: state["log"],
+                     "on this stream")  # fmt: skip
 
     @app.put("/v1/admin/models/{model}/batch")
     async def pause_batch(model: str, request: Request) -> Response:
         """Pause (or resume) requests of more than one instance, as the data-quality alert
         asks: single events still flow."""
         identify(request, Role.ADMIN, None)
-        known(model)
+        if model != settings.model:
+            raise Problem(404, f"no model '{model}' on this stream")
         body = await read_body(request, BatchPause, MAX_BODY_BYTES)
         state["batch_paused"] = body.reason if body.paused else None
         return JSONResponse({"paused": body.paused})

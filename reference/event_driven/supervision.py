@@ -7,7 +7,7 @@ fault hooks, run as commands during a scenario, start in well under a second.
 import sys
 from pathlib import Path
 
-from reference.platform.processes import launch, running
+from reference.platform.processes import launch, pid_of, running
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -27,13 +27,6 @@ def pid_files(place: Path) -> list[Path]:
     order = ["ingest.pid", "autoscaler.pid", *sorted(p.name for p in place.glob("worker-*.pid")),
              "monitor.pid", "broker.pid"]  # fmt: skip
     return [place / name for name in order]
-
-
-def pid_of(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def running_pids(place: Path) -> list[int]:

@@ -18,11 +18,11 @@ from reference.microservice.control import (
     BatchPauseRequest,
     ModelControl,
     PromoteRequest,
-    RollbackRequest,
 )
 from reference.microservice.degraded import FaultAnswer, restore, roll_out_degraded
 from reference.microservice.faults import ROLLOUT_FAULTS, Fault, FaultRequest
 from reference.microservice.routing import RoutingUpdate
+from reference.platform.admin_routes import RollbackRequest
 from reference.platform.auth import Identity, Role
 from reference.platform.problems import Problem, read_body
 

@@ -17,6 +17,7 @@ from readiness.errors import PromotionRefused
 from reference.microservice.backends import InferenceBackend
 from reference.microservice.cache import PredictionCache
 from reference.microservice.routing import ModelRoutes, Router, RoutingUpdate
+from reference.platform.admin_routes import RollbackRequest
 from reference.platform.artifacts import fetch_version
 from reference.platform.prediction_log import DeploymentEvent, PredictionLog
 from reference.platform.registry import ModelRegistry
@@ -30,14 +31,6 @@ class PromoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: str = Field(pattern=r"^[0-9]{1,9}$")
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class RollbackRequest(BaseModel):
-    """The body of `POST /v1/admin/models/{model}/rollback`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     reason: str = Field(min_length=1, max_length=500)
 
 

@@ -30,7 +30,8 @@ from pydantic import BaseModel
 from readiness.errors import RegistryUnavailable
 from readiness.provenance import sha256_file
 from reference.microservice.backends import FaultUnsupported
-from reference.microservice.control import ModelControl, PromoteRequest, RollbackRequest
+from reference.microservice.control import ModelControl, PromoteRequest
+from reference.platform.admin_routes import RollbackRequest
 from reference.platform.artifacts import MODEL_FILE, SHA_TAG, fetch_version
 from reference.platform.monitoring.references import REFERENCE_SHA_TAG
 from reference.platform.registry import CHALLENGER, FAIRNESS_TAG, SCHEMA_TAG, ModelRegistry

@@ -55,6 +55,14 @@ def wait_until_ready(
     raise DeploymentFailed(f"the service was not ready within {timeout_s:.0f} s: {tail(log)}")
 
 
+def pid_of(path: Path) -> int | None:
+    """The pid a deployment wrote into `path`; None when there is none (or garbage)."""
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def running(pid: int) -> bool:
     try:
         os.kill(pid, 0)

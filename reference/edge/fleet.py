@@ -1,0 +1,227 @@
+"""The fleet's cloud API: `python -m reference.edge.fleet CONFIG.yaml`.
+
+It stands in for two things a real fleet has. Toward the devices, the callers on each device
+(a point of sale, a branch's terminal): a prediction request is handed to one device, by
+the `x-device` header when given, else in turn, and answered by the device itself, so a
+scenario's traffic reaches the fleet through one URL. Toward operators and monitors, the
+cloud's routes: feedback (labels joined later to what the devices logged), the admin
+routes the monitors act through (a rollback moves the champion alias; the releaser ships
+it), the fleet's status, and every device's metrics re-exposed with a `device` label.
+"""
+
+import asyncio
+import itertools
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import BaseModel, ConfigDict, Field
+
+from readiness.documents import load_document
+from readiness.errors import InvalidConfiguration
+from reference.platform.admin_routes import add_admin_routes
+from reference.platform.auth import KeyStore, Role, TenantKey
+from reference.platform.problems import Problem, read_body
+
+API_KEY_HEADER, DEVICE_HEADER = "x-api-key", "x-device"
+MAX_BODY_BYTES = 1_000_000
+DEVICE_TIMEOUT_S = 5.0
+ANONYMOUS = "anonymous"
+PASSED_ON, PASSED_BACK = ("content-type", "x-request-id"), ("x-model-version", "retry-after")
+
+
+class FleetConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    model: str
+    devices: dict[str, str] = Field(min_length=1)
+    """Device id -> the device's base URL."""
+    tenants: list[TenantKey] = []
+    """Empty: no authentication (the prototype)."""
+    audit_url: str | None = None
+    tracking_uri: str | None = None
+
+
+class FeedbackLabel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    position: int = Field(default=0, ge=0, le=100_000)
+    label: int = Field(ge=0, le=1)
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    labels: list[FeedbackLabel] = Field(min_length=1, max_length=1000)
+
+
+def create_app(config: FleetConfig) -> FastAPI:
+    keys = KeyStore(config.tenants) if config.tenants else None
+    state: dict[str, Any] = {"log": None}
+    turn = itertools.cycle(sorted(config.devices))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        async with httpx.AsyncClient(timeout=DEVICE_TIMEOUT_S, limits=limits) as client:
+            state["client"] = client
+            if config.audit_url is not None:
+                from reference.platform.prediction_log import PredictionLog
+
+                state["log"] = PredictionLog(config.audit_url)
+            yield
+            if state["log"] is not None:
+                state["log"].close()
+
+    app = FastAPI(title="readiness edge fleet", version="1", lifespan=lifespan)
+
+    @app.exception_handler(Problem)
+    async def refuse(_: Request, problem: Problem) -> JSONResponse:
+        return JSONResponse({"detail": problem.detail}, problem.status, headers=problem.headers)
+
+    def identify(request: Request, role: Role, model: str | None) -> str:
+        if keys is None:
+            return ANONYMOUS
+        return keys.authorise(request.headers.get(API_KEY_HEADER), role, model).tenant
+
+    @app.post("/v1/models/{model}/predict")
+    async def predict(model: str, request: Request) -> Response:
+        """Answered by one device; its refusals (422, 503 before its first release) pass
+        through as it gave them."""
+        identify(request, Role.PREDICT, model)
+        device = request.headers.get(DEVICE_HEADER) or next(turn)
+        if device not in config.devices:
+            raise Problem(404, f"{DEVICE_HEADER}: no device '{device}' in this fleet")
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            raise Problem(413, f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
+        forwarded = {
+            k: v for k, v in request.headers.items() if k in ("content-type", "x-request-id")
+        }
+        try:
+            answer = await state["client"].post(
+                f"{config.devices[device]}/v1/models/{model}/predict", content=body,
+                headers=forwarded,
+            )  # fmt: skip
+        except httpx.HTTPError as error:
+            raise Problem(502, f"device {device} did not answer: {type(error).__name__}") from error
+        headers = {
+            k: v for k, v in answer.headers.items() if k in ("x-model-version", "retry-after")
+        }
+        return Response(answer.content, answer.status_code, {**headers, DEVICE_HEADER: device},
+                        media_type="application/json")  # fmt: skip
+
+    @app.post("/v1/feedback")
+    async def feedback(request: Request) -> Response:
+        identify(request, Role.PREDICT, None)
+        log = state["log"]
+        if log is None:
+            raise Problem(404, "this fleet takes no feedback")
+        body = await read_body(request, FeedbackRequest, MAX_BODY_BYTES)
+        rows = [(label.request_id, label.position, label.label) for label in body.labels]
+        await asyncio.to_thread(log.record_feedback, rows)
+        return JSONResponse({"accepted": len(rows)})
+
+    @app.get("/v1/fleet")
+    async def fleet() -> dict[str, Any]:
+        return {"devices": await _statuses(state["client"], config.devices)}
+
+    @app.get("/healthz")
+    async def health() -> Response:
+        """Healthy while every device answers with a model."""
+        statuses = await _statuses(state["client"], config.devices)
+        healthy = all(s.get("version") for s in statuses.values())
+        return JSONResponse({"devices": statuses}, 200 if healthy else 503)
+
+    @app.get("/readyz")
+    async def ready() -> Response:
+        statuses = await _statuses(state["client"], config.devices)
+        ready = any(s.get("version") for s in statuses.values())
+        return JSONResponse({"ready": ready}, 200 if ready else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        texts = await asyncio.gather(*(_get_text(state["client"], f"{url}/metrics")
+                                       for url in config.devices.values()))  # fmt: skip
+        merged = federate(dict(zip(config.devices, texts, strict=True)))
+        return PlainTextResponse(merged, media_type="text/plain; version=0.0.4")
+
+    add_admin_routes(app, identify, config.model, config.tracking_uri, lambda: state["log"],
+                     "on this fleet")  # fmt: skip
+    return app
+
+
+async def _get_text(client: httpx.AsyncClient, url: str) -> str | None:
+    try:
+        answer = await client.get(url, timeout=2.0)
+    except httpx.HTTPError:
+        return None
+    return answer.text if answer.status_code == 200 else None
+
+
+async def _statuses(client: httpx.AsyncClient, devices: dict[str, str]) -> dict[str, Any]:
+    async def one(url: str) -> dict[str, Any]:
+        try:
+            answer = await client.get(f"{url}/v1/device", timeout=2.0)
+            return (
+                dict(answer.json()) if answer.status_code == 200 else {"error": answer.status_code}
+            )
+        except (httpx.HTTPError, ValueError) as error:
+            return {"error": type(error).__name__}
+
+    found = await asyncio.gather(*(one(url) for url in devices.values()))
+    return dict(zip(devices, found, strict=True))
+
+
+def federate(texts: dict[str, str | None]) -> str:
+    """Every device's samples under one family each, with a `device` label; a device that
+    did not answer is left out (and `readiness_edge_device_up` says so)."""
+    families: dict[str, tuple[str, str, list[str]]] = {}
+    up = ["# HELP readiness_edge_device_up 1 when the device answered this scrape.",
+          "# TYPE readiness_edge_device_up gauge"]  # fmt: skip
+    for device, text in texts.items():
+        up.append(f'readiness_edge_device_up{{device="{device}"}} {0 if text is None else 1}')
+        if text is None:
+            continue
+        for family in text_string_to_metric_families(text):
+            kind = "untyped" if family.type == "unknown" else family.type
+            entry = families.setdefault(family.name, (family.documentation, kind, []))
+            for sample in family.samples:
+                labels = {**sample.labels, "device": device}
+                rendered = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+                entry[2].append(f"{sample.name}{{{rendered}}} {sample.value}")
+    lines = list(up)
+    for name, (documentation, kind, samples) in families.items():
+        lines += [f"# HELP {name} {documentation}", f"# TYPE {name} {kind}", *samples]
+    return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def main(argv: list[str]) -> int:
+    import socket
+
+    import uvicorn
+
+    if len(argv) != 2:
+        sys.stderr.write("usage: python -m reference.edge.fleet CONFIG.yaml\n")
+        return 2
+    config = load_document(Path(argv[1]), FleetConfig, InvalidConfiguration, "fleet config")
+    listener = socket.create_server((config.host, config.port))
+    uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning")).run(sockets=[listener])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
