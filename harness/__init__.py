@@ -32,6 +32,23 @@ events up): the stream's own faults instead of replicas, accelerators and rollou
 the monitors' scenarios in the same order as above."""
 
 
+EDGE_SCENARIOS = (
+    "steady-state",
+    "security-probes",
+    "edge-link-loss",
+    "edge-bad-release",
+    "edge-slow-release",
+    "edge-cold-start",
+    "covariate-drift",
+    "data-quality",
+    "bias",
+)
+"""The default set for an edge fleet: its own faults (links, releases, a replaced device)
+instead of replicas, accelerators and rollouts, then the monitors' scenarios, which judge
+the telemetry the devices forward."""
+
+
 def default_scenarios(pattern: str) -> tuple[str, ...]:
     """The default set for a target of this pattern (`real-time`, `streaming`, `edge`)."""
-    return STREAMING_SCENARIOS if pattern == "streaming" else DEFAULT_SCENARIOS
+    by_pattern = {"streaming": STREAMING_SCENARIOS, "edge": EDGE_SCENARIOS}
+    return by_pattern.get(pattern, DEFAULT_SCENARIOS)

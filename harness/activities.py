@@ -130,7 +130,7 @@ def inject_fault(hook: str, configuration: Configuration = None) -> dict[str, An
     result = _target(configuration).fire(hook)
     if not result.ok:
         raise InjectionFailed(f"fault hook '{hook}' failed: {result.detail}")
-    return {"hook": hook, "detail": result.detail}
+    return {"hook": hook, "detail": result.detail, "result": result.result}
 
 
 def undo_fault(hook: str, configuration: Configuration = None) -> dict[str, Any]:

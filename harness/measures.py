@@ -257,6 +257,14 @@ def _followed_up(recording: Recording, since: float) -> pd.DataFrame | None:
     return requests[ok & (requests["request_id"].fillna("").astype(str) != "")]
 
 
+def _takes_actions(accepted: pd.DataFrame) -> "pd.Series[bool]":
+    """False where the target said it takes no action after its answer (no actions
+    column in its results: an edge fleet); a request not found at all still counts."""
+    if accepted["actions"].notna().any() or accepted["results"].isna().all():
+        return pd.Series(True, index=accepted.index)
+    return pd.Series(False, index=accepted.index)
+
+
 def lost_results(recording: Recording, since: float, parameters: ResultParameters) -> Measurement:
     """Accepted requests that got no prediction or no action by the end of the drain."""
     accepted = _followed_up(recording, since)
@@ -265,7 +273,7 @@ def lost_results(recording: Recording, since: float, parameters: ResultParameter
     if accepted.empty:
         return Measurement(None, "requests", "no request was accepted")
     predictions = accepted["results"].fillna(0)
-    actions = accepted["actions"].fillna(0)
+    actions = accepted["actions"].fillna(0).where(_takes_actions(accepted), 1)
     lost = int(((predictions < 1) | (actions < 1)).sum())
     return Measurement(float(lost), "requests", f"{lost} of {len(accepted)} accepted requests "
                        f"without a result ({int((predictions < 1).sum())} without a prediction, "
@@ -283,7 +291,8 @@ def duplicated_results(
     if accepted.empty:
         return Measurement(None, "results", "no request was accepted")
     predictions = int((accepted["results"].fillna(0) - 1).clip(lower=0).sum())
-    actions = int((accepted["actions"].fillna(0) - 1).clip(lower=0).sum())
+    taken = accepted["actions"].fillna(0).where(_takes_actions(accepted), 1)
+    actions = int((taken - 1).clip(lower=0).sum())
     return Measurement(float(predictions + actions), "results", f"{predictions} extra "
                        f"predictions, {actions} extra actions over {len(accepted)} accepted "
                        "requests")  # fmt: skip

@@ -6,7 +6,9 @@ or the drain time is up, and adds to each request the prediction rows and action
 target recorded and when its last action was taken. Lost results (none after the drain),
 duplicated ones (more than one) and the end-to-end latency (send time to action time) are
 then measured from the requests like any other measure. A target without a results
-endpoint gets no such columns, and those measures say so.
+endpoint gets no such columns, and those measures say so. A target that takes no action
+after its answer (an edge device answers its caller at once; what follows is the record
+reaching the cloud) gives no actions: its requests are followed up to their predictions.
 """
 
 import time
@@ -38,16 +40,20 @@ def accepted_ids(requests: pd.DataFrame) -> list[str]:
     return sorted(set(ids[ids != ""]))
 
 
-def _lookup(target: Target, ids: list[str]) -> dict[str, tuple[int, int, float]]:
-    found: dict[str, tuple[int, int, float]] = {}
+Found = tuple[int, float, float]
+"""Predictions, actions (NaN: the target takes none), when the last action was taken."""
+
+
+def _lookup(target: Target, ids: list[str]) -> dict[str, Found]:
+    found: dict[str, Found] = {}
     for start in range(0, len(ids), CHUNK):
         answer = httpx.post(target.url("results"), json={"request_ids": ids[start : start + CHUNK]},
                             headers=target.headers(), timeout=30.0)  # fmt: skip
         answer.raise_for_status()
         for row in answer.json()["results"]:
-            completed = row.get("completed_at")
+            completed, actions = row.get("completed_at"), row.get("actions")
             found[str(row["request_id"])] = (
-                int(row["predictions"]), int(row["actions"]),
+                int(row["predictions"]), float(actions) if actions is not None else np.nan,
                 float(completed) if completed is not None else np.nan,
             )  # fmt: skip
     return found
@@ -69,11 +75,11 @@ def reconcile(
     deadline = clock() + timeout_s
     started = progressed = clock()
     pending = set(ids)
-    found: dict[str, tuple[int, int, float]] = {}
+    found: dict[str, Found] = {}
     try:
         while True:
             found.update(_lookup(target, sorted(pending)))
-            still = {i for i in pending if found.get(i, (0, 0, np.nan))[1] < 1}
+            still = {i for i in pending if not _done(found.get(i))}
             if len(still) < len(pending):
                 progressed = clock()
             pending = still
@@ -91,3 +97,11 @@ def reconcile(
     waited = clock() - started
     return out, (f"{len(ids)} accepted requests followed up in {waited:.1f} s; "
                  f"{len(pending)} still without an action")  # fmt: skip
+
+
+def _done(found: Found | None) -> bool:
+    """Acted on; or, at a target that takes no action, predicted."""
+    if found is None:
+        return False
+    predictions, actions, _ = found
+    return predictions >= 1 if np.isnan(actions) else actions >= 1

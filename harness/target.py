@@ -13,6 +13,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -31,6 +32,9 @@ class HookResult:
     hook: str
     ok: bool
     detail: str
+    result: dict[str, Any] | None = None
+    """What the hook reported as a JSON object (an HTTP body, or a command's last line of
+    standard output), for measures that read a figure of it."""
 
 
 class Target:
@@ -111,7 +115,8 @@ class Target:
                                 timeout=HOOK_TIMEOUT_S)  # fmt: skip
         except httpx.HTTPError as error:
             return HookResult(hook.name, False, f"POST {url} failed: {error}")
-        return HookResult(hook.name, answer.is_success, f"{answer.status_code} {answer.text[:500]}")
+        return HookResult(hook.name, answer.is_success, f"{answer.status_code} {answer.text[:500]}",
+                          _json_object(answer.text))  # fmt: skip
 
     def _fire_shell(self, hook: FaultHook) -> HookResult:
         command = hook.target.replace("{model}", shlex.quote(self.model))
@@ -128,9 +133,18 @@ class Target:
         except subprocess.TimeoutExpired:
             return HookResult(hook.name, False, f"'{command}' ran past {HOOK_TIMEOUT_S:g} s")
         output = (finished.stdout + finished.stderr).strip()[-500:]
-        return HookResult(
-            hook.name, finished.returncode == 0, f"exit {finished.returncode}: {output}"
-        )
+        lines = finished.stdout.strip().splitlines()
+        return HookResult(hook.name, finished.returncode == 0,
+                          f"exit {finished.returncode}: {output}",
+                          _json_object(lines[-1]) if lines else None)  # fmt: skip
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _read_credentials(descriptor: TargetDescriptor) -> dict[str, str]:

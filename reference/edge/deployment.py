@@ -238,7 +238,7 @@ def _start_fleet(home: Home, place: Path, devices: dict[str, str], tenants: list
                  production: bool) -> str:  # fmt: skip
     port = free_port()
     config = FleetConfig(port=port, model=SERVED_MODEL, devices=devices, tenants=tenants,
-                         audit_url=home.audit_url if production else None,
+                         audit_url=home.audit_url,
                          tracking_uri=home.mlflow_tracking_uri if production else None)  # fmt: skip
     path = place / "fleet.yaml"
     path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
@@ -288,7 +288,7 @@ def _descriptor(
         endpoints=Endpoints(
             predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
             ready=f"{base}/readyz", metrics=f"{base}/metrics",
-            feedback=f"{base}/v1/feedback" if production else None,
+            feedback=f"{base}/v1/feedback", results=f"{base}/v1/results",
             admin=f"{base}/v1/admin/models/{{model}}" if production else None,
             monitor_metrics=monitor,
         ),

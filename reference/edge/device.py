@@ -51,7 +51,11 @@ def create_app(runtime: EdgeRuntime, schema: FeatureSchema) -> FastAPI:
     async def predict(model: str, request: Request) -> Response:
         if model != runtime.config.model:
             raise Problem(404, f"no model '{model}' on this device")
-        body = await read_body(request, request_model, MAX_BODY_BYTES)
+        try:
+            body = await read_body(request, request_model, MAX_BODY_BYTES)
+        except Problem as refused:
+            runtime.refused(refused)
+            raise
         rows = [i.model_dump(exclude_none=True) for i in body.instances]  # type: ignore[attr-defined]
         answered = runtime.predict(rows, request.headers.get("x-request-id"))
         predictions = [

@@ -103,8 +103,9 @@ def _bad_release(place: Path, current: Release, model: bytes, reference: bytes,
     variant = _slowed(model) if kind == "slow" else _marked(model, kind)
     scratch = place / "faults" / f"{kind}.onnx"
     scratch.write_bytes(variant)
-    release = build_release(variant, scratch, reference, current.model,
-                            f"{current.version}+{kind}", current.canary_rows, load_schema(),
+    version = f"{current.version.split('+')[0]}+{kind}"
+    release = build_release(variant, scratch, reference, current.model, version,
+                            current.canary_rows, load_schema(),
                             None if kind == "unsigned" else key)  # fmt: skip
     if kind == "broken":  # what the device will compute differs from what was signed
         wrong = [1.0 - a for a in release.canary_answers]

@@ -2,8 +2,9 @@
 
 It stands in for two things a real fleet has. Toward the devices, the callers on each device
 (a point of sale, a branch's terminal): a prediction request is handed to one device, by
-the `x-device` header when given, else in turn, and answered by the device itself, so a
-scenario's traffic reaches the fleet through one URL. Toward operators and monitors, the
+the `x-device` header when given, else in turn (passing over a device that is down, as a
+site's callers fail over to a neighbouring device), and answered by the device itself, so
+a scenario's traffic reaches the fleet through one URL. Toward operators and monitors, the
 cloud's routes: feedback (labels joined later to what the devices logged), the admin
 routes the monitors act through (a rollback moves the champion alias; the releaser ships
 it), the fleet's status, and every device's metrics re-exposed with a `device` label.
@@ -15,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -33,6 +34,8 @@ API_KEY_HEADER, DEVICE_HEADER = "x-api-key", "x-device"
 MAX_BODY_BYTES = 1_000_000
 DEVICE_TIMEOUT_S = 5.0
 ANONYMOUS = "anonymous"
+REQUEST_ID = r"^[A-Za-z0-9_.:-]{1,100}$"
+RequestId = Annotated[str, Field(pattern=REQUEST_ID)]
 PASSED_ON, PASSED_BACK = ("content-type", "x-request-id"), ("x-model-version", "retry-after")
 
 
@@ -53,7 +56,7 @@ class FleetConfig(BaseModel):
 class FeedbackLabel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    request_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    request_id: str = Field(pattern=REQUEST_ID)
     position: int = Field(default=0, ge=0, le=100_000)
     label: int = Field(ge=0, le=1)
 
@@ -62,6 +65,22 @@ class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     labels: list[FeedbackLabel] = Field(min_length=1, max_length=1000)
+
+
+class ResultsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_ids: list[RequestId] = Field(min_length=1, max_length=1000)
+
+
+class RequestResult(BaseModel):
+    request_id: str
+    predictions: int
+    """Records of the request's answer the cloud holds (telemetry that arrived; more than
+    one per instance would be a duplicate)."""
+    actions: None = None
+    """A device answers its caller at once and takes no later action."""
+    completed_at: None = None
 
 
 def create_app(config: FleetConfig) -> FastAPI:
@@ -98,27 +117,30 @@ def create_app(config: FleetConfig) -> FastAPI:
         """Answered by one device; its refusals (422, 503 before its first release) pass
         through as it gave them."""
         identify(request, Role.PREDICT, model)
-        device = request.headers.get(DEVICE_HEADER) or next(turn)
-        if device not in config.devices:
-            raise Problem(404, f"{DEVICE_HEADER}: no device '{device}' in this fleet")
+        pinned = request.headers.get(DEVICE_HEADER)
+        if pinned is not None and pinned not in config.devices:
+            raise Problem(404, f"{DEVICE_HEADER}: no device '{pinned}' in this fleet")
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise Problem(413, f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
-        forwarded = {
-            k: v for k, v in request.headers.items() if k in ("content-type", "x-request-id")
-        }
-        try:
-            answer = await state["client"].post(
-                f"{config.devices[device]}/v1/models/{model}/predict", content=body,
-                headers=forwarded,
-            )  # fmt: skip
-        except httpx.HTTPError as error:
-            raise Problem(502, f"device {device} did not answer: {type(error).__name__}") from error
-        headers = {
-            k: v for k, v in answer.headers.items() if k in ("x-model-version", "retry-after")
-        }
-        return Response(answer.content, answer.status_code, {**headers, DEVICE_HEADER: device},
-                        media_type="application/json")  # fmt: skip
+        forwarded = {k: v for k, v in request.headers.items() if k in PASSED_ON}
+        candidates = [pinned] if pinned else [next(turn) for _ in config.devices]
+        for device in candidates:
+            try:
+                answer = await state["client"].post(
+                    f"{config.devices[device]}/v1/models/{model}/predict", content=body,
+                    headers=forwarded,
+                )  # fmt: skip
+            except httpx.ConnectError:  # that device is down: its neighbour answers
+                continue
+            except httpx.HTTPError as error:
+                raise Problem(502, f"device {device} failed: {type(error).__name__}") from error
+            if answer.status_code == 503 and not pinned and device != candidates[-1]:
+                continue  # no model yet (a device starting cold): its neighbour answers
+            headers = {k: v for k, v in answer.headers.items() if k in PASSED_BACK}
+            return Response(answer.content, answer.status_code, {**headers, DEVICE_HEADER: device},
+                            media_type="application/json")  # fmt: skip
+        raise Problem(503, f"no device answered ({', '.join(candidates)})", {"Retry-After": "5"})
 
     @app.post("/v1/feedback")
     async def feedback(request: Request) -> Response:
@@ -130,6 +152,19 @@ def create_app(config: FleetConfig) -> FastAPI:
         rows = [(label.request_id, label.position, label.label) for label in body.labels]
         await asyncio.to_thread(log.record_feedback, rows)
         return JSONResponse({"accepted": len(rows)})
+
+    @app.post("/v1/results")
+    async def results(request: Request) -> Response:
+        """Which answered requests the cloud has heard of: the store-and-forward check."""
+        identify(request, Role.PREDICT, None)
+        log = state["log"]
+        if log is None:
+            raise Problem(404, "this fleet has no results route")
+        body = await read_body(request, ResultsQuery, MAX_BODY_BYTES)
+        logged = await asyncio.to_thread(log.logged_per_request, body.request_ids)
+        found = [RequestResult(request_id=i, predictions=logged.get(i, 0)).model_dump()
+                 for i in body.request_ids]  # fmt: skip
+        return JSONResponse({"results": found})
 
     @app.get("/v1/fleet")
     async def fleet() -> dict[str, Any]:

@@ -40,7 +40,7 @@ from reference.edge.telemetry import DeviceTelemetry, Forwarder, TelemetryRecord
 from reference.platform.audit.pii import PiiRedactor, load_pii_key, load_pii_policy
 from reference.platform.evaluation import DECISION_THRESHOLD
 from reference.platform.models.runtime import OnnxModel
-from reference.platform.problems import Problem
+from reference.platform.problems import Problem, refused_instances
 from reference.platform.schema import FeatureSchema, RecordEncoder
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,13 @@ class EdgeRuntime:
             )
         self._observe(latency_ms)
         return Answered(request_id, served.version, probabilities, decisions)
+
+    def refused(self, problem: Problem) -> None:
+        """A request validation refused, for the data-quality monitor (production)."""
+        served = self.served
+        if self.telemetry is None or served is None or problem.status != 422 or not problem.errors:
+            return
+        self.telemetry.refused(served.version, problem.errors, refused_instances(problem))
 
     def _publish_lossy(self, request_id: str, version: str, rows: Sequence[Mapping[str, Any]],
                        probabilities: npt.NDArray[np.float32], decisions: list[int],

@@ -99,6 +99,14 @@ class DeviceTelemetry:
         if builder is not None:
             builder.add(version, *encoded, probabilities, latency_ms)
 
+    def refused(self, version: str, errors: Sequence[Mapping[str, Any]], instances: int) -> None:
+        """Instances the device's validation refused: evidence of data quality, sketched
+        against the version serving (a schema change upstream shows here first)."""
+        with self._lock:
+            builder = self._builders.get(version)
+        if builder is not None:
+            builder.refuse(version, errors, instances)
+
     def event(
         self, action: str, from_version: str | None, to_version: str | None, detail: str
     ) -> None:
