@@ -39,7 +39,7 @@ EDGE_SCENARIOS = (
     "edge-bad-release",
     "edge-slow-release",
     "edge-cold-start",
-    "covariate-drift",
+    "edge-local-drift",
     "data-quality",
     "bias",
 )

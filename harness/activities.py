@@ -97,15 +97,21 @@ def start_traffic(
 
 
 def steer_traffic(
-    transform: str | None = None, scale: float | None = None, configuration: Configuration = None
+    transform: str | None = None,
+    scale: float | None = None,
+    share: float | None = None,
+    headers: dict[str, str] | None = None,
+    configuration: Configuration = None,
 ) -> dict[str, Any]:
-    """From now on (the fault's known moment), transform every row the running traffic
-    sends, or multiply its rate by `scale`."""
+    """From now on (the fault's known moment), transform the rows the running traffic sends
+    (all, or a `share` of them, those sent with `headers`), or multiply its rate by
+    `scale`."""
     folder = _work(configuration) / "traffic"
     if not traffic.running(folder):
         raise InjectionFailed("no traffic is running to steer")
-    control = traffic.steer(folder, transform, scale)
-    return {"transform": control.transform, "scale": control.scale, "since": control.since}
+    control = traffic.steer(folder, transform, scale, share, headers)
+    return {"transform": control.transform, "scale": control.scale, "share": control.share,
+            "headers": control.headers, "since": control.since}  # fmt: skip
 
 
 def wait_for_traffic(timeout_s: float = 600.0, configuration: Configuration = None) -> bool:

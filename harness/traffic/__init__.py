@@ -50,7 +50,13 @@ def start(spec: TrafficSpec, folder: Path, api_key: str | None) -> int:
     return process.pid
 
 
-def steer(folder: Path, transform: str | None = None, scale: float | None = None) -> TrafficControl:
+def steer(
+    folder: Path,
+    transform: str | None = None,
+    scale: float | None = None,
+    share: float | None = None,
+    headers: dict[str, str] | None = None,
+) -> TrafficControl:
     """Change what the running traffic sends from now on; what is not named stays."""
     files = TrafficFiles(folder)
     try:
@@ -61,6 +67,8 @@ def steer(folder: Path, transform: str | None = None, scale: float | None = None
     control = TrafficControl(
         transform=current.transform if transform is None else transform,
         scale=current.scale if scale is None else scale, since=time.time(),
+        share=current.share if share is None else share,
+        headers=current.headers if headers is None else headers,
     )  # fmt: skip
     temporary = files.control.with_suffix(".tmp")
     temporary.write_text(control.model_dump_json())

@@ -64,6 +64,8 @@ class State:
     headers: dict[str, str]
     transform: str = "none"
     scale: float = 1.0
+    share: float = 1.0
+    steered_headers: dict[str, str] = {}  # noqa: RUF012
     records: list[str] = []  # noqa: RUF012
     control_stamp: int = 0
 
@@ -77,6 +79,7 @@ def _read_control() -> None:
         try:
             control = TrafficControl.model_validate_json(State.files.control.read_text())
             State.transform, State.scale = control.transform, control.scale
+            State.share, State.steered_headers = control.share, control.headers
         except (OSError, ValueError):
             return
         State.control_stamp = stamp
@@ -131,28 +134,33 @@ class Applicant(FastHttpUser):
         return float(self.random.exponential(1.0))
 
     def _record(self, started: float, latency: float, status: int, version: str,
-                kind: str, error: str, defect: str = "", request_id: str = "") -> None:  # fmt: skip
+                kind: str, error: str, defect: str = "", request_id: str = "",
+                transform: str | None = None) -> None:  # fmt: skip
         State.records.append(json.dumps({
             "time": started, "latency_ms": latency, "status": status, "version": version,
-            "kind": kind, "error": error, "transform": State.transform, "defect": defect,
+            "kind": kind, "error": error, "defect": defect,
+            "transform": State.transform if transform is None else transform,
             "request_id": request_id,
         }) + "\n")  # fmt: skip
 
     @task
     def predict(self) -> None:
-        transform = State.transform
+        steered = State.share >= 1.0 or self.random.random() < State.share
+        transform = State.transform if steered else "none"
         row, label = State.rows[int(self.random.integers(len(State.rows)))]
         instance, reported, defect = TRANSFORMS[transform](row, label, self.random)
+        headers = {**State.headers, **State.steered_headers} if steered else State.headers
         started, clock = time.time(), time.perf_counter()
         with self.client.post(State.spec.predict_url, json={"instances": [instance]},
-                              headers=State.headers, catch_response=True,
+                              headers=headers, catch_response=True,
                               name="predict") as answer:  # fmt: skip
             latency = (time.perf_counter() - clock) * 1000
             status = int(answer.status_code or 0)
             error = "" if status else str(answer.error or "no answer")[:200]
             version, request_id = _answered(answer) if 200 <= status < 300 else ("", "")
             answer.success()  # the harness judges; Locust's own failure stats are not used
-        self._record(started, latency, status, version, "predict", error, defect, request_id)
+        self._record(started, latency, status, version, "predict", error, defect, request_id,
+                     transform)  # fmt: skip
         if request_id and State.spec.feedback_url and self.random.random() < State.spec.feedback:
             self._feedback(request_id, reported)
 

@@ -48,6 +48,11 @@ class TrafficControl(_Strict):
     transform: str
     scale: float = Field(default=1.0, ge=0, le=100)
     since: float
+    share: float = Field(default=1.0, gt=0, le=1)
+    """The share of requests the transform applies to (drawn at random per request)."""
+    headers: dict[str, str] = {}
+    """Sent with the transformed requests only: `x-device` puts them on one device of a
+    fleet, so a drift can be local to one device."""
 
     _transform = field_validator("transform")(_known_transform)
 

@@ -143,13 +143,24 @@ def _start(home: Home, place: Path, production: bool, devices: tuple[str, ...],
     if not production:
         return _descriptor(base, home).write(place / "target.yaml")
     monitor = start_monitor(home, place, base, MONITOR_KEY_ENV, keys[MONITOR_KEY_ENV],
-                            monitor_config)  # fmt: skip
+                            _per_device(place, monitor_config))  # fmt: skip
     credentials = place / "credentials.env"
     credentials.touch(mode=0o600)
     shared = {name: key for name, key in keys.items() if name != MONITOR_KEY_ENV}
     credentials.write_text("".join(f"{name}={key}\n" for name, key in shared.items()))
     hooks = fault_hooks(place, devices) if faults else []
     return _descriptor(base, home, credentials, monitor, hooks).write(place / "target.yaml")
+
+
+def _per_device(place: Path, given: Path | None) -> Path:
+    """The monitor configuration given (or the default) judging drift per device too: a
+    drift on one device of three is diluted in the fleet's window."""
+    config = load_config(given)
+    window = config.window.model_copy(update={"by_source": True})
+    path = place / "monitor-config.yaml"
+    path.write_text(yaml.safe_dump(config.model_copy(update={"window": window})
+                                   .model_dump(mode="json"), sort_keys=False))  # fmt: skip
+    return path
 
 
 async def _ensure_channel(url: str) -> None:
@@ -287,7 +298,7 @@ def _descriptor(
         profile=profile, model=SERVED_MODEL, slos=EDGE_SLOS,
         endpoints=Endpoints(
             predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
-            ready=f"{base}/readyz", metrics=f"{base}/metrics",
+            ready=f"{base}/readyz", metrics=f"{base}/metrics", openapi=f"{base}/openapi.json",
             feedback=f"{base}/v1/feedback", results=f"{base}/v1/results",
             admin=f"{base}/v1/admin/models/{{model}}" if production else None,
             monitor_metrics=monitor,

@@ -28,7 +28,9 @@ from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration
 from reference.platform.admin_routes import add_admin_routes
 from reference.platform.auth import KeyStore, Role, TenantKey
+from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.problems import Problem, read_body
+from reference.platform.schema import load_schema
 
 API_KEY_HEADER, DEVICE_HEADER = "x-api-key", "x-device"
 MAX_BODY_BYTES = 1_000_000
@@ -86,7 +88,9 @@ class RequestResult(BaseModel):
 def create_app(config: FleetConfig) -> FastAPI:
     keys = KeyStore(config.tenants) if config.tenants else None
     state: dict[str, Any] = {"log": None}
-    turn = itertools.cycle(sorted(config.devices))
+    names = sorted(config.devices)
+    turn = itertools.cycle(names)
+    request_model = predict_request_model(load_schema(), DEFAULT_MAX_BATCH)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -112,7 +116,11 @@ def create_app(config: FleetConfig) -> FastAPI:
             return ANONYMOUS
         return keys.authorise(request.headers.get(API_KEY_HEADER), role, model).tenant
 
-    @app.post("/v1/models/{model}/predict")
+    @app.post(
+        "/v1/models/{model}/predict",
+        openapi_extra={"requestBody": {"content": {"application/json": {
+            "schema": request_model.model_json_schema()}}, "required": True}},
+    )  # fmt: skip
     async def predict(model: str, request: Request) -> Response:
         """Answered by one device; its refusals (422, 503 before its first release) pass
         through as it gave them."""
@@ -124,7 +132,7 @@ def create_app(config: FleetConfig) -> FastAPI:
         if len(body) > MAX_BODY_BYTES:
             raise Problem(413, f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
         forwarded = {k: v for k, v in request.headers.items() if k in PASSED_ON}
-        candidates = [pinned] if pinned else [next(turn) for _ in config.devices]
+        candidates = [pinned] if pinned else _from(next(turn), names)
         for device in candidates:
             try:
                 answer = await state["client"].post(
@@ -193,6 +201,12 @@ def create_app(config: FleetConfig) -> FastAPI:
     add_admin_routes(app, identify, config.model, config.tracking_uri, lambda: state["log"],
                      "on this fleet")  # fmt: skip
     return app
+
+
+def _from(first: str, names: list[str]) -> list[str]:
+    """Every device, starting with `first` and going round."""
+    start = names.index(first)
+    return names[start:] + names[:start]
 
 
 async def _get_text(client: httpx.AsyncClient, url: str) -> str | None:

@@ -22,6 +22,10 @@ class WindowConfig(BaseModel):
     rows: int = Field(default=1000, ge=1)
     seconds: float = Field(default=30.0, gt=0)
     min_rows: int = Field(default=200, ge=1)
+    by_source: bool = False
+    """Judge drift per source as well (each edge device, each gateway): drift on one device
+    of a fleet is diluted in the fleet's window; the worst source's PSI is the alert's
+    value, and its detail names the source."""
 
 
 class PerformanceConfig(BaseModel):

@@ -42,6 +42,11 @@ class MonitorMetrics:
             "readiness_feature_psi", "PSI per feature against the training bins",
             ["model", "feature"], registry=self.registry,
         )  # fmt: skip
+        self.source_psi = Gauge(
+            "readiness_source_psi_max", "Largest feature PSI of one source's own traffic "
+            "(an edge device, with window.by_source)", ["model", "source"],
+            registry=self.registry,
+        )  # fmt: skip
         self.fairness = Gauge(
             "readiness_fairness", "Fairness metric per sensitive attribute",
             ["model", "attribute", "metric"], registry=self.registry,

@@ -28,12 +28,13 @@ import pandas as pd
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.fairness import FairnessPolicy
 from reference.platform.monitoring.config import MonitorConfig
-from reference.platform.monitoring.drift import drift
+from reference.platform.monitoring.drift import DriftResult, drift
 from reference.platform.monitoring.fairness_window import fairness_window
 from reference.platform.monitoring.fallback import RATIO, FallbackRatio, Scrape, read_counters
 from reference.platform.monitoring.metrics import MonitorMetrics
 from reference.platform.monitoring.performance import LatencyResult, performance
 from reference.platform.monitoring.quality import quality
+from reference.platform.monitoring.reference import MonitorReference
 from reference.platform.monitoring.references import ReferenceSource
 from reference.platform.monitoring.sketch import Sketch
 from reference.platform.monitoring.store import MonitorStore
@@ -58,6 +59,7 @@ class Labelled(Protocol):
     def features(self) -> dict[str, Any]: ...
 
 
+PSI_MAX = "readiness_feature_psi_max"
 LabelledFeed = Callable[[int, int], Iterable[Labelled]]
 """(after cursor, limit) -> labelled predictions in cursor order."""
 
@@ -66,6 +68,7 @@ LabelledFeed = Callable[[int, int], Iterable[Labelled]]
 class _OpenWindow:
     sketch: Sketch
     opened: float
+    sources: dict[str, Sketch] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,7 +115,7 @@ class MonitorService:
             self.sketch_cursor = cursor
             self._add_sketch(sketch, now)
         for key in [k for k, w in self._windows.items() if self._due(w, now)]:
-            self._judge_window(key, self._windows.pop(key).sketch)
+            self._judge_window(key, self._windows.pop(key))
         if self.labelled is not None:
             self._read_labels(now)
             for key in [k for k, b in self._labels.items() if self._labels_due(b, now)]:
@@ -150,17 +153,21 @@ class MonitorService:
         self.metrics.rows.labels(sketch.model).inc(sketch.rows)
         window = self._windows.get(key)
         if window is None:
-            self._windows[key] = _OpenWindow(sketch, now)
+            window = self._windows[key] = _OpenWindow(sketch, now)
         else:
             window.sketch = window.sketch.merge(sketch)
+        if self.config.window.by_source:
+            earlier = window.sources.get(sketch.source)
+            window.sources[sketch.source] = sketch if earlier is None else earlier.merge(sketch)
 
     def _due(self, window: _OpenWindow, now: float) -> bool:
         sketch = window.sketch
         full = sketch.rows >= self.config.window.rows
         return full or (now - window.opened >= self.config.window.seconds)
 
-    def _judge_window(self, key: tuple[str, str], sketch: Sketch) -> None:
+    def _judge_window(self, key: tuple[str, str], window: _OpenWindow) -> None:
         model, version = key
+        sketch = window.sketch
         reference = self.references.reference(model, version)
         values: dict[str, float] = {}
         details: dict[str, str] = {}
@@ -175,14 +182,18 @@ class MonitorService:
             result["quality"] = checked.model_dump()
             if sketch.rows >= self.config.window.min_rows:
                 drifted = drift(reference, sketch)
-                values["readiness_feature_psi_max"] = drifted.psi_max
+                values[PSI_MAX] = drifted.psi_max
                 values["readiness_output_kl"] = drifted.output_kl
-                details["readiness_feature_psi_max"] = ", ".join(
-                    f"{name}={drifted.psi[name]:.3f}" for name in drifted.above(0.1)
-                )
+                details[PSI_MAX] = _psi_detail(drifted)
                 result["drift"] = drifted.model_dump()
                 for name, value in drifted.psi.items():
                     self.metrics.psi.labels(model, name).set(value)
+            worst = self._worst_source(model, reference, window.sources)
+            if worst is not None and worst[1].psi_max > values.get(PSI_MAX, 0.0):
+                source, drifted = worst
+                values[PSI_MAX] = drifted.psi_max
+                details[PSI_MAX] = f"{source}: {_psi_detail(drifted)}"
+                result["worst_source"] = {"source": source, **drifted.model_dump()}
         latency = self._latency(model, sketch)
         if latency is not None:
             values["readiness_latency_p99_ms"] = latency.p99_ms
@@ -193,6 +204,16 @@ class MonitorService:
                                 sketch.rows + sketch.rejected_rows, result)  # fmt: skip
         self.metrics.windows.labels(model, "stream").inc()
         self._conclude(model, version, values, details)
+
+    def _worst_source(
+        self, model: str, reference: MonitorReference, sources: dict[str, Sketch]
+    ) -> tuple[str, DriftResult] | None:
+        """The source whose own traffic drifted most (with enough rows to judge)."""
+        judged = [(source, drift(reference, s)) for source, s in sources.items()
+                  if s.rows >= self.config.window.min_rows]  # fmt: skip
+        for source, drifted in judged:
+            self.metrics.source_psi.labels(model, source).set(drifted.psi_max)
+        return max(judged, key=lambda pair: pair[1].psi_max, default=None)
 
     def _latency(self, model: str, sketch: Sketch) -> LatencyResult | None:
         p99 = sketch.latency_percentile(99)
@@ -299,6 +320,10 @@ class MonitorService:
         for rule in self.engine.rules.rules:
             if not any(a.rule == rule.name for a in self.engine.firing(model)):
                 self.metrics.alerts.labels(model, rule.name, str(rule.severity)).set(0)
+
+
+def _psi_detail(drifted: DriftResult) -> str:
+    return ", ".join(f"{name}={drifted.psi[name]:.3f}" for name in drifted.above(0.1))
 
 
 def _fields(counts: dict[str, int]) -> str:
