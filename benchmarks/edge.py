@@ -1,6 +1,7 @@
 """The edge benchmark: what each model variant costs on a device with one core to give it.
 
-Run: `python -m benchmarks.edge [--quick] [--rounds N] [--seconds S] [--json PATH]`.
+Run: `python -m benchmarks.edge [--quick] [--rounds N] [--seconds S] [--json PATH]
+[--sync [--promotions N] [--home HOME]]`.
 
 Teacher FP32, student FP32 and student INT8 (static, the variant the platform serves) are
 trained and exported as the platform builds them, then each runs as an ONNX Runtime session
@@ -10,7 +11,15 @@ Latency is of single-row predictions over the real Adult test rows. The variants
 in rounds, their order rotated each round, so a burst of noise on the machine does not
 favour whichever ran then; p50 and p99 are percentiles of every prediction of every round
 pooled (not a median of rounds), because a p99 needs the many samples and the turns already
-share the noise out. Cost is the mean latency at batch 1.
+share the noise out. The cost target is on compute (rows a second at batch 256 on the one
+thread, the lifecycle's cost measure); the mean latency at batch 1 is printed beside it,
+where a fixed per-call cost of ONNX Runtime and Python (tens of microseconds) dominates.
+
+The sync section (`--sync`) deploys the production fleet (`readiness up edge`: three
+devices, the releaser, the release channel) on a home with two approved versions, then
+promotes them in turn in the registry and times, from the promotion, until every device
+serves the promoted version (its release signed, fetched, verified and smoke-tested), read
+from the fleet's status every 50 ms.
 
 Memory is measured in a fresh process per variant (`benchmarks.edge_memory`), so nothing
 another variant or the training left behind counts: the peak resident memory after loading
@@ -30,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
@@ -37,9 +47,14 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.common import Check, TestRows, build_variants, print_checks
-from reference.platform.evaluation import Predict, Quality, measure_quality
+from benchmarks.common import Check, TestRows, bench_home, build_variants, print_checks, train
+from readiness.descriptor import load_descriptor
+from readiness.home import Home
+from reference.edge import deployment as edge
+from reference.platform.evaluation import Predict, Quality, measure_cost, measure_quality
+from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.models.runtime import OnnxModel
+from reference.platform.registry import ModelRegistry
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).parent.parent
@@ -84,6 +99,9 @@ class Figures(BaseModel):
     p99_us: float
     p99_us_rounds: list[float]
     """The p99 of each round alone, to show how much the pooled figure could be trusted."""
+    throughput_b256: float
+    """Rows a second at batch 256 on the one thread: the compute a prediction costs, without
+    the fixed cost of a call that dominates at batch 1."""
     memory: Memory | None
     memory_error: str | None = None
 
@@ -94,6 +112,9 @@ class Ratios(BaseModel):
 
     p99_ratio: float
     cost_ratio: float
+    """Mean latency at batch 1, reference/variant (per-call overhead included)."""
+    compute_ratio: float
+    """Throughput at batch 256, variant/reference: how many times cheaper the compute is."""
     size_ratio: float
     memory_ratio: float | None
     accuracy_retention: float
@@ -118,12 +139,14 @@ def compare_variants(
     }
     predicts: dict[str, Predict] = {name: model.predict for name, model in models.items()}
     timings = _interleaved(predicts, rows, rounds, seconds, console)
+    compute = {name: measure_cost(model.predict, rows.numeric, rows.categorical, seconds)
+               .throughput_b256 for name, model in models.items()}  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         rows_file = Path(scratch) / "rows.npz"
         np.savez(rows_file, numeric=rows.numeric, categorical=rows.categorical)
         memory = {name: _memory(path, rows_file) for name, path in files.items()}
     figures = {
-        name: _figures(path, quality[name], timings[name], *memory[name])
+        name: _figures(path, quality[name], timings[name], compute[name], *memory[name])
         for name, path in files.items()
     }
     others = [name for name in figures if name != reference]
@@ -150,8 +173,9 @@ def variants_section(console: Console, args: argparse.Namespace) -> dict[str, An
     checks: list[Check] = [
         (f"student INT8 p99 at batch 1 < {P99_LIMIT_US / 1000:.0f} ms",
          int8["p99_us"] < P99_LIMIT_US),
-        (f"student INT8 at least {CHEAPER_AT_LEAST:.0f}x cheaper than the teacher "
-         "(mean latency at batch 1)", versus["cost_ratio"] >= CHEAPER_AT_LEAST),
+        (f"student INT8 at least {CHEAPER_AT_LEAST:.0f}x cheaper than the teacher (compute: "
+         "rows a second at batch 256 on the one thread)",
+         versus["compute_ratio"] >= CHEAPER_AT_LEAST),
         (f"student INT8 keeps >= {ACCURACY_KEPT:.0%} of the teacher's accuracy",
          versus["accuracy_retention"] >= ACCURACY_KEPT),
     ]  # fmt: skip
@@ -159,7 +183,67 @@ def variants_section(console: Console, args: argparse.Namespace) -> dict[str, An
     return results
 
 
-SECTIONS: dict[str, Section] = {"variants": variants_section}
+SYNC_LIMIT_S = 5.0
+
+
+def sync_section(console: Console, args: argparse.Namespace) -> dict[str, Any]:
+    """Seconds from a promotion until all three devices serve it, over several promotions."""
+    with tempfile.TemporaryDirectory() as scratch:
+        home = bench_home(console, args.home, Path(scratch))
+        registry = ModelRegistry(home.mlflow_tracking_uri)
+        if args.home is None:
+            console.print("training a second quick model to promote in turn ...")
+            train(home)
+        versions = _approved(registry)
+        if len(versions) < 2:
+            raise SystemExit("--home needs two approved versions of the model to promote")
+        console.print("starting the edge fleet (three devices) ...")
+        edge.up(home, "production")
+        try:
+            seconds = [_time_promotion(home, registry, versions[i % 2])
+                       for i in range(args.promotions)]  # fmt: skip
+        finally:
+            edge.down(home)
+    found = [s for s in seconds if s is not None]
+    results: dict[str, Any] = {"devices": len(edge.DEVICES), "promotions": len(seconds),
+                               "seconds": seconds,
+                               "p50_s": float(np.median(found)) if found else None,
+                               "max_s": max(found) if found else None}  # fmt: skip
+    console.print(f"sync to {len(edge.DEVICES)} devices after promotion: "
+                  + ", ".join("never" if s is None else f"{s:.2f} s" for s in seconds))  # fmt: skip
+    checks: list[Check] = [(f"every promotion served by all {len(edge.DEVICES)} devices in under "
+                            f"{SYNC_LIMIT_S:.0f} s", len(found) == len(seconds)
+                            and max(found) < SYNC_LIMIT_S)]  # fmt: skip
+    print_checks(console, checks, results)
+    return results
+
+
+def _approved(registry: ModelRegistry) -> list[str]:
+    """Approved versions of the served model, newest last; the champion is one of them."""
+    found = registry.client.search_model_versions(f"name='{SERVED_MODEL}'")
+    approved = [v for v in found if registry.describe(SERVED_MODEL, str(v.version)).approval]
+    return [str(v.version) for v in sorted(approved, key=lambda v: int(v.version))][-2:]
+
+
+def _time_promotion(home: Home, registry: ModelRegistry, version: str) -> float | None:
+    champion = registry.champion(SERVED_MODEL)
+    if champion is not None and champion.version == version:
+        return None
+    fleet_url = load_descriptor(edge.folder(home) / "target.yaml").endpoints.health.removesuffix(
+        "/healthz"
+    )
+    started = time.perf_counter()
+    registry.promote(SERVED_MODEL, version)
+    deadline = started + 60
+    while time.perf_counter() < deadline:
+        devices = httpx.get(f"{fleet_url}/v1/fleet", timeout=5).json()["devices"]
+        if all(d.get("version") == version for d in devices.values()):
+            return time.perf_counter() - started
+        time.sleep(0.05)
+    return None
+
+
+SECTIONS: dict[str, Section] = {"variants": variants_section, "sync": sync_section}
 """Run in this order; each one's results go into the JSON under its name."""
 
 
@@ -169,10 +253,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
     parser.add_argument("--seconds", type=float, default=1.0, help="timed seconds per round")
     parser.add_argument("--json", type=Path, default=RESULTS / "edge.json", help="results file")
+    parser.add_argument("--sync", action="store_true", help="also time model sync to the fleet")
+    parser.add_argument("--promotions", type=int, default=6, help="promotions timed (--sync)")
+    parser.add_argument("--home", type=Path, help="a home with two approved versions (--sync)")
+    parser.add_argument("--skip-variants", action="store_true", help="only the sync section")
     args = parser.parse_args()
     console = Console(width=150)
     results: dict[str, Any] = {"quick": args.quick}
     for name, section in SECTIONS.items():
+        if (name == "sync" and not args.sync) or (name == "variants" and args.skip_variants):
+            continue
         results[name] = section(console, args)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
@@ -234,6 +324,7 @@ def _figures(
     path: Path,
     quality: Quality,
     rounds: list[list[float]],
+    throughput_b256: float,
     memory: Memory | None,
     memory_error: str | None,
 ) -> Figures:
@@ -243,6 +334,7 @@ def _figures(
         file_bytes=path.stat().st_size, accuracy=quality.accuracy, auc=quality.auc,
         predictions=len(pooled), mean_us=float(pooled.mean()), p50_us=float(p50),
         p99_us=float(p99), p99_us_rounds=[float(np.percentile(r, 99)) for r in rounds],
+        throughput_b256=throughput_b256,
         memory=memory, memory_error=memory_error,
     )  # fmt: skip
 
@@ -254,6 +346,7 @@ def _ratios(reference: Figures, variant: Figures) -> Ratios:
     return Ratios(
         p99_ratio=reference.p99_us / variant.p99_us,
         cost_ratio=reference.mean_us / variant.mean_us,
+        compute_ratio=variant.throughput_b256 / reference.throughput_b256,
         size_ratio=reference.file_bytes / variant.file_bytes,
         memory_ratio=memory_ratio,
         accuracy_retention=variant.accuracy / reference.accuracy,

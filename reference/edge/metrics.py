@@ -24,3 +24,6 @@ REFUSALS = Counter("readiness_edge_release_refusals", "Releases the device refus
 SWAPS = Counter("readiness_edge_model_swaps", "Times a new verified version started serving.")
 ROLLBACKS = Counter("readiness_edge_rollbacks", "Times a version was rolled back on probation "
                     "(degraded on the device) to the last good one.")  # fmt: skip
+REFUSAL_REASONS = ("signature", "sha256", "smoke-test", "malformed")
+for _reason in REFUSAL_REASONS:  # exported at 0 from the start: a rise is measurable
+    REFUSALS.labels(_reason)
