@@ -242,9 +242,9 @@ def federate(texts: dict[str, str | None]) -> str:
         if text is None:
             continue
         for family in text_string_to_metric_families(text):
-            kind = "untyped" if family.type == "unknown" else family.type
-            entry = families.setdefault(family.name, (family.documentation, kind, []))
             for sample in family.samples:
+                name, kind = _exposed(family.name, family.type, sample.name)
+                entry = families.setdefault(name, (family.documentation, kind, []))
                 labels = {**sample.labels, "device": device}
                 rendered = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
                 entry[2].append(f"{sample.name}{{{rendered}}} {sample.value}")
@@ -252,6 +252,14 @@ def federate(texts: dict[str, str | None]) -> str:
     for name, (documentation, kind, samples) in families.items():
         lines += [f"# HELP {name} {documentation}", f"# TYPE {name} {kind}", *samples]
     return "\n".join(lines) + "\n"
+
+
+def _exposed(family: str, kind: str, sample: str) -> tuple[str, str]:
+    """The family (name, type) a sample is exposed under in the text format: a counter as
+    `X_total` (with its `X_created` apart, a gauge), as prometheus_client writes them."""
+    if kind == "counter":
+        return sample, "gauge" if sample.endswith("_created") else "counter"
+    return family, "untyped" if kind == "unknown" else kind
 
 
 def _escape(value: str) -> str:

@@ -50,6 +50,14 @@ def streamed(*rows: tuple[float, int, int, float | None], status: int = 202) -> 
     return found
 
 
+def answered_at_once(*rows: tuple[float, int]) -> Recording:
+    """Requests to a target that takes no action after its answer (an edge fleet), followed
+    up to the records the cloud holds: (sent, predictions)."""
+    found = streamed(*[(sent, predictions, 0, None) for sent, predictions in rows], status=200)
+    found.requests["actions"] = float("nan")
+    return found
+
+
 def recording(samples: Sequence[Row] = (), requests: Sequence[Row] = (), **steps: Any) -> Recording:
     found = Recording("s", started=0.0, ended=200.0, slos=SLO)
     found.samples = pd.DataFrame.from_records(list(samples), columns=list(SAMPLE_COLUMNS))
@@ -161,6 +169,12 @@ CASES = {
     "a second prediction or action for a request is a duplicate": Case(
         "duplicated_results", streamed((101, 2, 1, 101.2), (102, 1, 3, 102.1)), {}, 3,
         "1 extra predictions, 2 extra actions over 2 accepted"),
+    "at a target that takes no action, a request whose record never came is lost": Case(
+        "lost_results", answered_at_once((101, 1), (102, 0), (103, 1)), {}, 1,
+        "1 of 3 accepted requests without a result (1 without a prediction, 0 without an"),
+    "at a target that takes no action, a second record is a duplicate": Case(
+        "duplicated_results", answered_at_once((101, 2), (102, 1)), {}, 1,
+        "1 extra predictions, 0 extra actions over 2 accepted"),
     "end-to-end latency runs from sending to the action": Case(
         "latency_ms", streamed(*[(101 + i / 10, 1, 1, 101 + i / 10 + 0.25) for i in range(20)]),
         {"of": "end_to_end", "quantile": 0.5}, 250.0, "of 20 requests acted on, end to end"),

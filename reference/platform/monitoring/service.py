@@ -193,7 +193,8 @@ class MonitorService:
                 source, drifted = worst
                 values[PSI_MAX] = drifted.psi_max
                 details[PSI_MAX] = f"{source}: {_psi_detail(drifted)}"
-                result["worst_source"] = {"source": source, **drifted.model_dump()}
+                result["worst_source"] = {"source": source, "psi_max": drifted.psi_max,
+                                          **drifted.model_dump()}  # fmt: skip
         latency = self._latency(model, sketch)
         if latency is not None:
             values["readiness_latency_p99_ms"] = latency.p99_ms

@@ -140,6 +140,50 @@ def test_drift_from_a_known_moment_opens_one_ticket_and_names_the_features(
     assert rig.rules_fired() == ["feature-drift"]  # the warning it implies is inhibited
 
 
+def by_source(rig: Rig, monitor_reference: MonitorReference, on: bool) -> Rig:
+    """The rig's monitor with `window.by_source` as asked."""
+    config = rig.service.config
+    window = config.window.model_copy(update={"by_source": on})
+    rig.service = MonitorService(
+        config.model_copy(update={"window": window}), rig.store,
+        FixedReferences(monitor_reference), rig.service.engine, clock=rig.clock,
+    )  # fmt: skip
+    return rig
+
+
+def serve_fleet(rig: Rig, rows: pd.DataFrame, drifted: pd.DataFrame) -> None:
+    """Two devices on their training population and a third whose clientele shifted."""
+    for source, part in (("edge/edge-1", rows[:400]), ("edge/edge-2", rows[400:800]),
+                         ("edge/edge-3", drifted[:400])):  # fmt: skip
+        builder = SketchBuilder(rig.builder.reference, "adult-income", source)
+        numeric, categorical = rig.schema.encode(part)
+        builder.add("1", numeric, categorical, score(numeric), 3.0)
+        rig.store.write_sketches(builder.build())
+    rig.tick()
+
+
+@pytest.mark.parametrize("on", [True, False], ids=["per source", "fleet only"])
+def test_drift_at_one_source_is_judged_on_its_own_traffic_and_named_when_asked(
+    rig: Rig, monitor_reference: MonitorReference, test_rows: pd.DataFrame, on: bool
+) -> None:
+    rig = by_source(rig, monitor_reference, on)
+    drifted = test_rows[2000:2400].assign(hours_per_week=lambda f: (f.hours_per_week + 15)
+                                          .clip(upper=99))  # fmt: skip
+    serve_fleet(rig, test_rows, drifted)
+    (window,) = rig.store.windows("adult-income", "stream")
+    fleet_psi = max(window["result"]["drift"]["psi"].values())
+    worst = window["result"].get("worst_source")
+    if on:
+        assert worst["source"] == "edge/edge-3"
+        assert worst["psi_max"] > 2 * fleet_psi  # a third of the fleet dilutes it
+        exported = generate_latest(rig.service.metrics.registry).decode()
+        assert 'readiness_source_psi_max{model="adult-income",source="edge/edge-3"}' in exported
+        (alert,) = [a for a in rig.store.alerts() if a.rule == "feature-drift"]
+        assert alert.detail.startswith("edge/edge-3: hours_per_week=")
+    else:
+        assert worst is None
+
+
 def test_a_renamed_column_pages_pauses_batches_and_resumes_when_it_stops(
     rig: Rig, test_rows: pd.DataFrame
 ) -> None:
