@@ -44,6 +44,7 @@ from reference.event_driven import deployment
 from reference.event_driven.broker import start_broker
 from reference.event_driven.messages import ApplicationEvent
 from reference.event_driven.streams import DUPLICATE_WINDOW_S
+from reference.platform.deployment_keys import API_KEY_ENV
 from reference.platform.processes import stop_session
 
 RESULTS = Path(__file__).parent / "results"
@@ -121,7 +122,7 @@ class Pipeline:
         place = deployment.folder(self.home)
         keys = dict(line.split("=", 1) for line in (place / "credentials.env").read_text()
                     .splitlines())  # fmt: skip
-        self.headers = {"x-api-key": keys[deployment.API_KEY_ENV]}
+        self.headers = {"x-api-key": keys[API_KEY_ENV]}
         self.url = self.descriptor.endpoints.predict.format(model=self.descriptor.model)
         self.actions = place / "actions.db"
         rows = [row for row, _ in traffic_rows()]

@@ -25,11 +25,8 @@ import yaml
 from readiness.descriptor import (
     Capability,
     Cost,
-    Credentials,
-    Endpoints,
     FaultHook,
     Pattern,
-    Registry,
     Resilience,
     Scale,
     SLOs,
@@ -52,25 +49,27 @@ from reference.edge.supervision import (
 )
 from reference.event_driven.broker import start_broker
 from reference.platform.audit.pii import default_pii_policy_path
-from reference.platform.auth import Role, TenantKey, hash_key, new_key
-from reference.platform.declarations import platform_declarations
+from reference.platform.auth import TenantKey
+from reference.platform.declarations import answering_descriptor, platform_declarations
+from reference.platform.deployment_keys import (
+    MONITOR_KEY_ENV,
+    new_keys,
+    tenants,
+    write_credentials,
+)
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
 from reference.platform.processes import (
     free_port,
     launch,
-    pid_of,
-    running,
-    stop_session,
+    stop_recorded,
     wait_until_ready,
 )
 from reference.platform.registry import ModelRegistry
 
 ARCHITECTURE = "edge"
 DEVICES = ("edge-1", "edge-2", "edge-3")
-API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
-MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
 EDGE_SLOS = SLOs(p99_latency_ms=50.0, error_rate=0.01, availability=0.999)
 """The whitepaper's edge class: an answer within 50 ms on the device."""
 PROFILES = ("production", "prototype")
@@ -138,16 +137,15 @@ def _start(home: Home, place: Path, production: bool, devices: tuple[str, ...],
     bases = {}
     for device in devices:
         bases[device] = _start_device(home, place, device, broker.port, public_key, model_file)
-    keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key(), MONITOR_KEY_ENV: new_key()}
-    base = _start_fleet(home, place, bases, _tenants(keys) if production else [], production)
+    keys = new_keys()
+    base = _start_fleet(
+        home, place, bases, tenants(keys, SERVED_MODEL) if production else [], production
+    )
     if not production:
         return _descriptor(base, home).write(place / "target.yaml")
     monitor = start_monitor(home, place, base, MONITOR_KEY_ENV, keys[MONITOR_KEY_ENV],
                             _per_device(place, monitor_config))  # fmt: skip
-    credentials = place / "credentials.env"
-    credentials.touch(mode=0o600)
-    shared = {name: key for name, key in keys.items() if name != MONITOR_KEY_ENV}
-    credentials.write_text("".join(f"{name}={key}\n" for name, key in shared.items()))
+    credentials = write_credentials(place, keys)
     hooks = fault_hooks(place, devices) if faults else []
     return _descriptor(base, home, credentials, monitor, hooks).write(place / "target.yaml")
 
@@ -234,17 +232,6 @@ def _start_device(home: Home, place: Path, device: str, broker_port: int,
     return start_device(place, device, port)
 
 
-def _tenants(keys: dict[str, str]) -> list[TenantKey]:
-    models = frozenset({SERVED_MODEL})
-    return [
-        TenantKey(tenant="demo", key_hash=hash_key(keys[API_KEY_ENV]), models=models),
-        TenantKey(tenant="ops", key_hash=hash_key(keys[ADMIN_KEY_ENV]), models=models,
-                  roles=frozenset({Role.PREDICT, Role.ADMIN})),
-        TenantKey(tenant="monitor", key_hash=hash_key(keys[MONITOR_KEY_ENV]), models=models,
-                  roles=frozenset({Role.ADMIN})),
-    ]  # fmt: skip
-
-
 def _start_fleet(home: Home, place: Path, devices: dict[str, str], tenants: list[TenantKey],
                  production: bool) -> str:  # fmt: skip
     port = free_port()
@@ -291,25 +278,10 @@ def _descriptor(
     monitor: str | None = None,
     hooks: list[FaultHook] | None = None,
 ) -> TargetDescriptor:
-    production = credentials is not None
-    profile = "production" if production else "prototype"
-    return TargetDescriptor(
-        name=f"readiness-edge-{profile}", architecture=ARCHITECTURE, pattern=Pattern.EDGE,
-        profile=profile, model=SERVED_MODEL, slos=EDGE_SLOS,
-        endpoints=Endpoints(
-            predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
-            ready=f"{base}/readyz", metrics=f"{base}/metrics", openapi=f"{base}/openapi.json",
-            feedback=f"{base}/v1/feedback", results=f"{base}/v1/results",
-            admin=f"{base}/v1/admin/models/{{model}}" if production else None,
-            monitor_metrics=monitor,
-        ),
-        credentials=Credentials(api_key_env=API_KEY_ENV, admin_key_env=ADMIN_KEY_ENV,
-                                env_file=credentials) if production else Credentials(),
-        registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
-        audit_store=home.audit_url if production else None,
-        fault_hooks=hooks or [],
-        **(_declarations(home, credentials.parent) if credentials is not None else {}),
-    )  # fmt: skip
+    """The production descriptor when `credentials` are given, else the prototype's."""
+    declared = _declarations(home, credentials.parent) if credentials is not None else {}
+    return answering_descriptor(ARCHITECTURE, Pattern.EDGE, EDGE_SLOS, base, home,
+                                credentials, monitor, hooks or [], declared)  # fmt: skip
 
 
 def _declarations(home: Home, place: Path) -> dict[str, Any]:
@@ -328,12 +300,4 @@ def _declarations(home: Home, place: Path) -> dict[str, Any]:
 
 def down(home: Home) -> bool:
     """Stop every process of the fleet and its cloud; False when nothing was running."""
-    place = folder(home)
-    stopped = False
-    for path in pid_files(place):
-        pid = pid_of(path)
-        path.unlink(missing_ok=True)
-        if pid is not None and running(pid):
-            stop_session(pid)
-            stopped = True
-    return stopped
+    return stop_recorded(pid_files(folder(home)))

@@ -17,7 +17,6 @@ Each prints a JSON line of what it did; exit 1 with the reason when it could not
 """
 
 import asyncio
-import json
 import os
 import shutil
 import sys
@@ -31,12 +30,13 @@ import onnx
 import yaml
 from onnx import helper, numpy_helper
 
-from readiness.errors import InjectionFailed, ReadinessError
+from readiness.errors import InjectionFailed
 from reference.edge.channel import RELEASES, fetch_files, latest_entry, publish_release
 from reference.edge.link import cut, restore
 from reference.edge.release import Release
 from reference.edge.signing import PRIVATE_KEY_FILE, load_private_key
 from reference.edge.supervision import control_file, start_device
+from reference.platform.fault_commands import hook_command
 from reference.platform.processes import pid_of, running, stop_session
 
 KINDS = ("corrupt", "unsigned", "broken", "slow")
@@ -199,16 +199,7 @@ def run_hook(place: Path, hook: str, argument: str | None) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (3, 4):
-        sys.stderr.write(__doc__ or "")
-        return 2
-    try:
-        done = run_hook(Path(argv[1]), argv[2], argv[3] if len(argv) == 4 else None)
-    except (ReadinessError, ValueError, OSError) as problem:
-        sys.stderr.write(f"{argv[2]}: {problem}\n")
-        return 1
-    sys.stdout.write(json.dumps(done) + "\n")
-    return 0
+    return hook_command(argv, run_hook, __doc__ or "")
 
 
 if __name__ == "__main__":

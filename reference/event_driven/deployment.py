@@ -26,11 +26,8 @@ import yaml
 from readiness.descriptor import (
     Capability,
     Cost,
-    Credentials,
-    Endpoints,
     FaultHook,
     Pattern,
-    Registry,
     Resilience,
     Scale,
     SLOs,
@@ -52,25 +49,27 @@ from reference.event_driven.supervision import (
 )
 from reference.event_driven.worker import STAGES, PipelineConfig
 from reference.platform.audit.pii import default_pii_policy_path
-from reference.platform.auth import Role, TenantKey, hash_key, new_key
-from reference.platform.declarations import platform_declarations
+from reference.platform.auth import TenantKey
+from reference.platform.declarations import answering_descriptor, platform_declarations
+from reference.platform.deployment_keys import (
+    MONITOR_KEY_ENV,
+    new_keys,
+    tenants,
+    write_credentials,
+)
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
 from reference.platform.processes import (
     free_port,
     launch,
-    pid_of,
-    running,
-    stop_session,
+    stop_recorded,
     wait_until_ready,
 )
 from reference.platform.ratelimit import RateLimit
 from reference.platform.registry import ModelRegistry
 
 ARCHITECTURE = "event-driven"
-API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
-MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
 STREAMING_SLOS = SLOs(p99_latency_ms=1000.0, error_rate=0.01, availability=0.999)
 """The whitepaper's streaming class: end to end within 100 ms - 1 s."""
 DEFAULT_INSTANCES = {"enrich": 1, "infer": 2, "sink": 1, "action": 1}
@@ -165,14 +164,11 @@ def _start(home: Home, place: Path, instances: dict[str, int], monitor_config: P
             start_worker(place, stage, index)
     if autoscale:
         start_autoscaler(place)
-    keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key(), MONITOR_KEY_ENV: new_key()}
-    base = _start_ingest(home, place, broker.url, _tenants(keys), limits=limits)
+    keys = new_keys()
+    base = _start_ingest(home, place, broker.url, tenants(keys, SERVED_MODEL), limits=limits)
     monitor = start_monitor(home, place, base, MONITOR_KEY_ENV, keys[MONITOR_KEY_ENV],
                             monitor_config)  # fmt: skip
-    credentials = place / "credentials.env"
-    credentials.touch(mode=0o600)
-    shared = {name: key for name, key in keys.items() if name != MONITOR_KEY_ENV}
-    credentials.write_text("".join(f"{name}={key}\n" for name, key in shared.items()))
+    credentials = write_credentials(place, keys)
     hooks = fault_hooks(place) if faults else []
     return _descriptor(base, home, credentials, monitor, hooks).write(place / "target.yaml")
 
@@ -191,17 +187,6 @@ async def _ensure_streams(url: str) -> None:
         await ensure_streams(client.jetstream())
     finally:
         await client.close()
-
-
-def _tenants(keys: dict[str, str]) -> list[TenantKey]:
-    models = frozenset({SERVED_MODEL})
-    return [
-        TenantKey(tenant="demo", key_hash=hash_key(keys[API_KEY_ENV]), models=models),
-        TenantKey(tenant="ops", key_hash=hash_key(keys[ADMIN_KEY_ENV]), models=models,
-                  roles=frozenset({Role.PREDICT, Role.ADMIN})),
-        TenantKey(tenant="monitor", key_hash=hash_key(keys[MONITOR_KEY_ENV]), models=models,
-                  roles=frozenset({Role.ADMIN})),
-    ]  # fmt: skip
 
 
 def _start_ingest(home: Home, place: Path, broker_url: str, tenants: list[TenantKey],
@@ -254,25 +239,9 @@ def _descriptor(
     hooks: list[FaultHook] | None = None,
 ) -> TargetDescriptor:
     """The production descriptor when `credentials` are given, else the prototype's."""
-    production = credentials is not None
-    profile = "production" if production else "prototype"
-    return TargetDescriptor(
-        name=f"readiness-event-driven-{profile}", architecture=ARCHITECTURE,
-        pattern=Pattern.STREAMING, profile=profile, model=SERVED_MODEL, slos=STREAMING_SLOS,
-        endpoints=Endpoints(
-            predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
-            ready=f"{base}/readyz", metrics=f"{base}/metrics", openapi=f"{base}/openapi.json",
-            feedback=f"{base}/v1/feedback", results=f"{base}/v1/results",
-            admin=f"{base}/v1/admin/models/{{model}}" if production else None,
-            monitor_metrics=monitor,
-        ),
-        credentials=Credentials(api_key_env=API_KEY_ENV, admin_key_env=ADMIN_KEY_ENV,
-                                env_file=credentials) if production else Credentials(),
-        registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
-        audit_store=home.audit_url if production else None,
-        fault_hooks=hooks or [],
-        **(_declarations(home, credentials.parent) if credentials is not None else {}),
-    )  # fmt: skip
+    declared = _declarations(home, credentials.parent) if credentials is not None else {}
+    return answering_descriptor(ARCHITECTURE, Pattern.STREAMING, STREAMING_SLOS, base, home,
+                                credentials, monitor, hooks or [], declared)  # fmt: skip
 
 
 def _declarations(home: Home, place: Path) -> dict[str, Any]:
@@ -292,12 +261,4 @@ def _declarations(home: Home, place: Path) -> dict[str, Any]:
 
 def down(home: Home) -> bool:
     """Stop every process of the pipeline; False when nothing was running."""
-    place = folder(home)
-    stopped = False
-    for path in pid_files(place):
-        pid = pid_of(path)
-        path.unlink(missing_ok=True)
-        if pid is not None and running(pid):
-            stop_session(pid)
-            stopped = True
-    return stopped
+    return stop_recorded(pid_files(folder(home)))

@@ -27,13 +27,14 @@ from typing import Any
 
 import nats
 
-from readiness.errors import InjectionFailed, ReadinessError
+from readiness.errors import InjectionFailed
 from reference.event_driven.broker import start_broker
 from reference.event_driven.hold import HoldSwitch
 from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import EVENTS
 from reference.event_driven.supervision import restart_dead_workers
 from reference.event_driven.worker import load_config
+from reference.platform.fault_commands import hook_command
 from reference.platform.processes import pid_of, reap, running
 
 HOLD_TIMEOUT_S = 20.0
@@ -128,16 +129,7 @@ def run_hook(place: Path, hook: str, argument: str | None) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (3, 4):
-        sys.stderr.write(__doc__ or "")
-        return 2
-    try:
-        done = run_hook(Path(argv[1]), argv[2], argv[3] if len(argv) == 4 else None)
-    except (ReadinessError, ValueError, OSError) as problem:
-        sys.stderr.write(f"{argv[2]}: {problem}\n")
-        return 1
-    sys.stdout.write(json.dumps(done) + "\n")
-    return 0
+    return hook_command(argv, run_hook, __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -32,8 +32,15 @@ from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
-from reference.platform.auth import Role, TenantKey, hash_key, new_key
 from reference.platform.declarations import platform_declarations
+from reference.platform.deployment_keys import (
+    ADMIN_KEY_ENV,
+    API_KEY_ENV,
+    MONITOR_KEY_ENV,
+    new_keys,
+    tenants,
+    write_credentials,
+)
 from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
@@ -49,8 +56,6 @@ from reference.platform.registry import ModelRegistry
 
 ARCHITECTURE = "microservice"
 SERVICE_MODULE = "reference.microservice.service"
-API_KEY_ENV, ADMIN_KEY_ENV = "READINESS_API_KEY", "READINESS_ADMIN_KEY"
-MONITOR_KEY_ENV = "READINESS_MONITOR_ADMIN_KEY"
 PROCESSES = ("service", "monitor")
 READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
 SWITCHES = {"auth": "auth", "rate-limit": "rate_limit", "validation": "validation",
@@ -112,7 +117,7 @@ def up(
         )
     port = free_port()
     (place / "faults.json").unlink(missing_ok=True)  # no fault survives a restart
-    keys = {API_KEY_ENV: new_key(), ADMIN_KEY_ENV: new_key(), MONITOR_KEY_ENV: new_key()}
+    keys = new_keys()
     config = ServiceConfig(
         profile=profile, port=port, model=SERVED_MODEL, alias=alias,
         tracking_uri=home.mlflow_tracking_uri, feature_repo=home.feature_repo,
@@ -124,10 +129,7 @@ def up(
     )  # fmt: skip
     config_path = place / "service.yaml"
     config_path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
-    credentials = place / "credentials.env"
-    credentials.touch(mode=0o600)
-    shared = {name: key for name, key in keys.items() if name != MONITOR_KEY_ENV}
-    credentials.write_text("".join(f"{name}={key}\n" for name, key in shared.items()))
+    credentials = write_credentials(place, keys)
     log = place / "service.log"
     process = launch(
         [sys.executable, "-m", "reference.microservice.service", str(config_path)], log
@@ -179,15 +181,8 @@ def _gateway_settings(
         off = Switches(auth=False, rate_limit=False, validation=False, cache=False,
                        metrics=False, prediction_log=False, admin=False, explain=False)  # fmt: skip
         return GatewaySettings(switches=off)
-    models = frozenset({SERVED_MODEL})
     return GatewaySettings(
-        tenants=[
-            TenantKey(tenant="demo", key_hash=hash_key(keys[API_KEY_ENV]), models=models),
-            TenantKey(tenant="ops", key_hash=hash_key(keys[ADMIN_KEY_ENV]), models=models,
-                      roles=frozenset({Role.PREDICT, Role.ADMIN})),
-            TenantKey(tenant="monitor", key_hash=hash_key(keys[MONITOR_KEY_ENV]),
-                      models=models, roles=frozenset({Role.ADMIN})),
-        ],
+        tenants=tenants(keys, SERVED_MODEL),
         limits={"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)},
         switches=Switches(**{SWITCHES[f]: False for f in without if f in SWITCHES}),
     )  # fmt: skip

@@ -6,7 +6,19 @@ user's descriptor would be; each architecture adds its own scale, timeouts and b
 from pathlib import Path
 from typing import Any
 
-from readiness.descriptor import Compliance, FeatureStoreRef, Governance, Team
+from readiness.descriptor import (
+    Compliance,
+    Credentials,
+    Endpoints,
+    FaultHook,
+    FeatureStoreRef,
+    Governance,
+    Pattern,
+    Registry,
+    SLOs,
+    TargetDescriptor,
+    Team,
+)
 from readiness.home import Home
 from reference.platform.fairness import USE_CASE_POLICY
 
@@ -29,3 +41,41 @@ def platform_declarations(home: Home, logs: list[Path]) -> dict[str, Any]:
                                          project=FEATURE_PROJECT),
         "logs": logs,
     }  # fmt: skip
+
+
+def answering_descriptor(
+    architecture: str,
+    pattern: Pattern,
+    slos: SLOs,
+    base: str,
+    home: Home,
+    credentials: Path | None,
+    monitor: str | None,
+    hooks: list[FaultHook],
+    declarations: dict[str, Any],
+) -> TargetDescriptor:
+    """The descriptor of a deployment whose front offers the project's API on `base`
+    (predict, health, readiness, metrics, OpenAPI, feedback, results; admin in
+    production): the production one when `credentials` are given, else the prototype's."""
+    from reference.platform.deployment_keys import ADMIN_KEY_ENV, API_KEY_ENV
+    from reference.platform.lifecycle import SERVED_MODEL
+
+    production = credentials is not None
+    profile = "production" if production else "prototype"
+    return TargetDescriptor(
+        name=f"readiness-{architecture}-{profile}", architecture=architecture, pattern=pattern,
+        profile=profile, model=SERVED_MODEL, slos=slos,
+        endpoints=Endpoints(
+            predict=f"{base}/v1/models/{{model}}/predict", health=f"{base}/healthz",
+            ready=f"{base}/readyz", metrics=f"{base}/metrics", openapi=f"{base}/openapi.json",
+            feedback=f"{base}/v1/feedback", results=f"{base}/v1/results",
+            admin=f"{base}/v1/admin/models/{{model}}" if production else None,
+            monitor_metrics=monitor,
+        ),
+        credentials=Credentials(api_key_env=API_KEY_ENV, admin_key_env=ADMIN_KEY_ENV,
+                                env_file=credentials) if production else Credentials(),
+        registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
+        audit_store=home.audit_url if production else None,
+        fault_hooks=hooks,
+        **declarations,
+    )  # fmt: skip

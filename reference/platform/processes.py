@@ -117,3 +117,16 @@ def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> Non
         await main(stop)
 
     asyncio.run(supervised())
+
+
+def stop_recorded(pid_files: list[Path]) -> bool:
+    """Stop the process session named in each pid file, in that order, and remove the
+    files; False when none was running."""
+    stopped = False
+    for path in pid_files:
+        pid = pid_of(path)
+        path.unlink(missing_ok=True)
+        if pid is not None and running(pid):
+            stop_session(pid)
+            stopped = True
+    return stopped

@@ -11,6 +11,7 @@ from harness.traffic.rows import traffic_rows
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
 from reference.edge import deployment
+from reference.platform.deployment_keys import API_KEY_ENV
 
 ROWS = [instance for instance, _ in traffic_rows()[:2000]]
 
@@ -24,7 +25,7 @@ def _headers(home: Home) -> dict[str, str]:
     if not credentials.exists():
         return {}
     keys = dict(line.split("=", 1) for line in credentials.read_text().splitlines())
-    return {"x-api-key": keys[deployment.API_KEY_ENV]}
+    return {"x-api-key": keys[API_KEY_ENV]}
 
 
 def base_of(home: Home) -> str:

@@ -14,6 +14,7 @@ from readiness.home import Home
 from reference.event_driven import deployment
 from reference.event_driven.action import actions
 from reference.platform.audit import tables
+from reference.platform.deployment_keys import API_KEY_ENV
 
 SETTLE_TIMEOUT_S = 120.0
 RETRIES = 40
@@ -30,7 +31,7 @@ that all look alike would rightly raise the data-quality alert and pause batches
 
 def api_key(home: Home) -> str:
     return dict(line.split("=", 1) for line in (deployment.folder(home) / "credentials.env")
-                .read_text().splitlines())[deployment.API_KEY_ENV]  # fmt: skip
+                .read_text().splitlines())[API_KEY_ENV]  # fmt: skip
 
 
 def send(home: Home, requests: int, per_request: int = 10, pause_s: float = 0.0) -> set[str]:

@@ -1,4 +1,6 @@
-"""A real NATS JetStream server per test, on 127.0.0.1 and a free port, stopped by PID."""
+"""Shared by the reference architectures' tests: a real NATS JetStream server per test
+(the event-driven pipeline's broker, the edge fleet's cloud), on 127.0.0.1 and a free
+port, stopped by PID."""
 
 from collections.abc import Iterator
 from pathlib import Path
