@@ -48,9 +48,12 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import Check, TestRows, bench_home, build_variants, print_checks, train
+from harness.traffic.rows import traffic_rows
 from readiness.descriptor import load_descriptor
 from readiness.home import Home
 from reference.edge import deployment as edge
+from reference.edge import faults as edge_faults
+from reference.platform.deployment_keys import API_KEY_ENV
 from reference.platform.evaluation import Predict, Quality, measure_cost, measure_quality
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.models.runtime import OnnxModel
@@ -202,20 +205,63 @@ def sync_section(console: Console, args: argparse.Namespace) -> dict[str, Any]:
         try:
             seconds = [_time_promotion(home, registry, versions[i % 2])
                        for i in range(args.promotions)]  # fmt: skip
+            console.print(f"store and forward: {args.outage} answers on a device cut off ...")
+            drained = _time_drain(home, args.outage)
         finally:
             edge.down(home)
     found = [s for s in seconds if s is not None]
     results: dict[str, Any] = {"devices": len(edge.DEVICES), "promotions": len(seconds),
                                "seconds": seconds,
                                "p50_s": float(np.median(found)) if found else None,
-                               "max_s": max(found) if found else None}  # fmt: skip
+                               "max_s": max(found) if found else None,
+                               "store_and_forward": drained}  # fmt: skip
     console.print(f"sync to {len(edge.DEVICES)} devices after promotion: "
                   + ", ".join("never" if s is None else f"{s:.2f} s" for s in seconds))  # fmt: skip
     checks: list[Check] = [(f"every promotion served by all {len(edge.DEVICES)} devices in under "
                             f"{SYNC_LIMIT_S:.0f} s", len(found) == len(seconds)
                             and max(found) < SYNC_LIMIT_S)]  # fmt: skip
+    console.print(f"store and forward: {drained['answered']} answered offline, all in the cloud "
+                  f"{drained['drain_s']:.2f} s after the link returned "
+                  f"({drained['records_per_s']:,.0f} records/s), "
+                  f"{drained['missing']} missing, {drained['duplicated']} duplicated")  # fmt: skip
+    checks.append(("every answer given offline reached the cloud once",
+                   drained["missing"] == 0 and drained["duplicated"] == 0))  # fmt: skip
     print_checks(console, checks, results)
     return results
+
+
+def _time_drain(home: Home, answers: int) -> dict[str, Any]:
+    """Answers given by a device cut off, then the seconds from restoring its link until the
+    cloud holds every one (its outbox drained through the forwarder)."""
+    place = edge.folder(home)
+    descriptor = load_descriptor(place / "target.yaml")
+    base = descriptor.endpoints.health.removesuffix("/healthz")
+    keys = dict(line.split("=", 1) for line in (place / "credentials.env").read_text().splitlines())
+    headers = {"x-api-key": keys[API_KEY_ENV], "x-device": "edge-1"}
+    rows = [instance for instance, _ in traffic_rows()[:answers]]
+    edge_faults.cut_link(place, "edge-1")
+    ids = []
+    with httpx.Client(headers=headers, timeout=30) as client:
+        for row in rows:
+            answer = client.post(f"{base}/v1/models/{SERVED_MODEL}/predict",
+                                 json={"instances": [row]})  # fmt: skip
+            ids.append(answer.json()["request_id"])
+    edge_faults.restore_link(place, "edge-1")
+    started = time.perf_counter()
+    counts: dict[str, int] = {}
+    while time.perf_counter() - started < 120:
+        counts = {}
+        for chunk in range(0, len(ids), 1000):
+            found = httpx.post(f"{base}/v1/results", json={"request_ids": ids[chunk:chunk + 1000]},
+                               headers=headers, timeout=30).json()["results"]  # fmt: skip
+            counts.update({r["request_id"]: r["predictions"] for r in found})
+        if all(count >= 1 for count in counts.values()):
+            break
+        time.sleep(0.1)
+    drain_s = time.perf_counter() - started
+    return {"answered": len(ids), "drain_s": drain_s, "records_per_s": len(ids) / drain_s,
+            "missing": sum(1 for c in counts.values() if c < 1),
+            "duplicated": sum(c - 1 for c in counts.values() if c > 1)}  # fmt: skip
 
 
 def _approved(registry: ModelRegistry) -> list[str]:
@@ -256,6 +302,8 @@ def main() -> int:
     parser.add_argument("--sync", action="store_true", help="also time model sync to the fleet")
     parser.add_argument("--promotions", type=int, default=6, help="promotions timed (--sync)")
     parser.add_argument("--home", type=Path, help="a home with two approved versions (--sync)")
+    parser.add_argument("--outage", type=int, default=2000,
+                        help="answers given offline, then drained (--sync)")  # fmt: skip
     parser.add_argument("--skip-variants", action="store_true", help="only the sync section")
     args = parser.parse_args()
     console = Console(width=150)

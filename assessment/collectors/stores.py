@@ -5,6 +5,7 @@ MLflow user's), the Feast registry, and the audit store in the readiness audit f
 import re
 import sqlite3
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,10 @@ from readiness.descriptor import TargetDescriptor
 PROVIDES = ("registry", "feature_store", "audit_store", "tamper_check")
 MAX_VERSIONS = 50
 PII_SAMPLE_ROWS = 2000
+LOG_SETTLE_S = 15.0
+"""How long the sampled live predictions may take to reach the prediction log: a log that
+is written after the answer (a stream's sink, an edge device's store-and-forward) holds a
+prediction a few seconds later; one missing after this is missing."""
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
@@ -115,6 +120,7 @@ def audit_summary(url: str, sampled: Sequence[str] = ()) -> dict[str, Any]:
     from reference.platform.audit.tables import CHAINED, audit_events, deployment_log, lineage
     from reference.platform.audit.verify import verify
 
+    _wait_for_logged(url, sampled)
     report = verify(url)
     with AuditStore(url, create=False, must_exist=True) as store, store.reading() as connection:
         rows = {
@@ -165,6 +171,18 @@ def audit_summary(url: str, sampled: Sequence[str] = ()) -> dict[str, Any]:
         "sampled_logged": logged,
         "observed_at": datetime.now(UTC).isoformat(),
     }
+
+
+def _wait_for_logged(url: str, sampled: Sequence[str]) -> None:
+    """Until every sampled prediction is logged, or `LOG_SETTLE_S` passed."""
+    from reference.platform.audit.store import AuditStore
+
+    deadline = time.monotonic() + LOG_SETTLE_S
+    while sampled and time.monotonic() < deadline:
+        with AuditStore(url, create=False, must_exist=True) as store, store.reading() as reading:
+            if _logged(reading, sampled) >= len(set(sampled)):
+                return
+        time.sleep(0.5)
 
 
 def _logged(connection: Any, sampled: Sequence[str]) -> int:

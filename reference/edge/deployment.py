@@ -66,6 +66,7 @@ from reference.platform.processes import (
     stop_recorded,
     wait_until_ready,
 )
+from reference.platform.ratelimit import RateLimit
 from reference.platform.registry import ModelRegistry
 
 ARCHITECTURE = "edge"
@@ -73,6 +74,9 @@ DEVICES = ("edge-1", "edge-2", "edge-3")
 EDGE_SLOS = SLOs(p99_latency_ms=50.0, error_rate=0.01, availability=0.999)
 """The whitepaper's edge class: an answer within 50 ms on the device."""
 PROFILES = ("production", "prototype")
+DEFAULT_LIMITS = {"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)}
+"""Instances a second per tenant at the fleet API (the same quotas as the other
+architectures')."""
 RELEASE_TIMEOUT_S = 60.0
 
 
@@ -236,6 +240,7 @@ def _start_fleet(home: Home, place: Path, devices: dict[str, str], tenants: list
                  production: bool) -> str:  # fmt: skip
     port = free_port()
     config = FleetConfig(port=port, model=SERVED_MODEL, devices=devices, tenants=tenants,
+                         limits=DEFAULT_LIMITS if production else {},
                          audit_url=home.audit_url,
                          tracking_uri=home.mlflow_tracking_uri if production else None)  # fmt: skip
     path = place / "fleet.yaml"
@@ -285,13 +290,14 @@ def _descriptor(
 
 
 def _declarations(home: Home, place: Path) -> dict[str, Any]:
-    """Scale out by adding devices (each answers its own callers); a device's retries are
-    its forwarder's, until the broker acked."""
+    """A small fleet: three sites of about 3,000 decisions a day each, their callers spread
+    over the devices by the fleet API (which passes over a device that is down); scale out
+    by adding devices. A device's retries are its forwarder's, until the broker acked."""
     logs = [place / "fleet.log", place / "monitor.log", place / "collector.log",
             place / "releaser.log", *sorted(place.glob("device-*.log"))]  # fmt: skip
     return {
-        "scale": Scale(requests_per_day=50_000, peak_rps=100, max_replicas=len(DEVICES),
-                       capabilities=[Capability.EDGE_POPS, Capability.REQUEST_QUEUE]),
+        "scale": Scale(requests_per_day=9_000, peak_rps=100, max_replicas=len(DEVICES),
+                       capabilities=[Capability.LOAD_BALANCER, Capability.EDGE_POPS]),
         "resilience": Resilience(timeout_s=5.0, retries=0),
         "cost": Cost(cpu_seconds_per_1k=1.0),
         **platform_declarations(home, logs),

@@ -12,7 +12,9 @@ it), the fleet's status, and every device's metrics re-exposed with a `device` l
 
 import asyncio
 import itertools
+import json
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import Counter, Gauge, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +33,7 @@ from reference.platform.admin_routes import add_admin_routes
 from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.problems import Problem, read_body
+from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import load_schema
 
 API_KEY_HEADER, DEVICE_HEADER = "x-api-key", "x-device"
@@ -38,6 +42,16 @@ DEVICE_TIMEOUT_S = 5.0
 ANONYMOUS = "anonymous"
 REQUEST_ID = r"^[A-Za-z0-9_.:-]{1,100}$"
 RequestId = Annotated[str, Field(pattern=REQUEST_ID)]
+REQUESTS = Counter("readiness_fleet_requests", "Requests to the fleet API by route and status.",
+                   ["route", "status"])  # fmt: skip
+LATENCY = Histogram("readiness_fleet_request_duration_seconds", "Time to answer a request at the "
+                    "fleet API (a device's answer included).", ["route"],
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))  # fmt: skip
+REPLICAS = Gauge("readiness_fleet_replicas", "Devices that answered the last scrape (the "
+                 "fleet's serving replicas).")  # fmt: skip
+FAILOVERS = Counter("readiness_fleet_fallback", "Requests a neighbouring device answered because "
+                    "the one in turn was down or had no model yet, by that device.",
+                    ["device"])  # fmt: skip
 PASSED_ON, PASSED_BACK = ("content-type", "x-request-id"), ("x-model-version", "retry-after")
 
 
@@ -53,6 +67,8 @@ class FleetConfig(BaseModel):
     """Empty: no authentication (the prototype)."""
     audit_url: str | None = None
     tracking_uri: str | None = None
+    limits: dict[str, RateLimit] = {}
+    """Per-tenant token buckets, one token per instance (none: unlimited)."""
 
 
 class FeedbackLabel(BaseModel):
@@ -87,6 +103,7 @@ class RequestResult(BaseModel):
 
 def create_app(config: FleetConfig) -> FastAPI:
     keys = KeyStore(config.tenants) if config.tenants else None
+    limiter = TenantLimiter(config.limits)
     state: dict[str, Any] = {"log": None}
     names = sorted(config.devices)
     turn = itertools.cycle(names)
@@ -107,6 +124,16 @@ def create_app(config: FleetConfig) -> FastAPI:
 
     app = FastAPI(title="readiness edge fleet", version="1", lifespan=lifespan)
 
+    @app.middleware("http")
+    async def count(request: Request, call_next: Any) -> Response:
+        """Requests by route and status, and their duration, for the metrics endpoint."""
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        path = getattr(request.scope.get("route"), "path", "unmatched")
+        REQUESTS.labels(path, str(response.status_code)).inc()
+        LATENCY.labels(path).observe(time.perf_counter() - started)
+        return response
+
     @app.exception_handler(Problem)
     async def refuse(_: Request, problem: Problem) -> JSONResponse:
         return JSONResponse({"detail": problem.detail}, problem.status, headers=problem.headers)
@@ -124,13 +151,17 @@ def create_app(config: FleetConfig) -> FastAPI:
     async def predict(model: str, request: Request) -> Response:
         """Answered by one device; its refusals (422, 503 before its first release) pass
         through as it gave them."""
-        identify(request, Role.PREDICT, model)
+        tenant = identify(request, Role.PREDICT, model)
         pinned = request.headers.get(DEVICE_HEADER)
         if pinned is not None and pinned not in config.devices:
             raise Problem(404, f"{DEVICE_HEADER}: no device '{pinned}' in this fleet")
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise Problem(413, f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
+        decision = limiter.take(tenant, _instances(body))
+        if not decision.allowed:
+            raise Problem(429, f"rate limit: {decision.reason or 'too many instances'}",
+                          {"Retry-After": decision.retry_after_header})  # fmt: skip
         forwarded = {k: v for k, v in request.headers.items() if k in PASSED_ON}
         candidates = [pinned] if pinned else _from(next(turn), names)
         for device in candidates:
@@ -145,6 +176,8 @@ def create_app(config: FleetConfig) -> FastAPI:
                 raise Problem(502, f"device {device} failed: {type(error).__name__}") from error
             if answer.status_code == 503 and not pinned and device != candidates[-1]:
                 continue  # no model yet (a device starting cold): its neighbour answers
+            if device != candidates[0]:
+                FAILOVERS.labels(candidates[0]).inc()
             headers = {k: v for k, v in answer.headers.items() if k in PASSED_BACK}
             return Response(answer.content, answer.status_code, {**headers, DEVICE_HEADER: device},
                             media_type="application/json")  # fmt: skip
@@ -195,12 +228,24 @@ def create_app(config: FleetConfig) -> FastAPI:
     async def metrics() -> Response:
         texts = await asyncio.gather(*(_get_text(state["client"], f"{url}/metrics")
                                        for url in config.devices.values()))  # fmt: skip
-        merged = federate(dict(zip(config.devices, texts, strict=True)))
+        answered = dict(zip(config.devices, texts, strict=True))
+        REPLICAS.set(sum(text is not None for text in answered.values()))
+        merged = federate(answered) + generate_latest().decode()
         return PlainTextResponse(merged, media_type="text/plain; version=0.0.4")
 
     add_admin_routes(app, identify, config.model, config.tracking_uri, lambda: state["log"],
                      "on this fleet")  # fmt: skip
     return app
+
+
+def _instances(body: bytes) -> int:
+    """The instances a body carries (its rate-limit cost); 1 for what the device will refuse."""
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return 1
+    instances = found.get("instances") if isinstance(found, dict) else None
+    return max(len(instances), 1) if isinstance(instances, list) else 1
 
 
 def _from(first: str, names: list[str]) -> list[str]:
