@@ -115,11 +115,20 @@ class Collector:
         records = []
         for message in messages:
             try:
-                records.append(TelemetryRecord.model_validate_json(message.data))
-            except ValidationError as invalid:
+                record = TelemetryRecord.model_validate_json(message.data)
+                if record.kind == "prediction":
+                    _prediction_row(record, self.config.model)  # what cannot be logged is invalid
+                elif record.kind == "sketch":
+                    Sketch.model_validate(record.body)
+                records.append(record)
+            except (ValidationError, KeyError, TypeError, ValueError) as invalid:
                 self.totals.invalid += 1
                 log.error("collector: dropped an invalid record: %s", str(invalid).splitlines()[0])
-        done = await asyncio.to_thread(self.write, records)
+        try:
+            done = await asyncio.to_thread(self.write, records)
+        except Exception as problem:  # the store away for a moment: redelivered after ack_wait
+            log.warning("collector: could not write a batch (%s); it comes again", problem)
+            return
         for field in ("predictions", "sketches", "events", "duplicates"):
             setattr(self.totals, field, getattr(self.totals, field) + getattr(done, field))
         for message in messages:

@@ -120,8 +120,8 @@ def up(
 
 def _start(home: Home, place: Path, production: bool, devices: tuple[str, ...],
            monitor_config: Path | None, faults: bool, champion: str) -> Path:  # fmt: skip
-    for stale in ("devices", "links"):
-        shutil.rmtree(place / stale, ignore_errors=True)  # a fleet starts from scratch
+    for stale in ("devices", "links", "nats"):  # a fleet starts from scratch: what an earlier
+        shutil.rmtree(place / stale, ignore_errors=True)  # one left unsent is not this one's
     (place / "devices").mkdir()
     broker, process = start_broker(place / "nats", place / "nats.log")
     (place / "broker.pid").write_text(str(process.pid))

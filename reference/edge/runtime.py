@@ -101,7 +101,7 @@ class EdgeRuntime:
     def __init__(self, config: DeviceConfig, schema: FeatureSchema) -> None:
         self.config = config
         self.production = config.profile == "production"
-        self.encoder = RecordEncoder(schema)
+        self.encoder, self.entity = RecordEncoder(schema), schema.entity
         self.redactor = PiiRedactor(load_pii_policy(config.pii_policy), schema,
                                     load_pii_key(config.pii_key_file))  # fmt: skip
         config.folder.mkdir(parents=True, exist_ok=True)
@@ -187,11 +187,20 @@ class EdgeRuntime:
                           {"Retry-After": "5"})  # fmt: skip
         if request_id is not None and not REQUEST_ID.fullmatch(request_id):
             raise Problem(422, "x-request-id: 1 to 100 of letters, digits and _.:-")
+        by_id = [i for i, row in enumerate(rows) if self.entity in row]
+        if by_id:
+            errors = [{"type": "value_error", "loc": ("body", "instances", i, self.entity)}
+                      for i in by_id]  # fmt: skip
+            raise Problem(422, [{"loc": list(e["loc"]), "msg": "a device has no feature store: "
+                                 "send the applicant's features, not an id"} for e in errors],
+                          errors=errors)  # fmt: skip
         request_id = request_id or uuid.uuid4().hex
         started = time.perf_counter()
         encoded = self.encoder.encode(rows)
         try:
             probabilities = served.model.predict(*encoded)
+            if not np.all(np.isfinite(probabilities)):
+                raise ValueError("it answered a probability that is not a number")
         except Exception as error:
             metrics.PREDICTIONS.labels(self.config.model, served.version, "error").inc(len(rows))
             self._observe(None)

@@ -1,13 +1,17 @@
 """The cloud's collector writing edge records into a real audit store (SQLite)."""
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import nats
 import pytest
 
+from reference.edge.channel import ensure_channel
 from reference.edge.collector import Collected, Collector, CollectorConfig
-from reference.edge.telemetry import TelemetryRecord
+from reference.edge.telemetry import TelemetryRecord, subject
+from reference.event_driven.broker import Broker
 from reference.platform.monitoring.sketch import Sketch
 from reference.platform.monitoring.store import MonitorStore
 from reference.platform.prediction_log import PredictionLog
@@ -138,3 +142,35 @@ def test_records_of_two_devices_with_the_same_seq_are_both_written(collector: Co
     other = BATCH[2].model_copy(update={"device": "shop-8"})
 
     assert collector.write([BATCH[2], other]).sketches == 2
+
+
+def test_a_record_that_cannot_be_logged_is_dropped_alone_and_the_collector_goes_on(
+    broker: Broker, audit_url: str
+) -> None:
+    """A prediction without a probability (a model that answered NaN) is counted invalid;
+    the records around it are written, and the collector keeps running."""
+    bad = prediction(5, 0).model_copy(update={"body": {**prediction(5, 0).body,
+                                                        "request_id": "req-2",
+                                                        "probability": None}})  # fmt: skip
+    collector = Collector(CollectorConfig(broker_url=broker.url, audit_url=audit_url,
+                                          model=MODEL))  # fmt: skip
+
+    async def scenario() -> None:
+        client = await nats.connect(broker.url)
+        js = client.jetstream()
+        await ensure_channel(js)
+        for record in (BATCH[0], bad, BATCH[1]):
+            await js.publish(subject(DEVICE), record.model_dump_json().encode())
+        stop = asyncio.Event()
+        running = asyncio.create_task(collector.run(stop))
+        for _ in range(100):
+            if collector.totals.predictions + collector.totals.invalid >= 3:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await running
+        await client.close()
+
+    asyncio.run(scenario())
+    assert (collector.totals.predictions, collector.totals.invalid) == (2, 1)
+    assert PredictionLog(audit_url).logged_per_request(["req-1", "req-2"]) == {"req-1": 2}

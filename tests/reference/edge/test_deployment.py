@@ -5,11 +5,13 @@ own fault hooks as a scenario drives them."""
 import shutil
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from readiness.home import Home
 from reference.edge import deployment
 from reference.edge.faults import run_hook
+from reference.platform.deployment_keys import API_KEY_ENV
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.registry import ModelRegistry
 from tests.reference.edge.fleet_client import (
@@ -116,3 +118,17 @@ def test_a_replaced_device_serves_a_verified_model_after_its_cold_start(producti
     done = run_hook(deployment.folder(production), "cold-start", "edge-3")
     assert done["serving_after_s"] < 60
     assert fleet(production)["edge-3"]["version"] == champion(production)
+
+
+def test_a_device_refuses_an_applicant_id_it_has_no_features_for_and_names_the_field(
+    production: Home,
+) -> None:
+    descriptor = descriptor_of(production)
+    credentials = deployment.folder(production) / "credentials.env"
+    key = dict(line.split("=", 1) for line in credentials.read_text().splitlines())
+    answer = httpx.post(descriptor.endpoints.predict.format(model=descriptor.model),
+                        json={"instances": [{"applicant_id": "A0000123"}]},
+                        headers={"x-api-key": key[API_KEY_ENV]}, timeout=10)  # fmt: skip
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"][-1] == "applicant_id"
+    assert "no feature store" in answer.json()["detail"][0]["msg"]
