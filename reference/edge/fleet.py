@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,16 +42,21 @@ DEVICE_TIMEOUT_S = 5.0
 ANONYMOUS = "anonymous"
 REQUEST_ID = r"^[A-Za-z0-9_.:-]{1,100}$"
 RequestId = Annotated[str, Field(pattern=REQUEST_ID)]
+OWN = CollectorRegistry()
+"""The fleet API's own metrics, apart from the process collector: the devices' process
+metrics are the ones re-exposed (with their `device` label), and one family name must not
+appear twice in a scrape."""
 REQUESTS = Counter("readiness_fleet_requests", "Requests to the fleet API by route and status.",
-                   ["route", "status"])  # fmt: skip
+                   ["route", "status"], registry=OWN)  # fmt: skip
 LATENCY = Histogram("readiness_fleet_request_duration_seconds", "Time to answer a request at the "
                     "fleet API (a device's answer included).", ["route"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))  # fmt: skip
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+                    registry=OWN)  # fmt: skip
 REPLICAS = Gauge("readiness_fleet_replicas", "Devices that answered the last scrape (the "
-                 "fleet's serving replicas).")  # fmt: skip
+                 "fleet's serving replicas).", registry=OWN)  # fmt: skip
 FAILOVERS = Counter("readiness_fleet_fallback", "Requests a neighbouring device answered because "
                     "the one in turn was down or had no model yet, by that device.",
-                    ["device"])  # fmt: skip
+                    ["device"], registry=OWN)  # fmt: skip
 PASSED_ON, PASSED_BACK = ("content-type", "x-request-id"), ("x-model-version", "retry-after")
 
 
@@ -158,7 +163,7 @@ def create_app(config: FleetConfig) -> FastAPI:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise Problem(413, f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
-        decision = limiter.take(tenant, _instances(body))
+        decision = limiter.take(tenant, instances_in(body))
         if not decision.allowed:
             raise Problem(429, f"rate limit: {decision.reason or 'too many instances'}",
                           {"Retry-After": decision.retry_after_header})  # fmt: skip
@@ -230,7 +235,7 @@ def create_app(config: FleetConfig) -> FastAPI:
                                        for url in config.devices.values()))  # fmt: skip
         answered = dict(zip(config.devices, texts, strict=True))
         REPLICAS.set(sum(text is not None for text in answered.values()))
-        merged = federate(answered) + generate_latest().decode()
+        merged = federate(answered) + generate_latest(OWN).decode()
         return PlainTextResponse(merged, media_type="text/plain; version=0.0.4")
 
     add_admin_routes(app, identify, config.model, config.tracking_uri, lambda: state["log"],
@@ -238,11 +243,11 @@ def create_app(config: FleetConfig) -> FastAPI:
     return app
 
 
-def _instances(body: bytes) -> int:
+def instances_in(body: bytes) -> int:
     """The instances a body carries (its rate-limit cost); 1 for what the device will refuse."""
     try:
         found = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # the device refuses it, naming the problem
         return 1
     instances = found.get("instances") if isinstance(found, dict) else None
     return max(len(instances), 1) if isinstance(instances, list) else 1

@@ -1,9 +1,10 @@
 """The fleet API's federated metrics: every device's samples under one family each, with a
 `device` label, and which devices answered the scrape."""
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from reference.edge.fleet import federate
+from reference.edge.fleet import federate, instances_in
 
 DEVICE_TEXT = """# HELP readiness_edge_rollbacks_total Times a version was rolled back.
 # TYPE readiness_edge_rollbacks_total counter
@@ -32,3 +33,21 @@ def test_a_device_that_did_not_answer_is_left_out_and_marked_down() -> None:
     up = {s.labels["device"]: s.value for s in families["readiness_edge_device_up"].samples}
     assert up == {"edge-1": 1.0, "edge-2": 0.0}
     assert {s.labels["device"] for s in families["readiness_edge_rollbacks"].samples} == {"edge-1"}
+
+
+@pytest.mark.parametrize(
+    ("body", "cost"),
+    [
+        (b'{"instances": [{}, {}, {}]}', 3),
+        (b'{"instances": []}', 1),
+        (b"not json", 1),
+        (b"[" * 100_000 + b"]" * 100_000, 1),
+        (b'{"instances": {"age": 3}}', 1),
+    ],
+    ids=["one token per instance", "at least one", "not JSON", "nested too deep",
+         "instances not a list"],
+)  # fmt: skip
+def test_a_request_costs_a_token_per_instance_and_a_malformed_one_costs_one(
+    body: bytes, cost: int
+) -> None:
+    assert instances_in(body) == cost
