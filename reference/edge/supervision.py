@@ -14,10 +14,12 @@ from reference.platform.processes import launch, pid_of, running, tail, wait_unt
 
 READY_TIMEOUT_S = 90.0
 """A new device becomes ready once it verified its first release over its link."""
-OWN_METRICS = {"PROMETHEUS_MULTIPROC_DIR": "", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+OWN_METRICS: dict[str, str | None] = {"PROMETHEUS_MULTIPROC_DIR": None,
+                                      "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}  # fmt: skip
 """Each edge process keeps its metrics in memory: importing Feast (as `readiness up` does)
-sets a multiprocess folder in the environment that children must not inherit. (And no
-download progress bars in the services' logs.)"""
+sets a multiprocess folder in the environment, which children must not inherit (even an
+empty value turns prometheus_client's multiprocess mode on). And no download progress bars
+in the services' logs."""
 
 
 def pid_files(place: Path) -> list[Path]:

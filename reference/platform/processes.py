@@ -12,7 +12,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -27,13 +27,15 @@ def free_port() -> int:
 
 
 def launch(
-    command: list[str], log: Path, environment: dict[str, str] | None = None
+    command: list[str], log: Path, environment: Mapping[str, str | None] | None = None
 ) -> "subprocess.Popen[bytes]":
-    """Start `command` as a new process session writing to `log`."""
+    """Start `command` as a new process session writing to `log`; `environment` adds
+    variables to ours, and a variable given as None is left out."""
+    merged = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(environment or {})}
     with log.open("wb") as output:
         return subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(environment or {})},
+            env={name: value for name, value in merged.items() if value is not None},
         )  # fmt: skip
 
 
