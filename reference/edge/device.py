@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration
+from reference.edge.metrics import REGISTRY
 from reference.edge.runtime import DeviceConfig, EdgeRuntime
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.problems import Problem, read_body
@@ -84,7 +85,7 @@ def create_app(runtime: EdgeRuntime, schema: FeatureSchema) -> FastAPI:
     @app.get("/metrics")
     async def metrics() -> Response:
         runtime.status()  # the gauges read on scrape: outbox, drops, link
-        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
