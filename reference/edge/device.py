@@ -23,7 +23,7 @@ from readiness.errors import InvalidConfiguration
 from reference.edge.metrics import REGISTRY
 from reference.edge.runtime import DeviceConfig, EdgeRuntime
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import Problem, read_body
+from reference.platform.problems import Problem, answer_problems, read_body
 from reference.platform.schema import FeatureSchema, load_schema
 
 MAX_BODY_BYTES = 1_000_000
@@ -40,9 +40,7 @@ def create_app(runtime: EdgeRuntime, schema: FeatureSchema) -> FastAPI:
 
     app = FastAPI(title=f"readiness edge device {runtime.config.device}", lifespan=lifespan)
 
-    @app.exception_handler(Problem)
-    async def refuse(_: Request, problem: Problem) -> JSONResponse:
-        return JSONResponse({"detail": problem.detail}, problem.status, problem.headers)
+    answer_problems(app)
 
     @app.post(
         "/v1/models/{model}/predict",

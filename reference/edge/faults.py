@@ -43,8 +43,11 @@ KINDS = ("corrupt", "unsigned", "broken", "slow")
 SLOW_STEPS, SLOW_WIDTH = 24, 512
 
 
-def _broker_url(place: Path) -> str:
-    return str(yaml.safe_load((place / "collector.yaml").read_text())["broker_url"])
+def _cloud(place: Path) -> dict[str, str]:
+    """The cloud's broker and model, as the deployment wrote them for its collector (read
+    as plain YAML: a hook starts without the collector's imports)."""
+    found: dict[str, str] = yaml.safe_load((place / "collector.yaml").read_text())
+    return found
 
 
 def _devices(place: Path, chosen: str) -> list[str]:
@@ -73,10 +76,10 @@ def restore_link(place: Path, chosen: str) -> dict[str, Any]:
 async def push_model(place: Path, kind: str) -> dict[str, Any]:
     if kind not in KINDS:
         raise InjectionFailed(f"push-model: KIND is one of {', '.join(KINDS)}, not '{kind}'")
-    client = await nats.connect(_broker_url(place))
+    client = await nats.connect(_cloud(place)["broker_url"])
     try:
         js = client.jetstream()
-        entry = await latest_entry(js, _model(place))
+        entry = await latest_entry(js, _cloud(place)["model"])
         if entry is None:
             raise InjectionFailed("no release in the channel to start from")
         current = Release.model_validate_json(entry[1])
@@ -155,7 +158,7 @@ async def republish(place: Path) -> dict[str, Any]:
     saved = place / "faults" / "replaced-release.json"
     if not saved.exists():
         return {"republished": None}
-    client = await nats.connect(_broker_url(place))
+    client = await nats.connect(_cloud(place)["broker_url"])
     try:
         releases = await client.jetstream().key_value(RELEASES)
         release = Release.model_validate_json(saved.read_bytes())
@@ -176,10 +179,6 @@ def cold_start(place: Path, device: str) -> dict[str, Any]:
     start_device(place, device, int(config["port"]))
     return {"device": device, "serving_after_s": round(time.monotonic() - started, 3),
             "at": time.time()}  # fmt: skip
-
-
-def _model(place: Path) -> str:
-    return str(yaml.safe_load((place / "collector.yaml").read_text())["model"])
 
 
 def run_hook(place: Path, hook: str, argument: str | None) -> dict[str, Any]:

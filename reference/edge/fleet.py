@@ -14,7 +14,6 @@ import asyncio
 import itertools
 import json
 import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,7 +31,7 @@ from readiness.errors import InvalidConfiguration
 from reference.platform.admin_routes import add_admin_routes
 from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import Problem, read_body
+from reference.platform.problems import Problem, answer_problems, count_requests, read_body
 from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import load_schema
 
@@ -129,19 +128,9 @@ def create_app(config: FleetConfig) -> FastAPI:
 
     app = FastAPI(title="readiness edge fleet", version="1", lifespan=lifespan)
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        """Requests by route and status, and their duration, for the metrics endpoint."""
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        path = getattr(request.scope.get("route"), "path", "unmatched")
-        REQUESTS.labels(path, str(response.status_code)).inc()
-        LATENCY.labels(path).observe(time.perf_counter() - started)
-        return response
+    count_requests(app, REQUESTS, LATENCY)
 
-    @app.exception_handler(Problem)
-    async def refuse(_: Request, problem: Problem) -> JSONResponse:
-        return JSONResponse({"detail": problem.detail}, problem.status, headers=problem.headers)
+    answer_problems(app)
 
     def identify(request: Request, role: Role, model: str | None) -> str:
         if keys is None:

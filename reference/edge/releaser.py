@@ -82,8 +82,8 @@ class Releaser:
         self.rows = canaries(schema)
         self.published: str | None = None
 
-    def champion_release(self) -> tuple[Release, bytes, bytes] | None:
-        """The champion as a signed release with its files; None when there is none."""
+    def champion_release(self) -> tuple[Release, bytes, bytes]:
+        """The champion as a signed release with its files."""
         artifact = fetch_by_alias(self.registry, self.config.model, ALIAS, self.config.cache_dir)
         reference = self.references.reference(self.config.model, artifact.version)
         if reference is None:
@@ -110,15 +110,10 @@ class Releaser:
 
     async def step(self, js: JetStreamContext) -> bool:
         """Publish the champion if it changed since the last release; True if published."""
-        named = await asyncio.to_thread(
-            self.registry.client.get_model_version_by_alias, self.config.model, ALIAS
-        )
-        if str(named.version) == self.published:  # MLflow gives an int here, a str elsewhere
+        champion = await asyncio.to_thread(self.registry.champion, self.config.model)
+        if champion is None or champion.version == self.published:
             return False
-        found = await asyncio.to_thread(self.champion_release)
-        if found is None:
-            return False
-        release, model, reference = found
+        release, model, reference = await asyncio.to_thread(self.champion_release)
         await publish_release(js, release, model, reference)
         self.published = release.version
         log.info("releaser: released %s version %s (sha256 %s)", release.model, release.version,

@@ -111,6 +111,7 @@ class EdgeRuntime:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._rolling_back = False
+        self._publishing: set[asyncio.Task[None]] = set()
         self.store: ModelStore | None = None
         self.outbox: Outbox | None = None
         self.telemetry: DeviceTelemetry | None = None
@@ -242,9 +243,11 @@ class EdgeRuntime:
                       "probability": float(p), "label": d, "at": now, "latency_ms": latency_ms,
                       "features": self.redactor.apply(row)},
             )  # fmt: skip
-            asyncio.get_running_loop().create_task(
+            task = asyncio.get_running_loop().create_task(
                 client.publish(subject(self.config.device), record.model_dump_json().encode())
             )
+            self._publishing.add(task)  # the loop keeps only weak references to tasks
+            task.add_done_callback(self._publishing.discard)
 
     def _observe(self, latency_ms: float | None) -> None:
         probation = self.probation

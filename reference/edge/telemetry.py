@@ -36,6 +36,8 @@ SUBJECT_PREFIX = "edge.telemetry"
 STREAM = "EDGE_TELEMETRY"
 FORWARD_BATCH = 256
 Kind = Literal["prediction", "sketch", "event"]
+Answered = tuple[str, str, list[Mapping[str, Any]], list[float], list[int], float, float]
+"""A request as answered: id, version, rows, probabilities, decisions, latency, when."""
 
 
 class TelemetryRecord(BaseModel):
@@ -64,7 +66,7 @@ class DeviceTelemetry:
     def __init__(self, device: str, model: str, outbox: Outbox, redactor: PiiRedactor) -> None:
         self.device, self.model, self.outbox, self.redactor = device, model, outbox, redactor
         self._lock = threading.Lock()
-        self._predictions: list[str] = []
+        self._predictions: list[Answered] = []
         self._events: list[str] = []
         self._builders: dict[str, SketchBuilder] = {}
 
@@ -87,14 +89,10 @@ class DeviceTelemetry:
         latency_ms: float,
         at: float,
     ) -> None:
-        records = [
-            json.dumps({"request_id": request_id, "position": position, "version": version,
-                        "probability": float(p), "label": int(d), "at": at,
-                        "latency_ms": latency_ms, "features": self.redactor.apply(row)})
-            for position, (row, p, d) in enumerate(zip(rows, probabilities, decisions, strict=True))
-        ]  # fmt: skip
+        answered = (request_id, version, list(rows), probabilities.tolist(), list(decisions),
+                    latency_ms, at)  # fmt: skip
         with self._lock:
-            self._predictions.extend(records)
+            self._predictions.append(answered)
             builder = self._builders.get(version)
         if builder is not None:
             builder.add(version, *encoded, probabilities, latency_ms)
@@ -123,6 +121,7 @@ class DeviceTelemetry:
             predictions, events = self._predictions, self._events
             self._predictions, self._events = [], []
             builders = list(self._builders.values())
+        records = [record for answered in predictions for record in self._records(*answered)]
         sketches = [
             s.model_dump_json() for b in builders for s in b.build() if s.rows or s.rejected_rows
         ]
@@ -130,11 +129,23 @@ class DeviceTelemetry:
         for kind, payloads in (
             ("event", events),
             ("sketch", sketches),
-            ("prediction", predictions),
+            ("prediction", records),
         ):
             if payloads:
                 written += len(self.outbox.append(kind, payloads))
         return written
+
+    def _records(self, request_id: str, version: str, rows: list[Mapping[str, Any]],
+                 probabilities: list[float], decisions: list[int], latency_ms: float,
+                 at: float) -> list[str]:  # fmt: skip
+        """One record per instance, its features through the PII policy: done once a second
+        for the whole queue, not on the request path; raw features only ever in memory."""
+        return [
+            json.dumps({"request_id": request_id, "position": position, "version": version,
+                        "probability": p, "label": d, "at": at, "latency_ms": latency_ms,
+                        "features": self.redactor.apply(row)})
+            for position, (row, p, d) in enumerate(zip(rows, probabilities, decisions, strict=True))
+        ]  # fmt: skip
 
     async def run(self, stop: asyncio.Event, every_s: float = 1.0) -> None:
         while not stop.is_set():
@@ -149,7 +160,6 @@ class Forwarder:
     def __init__(self, device: str, outbox: Outbox) -> None:
         self.device, self.outbox = device, outbox
         self.forwarded = 0
-        self.failures = 0
 
     def wire(self, record: OutboxRecord) -> TelemetryRecord:
         return TelemetryRecord(device=self.device, seq=record.seq, kind=record.kind,
@@ -171,8 +181,6 @@ class Forwarder:
             for r, ack in zip(records, acks, strict=True)
             if not isinstance(ack, BaseException)
         ]
-        if len(acked) < len(records):
-            self.failures += 1
         await asyncio.to_thread(self.outbox.acknowledge, acked)
         self.forwarded += len(acked)
         return len(acked)

@@ -32,12 +32,19 @@ from nats.js.client import JetStreamContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from reference.event_driven.messages import EVENT_ID, ApplicationEvent
+from reference.event_driven.metrics import INGEST_LATENCY, INGEST_REQUESTS
 from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import ALL, EVENTS
 from reference.platform.admin_routes import add_admin_routes
 from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import Problem, read_body, refused_instances
+from reference.platform.problems import (
+    Problem,
+    answer_problems,
+    count_requests,
+    read_body,
+    refused_instances,
+)
 from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import FeatureSchema
 
@@ -188,22 +195,9 @@ def create_app(
 
     app = FastAPI(title="readiness event-driven ingest", version="1", lifespan=lifespan)
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        """Requests by route and status, and their duration, for the metrics endpoint."""
-        from reference.event_driven.metrics import INGEST_LATENCY, INGEST_REQUESTS
+    count_requests(app, INGEST_REQUESTS, INGEST_LATENCY)
 
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        INGEST_REQUESTS.labels(path, str(response.status_code)).inc()
-        INGEST_LATENCY.labels(path).observe(time.perf_counter() - started)
-        return response
-
-    @app.exception_handler(Problem)
-    async def refuse(_: Request, problem: Problem) -> JSONResponse:
-        return JSONResponse({"detail": problem.detail}, problem.status, headers=problem.headers)
+    answer_problems(app)
 
     def identify(request: Request, role: Role, model: str | None) -> str:
         if keys is None:

@@ -40,7 +40,14 @@ from reference.platform.group_commit import GroupCommit
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.monitoring.recorder import SketchRecorder
 from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
-from reference.platform.problems import Problem, read_body, read_json, refused_instances, validated
+from reference.platform.problems import (
+    Problem,
+    answer_problems,
+    read_body,
+    read_json,
+    refused_instances,
+    validated,
+)
 from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import FeatureSchema, RecordEncoder
 
@@ -267,9 +274,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
                     time.perf_counter() - started
                 )
 
-    @app.exception_handler(Problem)
-    async def refuse(_: Request, problem: Problem) -> JSONResponse:
-        return JSONResponse({"detail": problem.detail}, problem.status, headers=problem.headers)
+    answer_problems(app)
 
     for kind in (OperationFailed, PolicyViolation, InvalidInput):
         app.add_exception_handler(kind, failed)  # type: ignore[arg-type]

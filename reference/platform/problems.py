@@ -5,10 +5,13 @@ before parsing and auth is checked before the body's rules are revealed.
 """
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -63,3 +66,26 @@ def refused_instances(problem: Problem) -> int:
         if len(e.get("loc", ())) > 1 and e["loc"][0] == "instances" and isinstance(e["loc"][1], int)
     }  # fmt: skip
     return max(len(indices), 1)
+
+
+def answer_problems(app: FastAPI) -> None:
+    """Every refusal raised as a Problem answered as its status, its detail and its headers
+    (one handler for every service of the project)."""
+
+    @app.exception_handler(Problem)
+    async def refuse(_: Request, problem: Problem) -> JSONResponse:
+        return JSONResponse({"detail": problem.detail}, problem.status, headers=problem.headers)
+
+
+def count_requests(app: FastAPI, requests: Counter, latency: Histogram) -> None:
+    """Requests by route (its template, not the path: bounded labels) and status, and their
+    duration, into the service's metrics."""
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        path = getattr(request.scope.get("route"), "path", "unmatched")
+        requests.labels(path, str(response.status_code)).inc()
+        latency.labels(path).observe(time.perf_counter() - started)
+        return response
