@@ -48,7 +48,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import Check, TestRows, bench_home, build_variants, print_checks, train
-from harness.traffic.rows import traffic_rows
+from reference.platform.request_rows import client_rows
 from readiness.descriptor import load_descriptor
 from readiness.home import Home
 from reference.edge import deployment as edge
@@ -238,7 +238,7 @@ def _time_drain(home: Home, answers: int) -> dict[str, Any]:
     base = descriptor.endpoints.health.removesuffix("/healthz")
     keys = dict(line.split("=", 1) for line in (place / "credentials.env").read_text().splitlines())
     headers = {"x-api-key": keys[API_KEY_ENV], "x-device": "edge-1"}
-    rows = [instance for instance, _ in traffic_rows()[:answers]]
+    rows = [instance for instance, _ in client_rows()[:answers]]
     edge_faults.cut_link(place, "edge-1")
     ids = []
     with httpx.Client(headers=headers, timeout=30) as client:

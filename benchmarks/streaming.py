@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import bench_home, print_checks
-from harness.traffic.rows import traffic_rows
+from reference.platform.request_rows import client_rows
 from readiness.descriptor import load_descriptor
 from readiness.home import Home
 from reference.event_driven import deployment
@@ -54,7 +54,7 @@ DRAIN_TIMEOUT_S = 300.0
 
 
 def _event_bodies(count: int) -> list[bytes]:
-    rows = [row for row, _ in traffic_rows()]
+    rows = [row for row, _ in client_rows()]
     now = time.time()
     return [
         ApplicationEvent(event_id=f"bench-{i}", event_time=now, features=rows[i % len(rows)])
@@ -125,7 +125,7 @@ class Pipeline:
         self.headers = {"x-api-key": keys[API_KEY_ENV]}
         self.url = self.descriptor.endpoints.predict.format(model=self.descriptor.model)
         self.actions = place / "actions.db"
-        rows = [row for row, _ in traffic_rows()]
+        rows = [row for row, _ in client_rows()]
         self.bodies = [{"instances": rows[i : i + PER_REQUEST]}
                        for i in range(0, len(rows) - PER_REQUEST, PER_REQUEST)]  # fmt: skip
         self.sent = 0

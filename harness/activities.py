@@ -19,11 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
-
 from harness import traffic
 from harness.metrics import firing_alert, scrape
 from harness.scenario import UNDO_ATTRIBUTE
+from harness.system.loading import system_of
 from harness.target import Target
 from harness.traffic.spec import Stage, TrafficSpec
 from readiness.errors import InjectionFailed, InvalidDescriptor, InvalidScenario
@@ -71,18 +70,23 @@ def start_traffic(
     transform: str = "none",
     configuration: Configuration = None,
 ) -> dict[str, Any]:
-    """Start Locust traffic of real Adult rows through the predict endpoint (and, for a
-    `feedback` share of the answers, their true labels through the feedback endpoint);
-    return once the first requests were made."""
+    """Start Locust traffic of the system's own rows through the predict endpoint, in its
+    protocol (and, for a `feedback` share of the answers, their true labels through the
+    feedback endpoint); return once the first requests were made."""
     target = _target(configuration)
+    system = system_of(target)
+    rows = system.require_rows("traffic")
+    assert system.shaping is not None
     spec = TrafficSpec(
         predict_url=target.url("predict"),
         feedback_url=target.url("feedback") if feedback > 0 and target.has("feedback") else None,
+        protocol=target.descriptor.protocol, shaping=system.shaping,
+        credentials=target.descriptor.credentials, canary_token=system.canary_token,
         stages=[Stage.model_validate(stage) for stage in stages], feedback=feedback,
         transform=transform, seed=_seed(configuration),
     )  # fmt: skip
     folder = _work(configuration) / "traffic"
-    pid = traffic.start(spec, folder, target.key())
+    pid = traffic.start(spec, rows, folder, target.key())
     deadline = time.monotonic() + TRAFFIC_READY_TIMEOUT_S
     while not traffic.has_requests(folder):
         if not traffic.running(folder):
@@ -160,13 +164,10 @@ def security_campaign(
     """Missing and wrong credentials, another tenant's model, admin routes with a user's
     key, bursts beyond the quota, and a generated campaign of malformed requests."""
     from harness.security import run_security_probes
-    from harness.traffic.rows import traffic_rows
 
-    rows = traffic_rows()
-    order = np.random.default_rng(_seed(configuration)).permutation(len(rows))[:2048]
     report = run_security_probes(
-        _target(configuration), fuzz_requests=fuzz_requests, seed=_seed(configuration),
-        burst_limit=burst_limit, burst_instances=[rows[i][0] for i in order],
+        system_of(_target(configuration)), fuzz_requests=fuzz_requests,
+        seed=_seed(configuration), burst_limit=burst_limit,
     )  # fmt: skip
     outcomes = [check.outcome.value for check in report.checks]
     summary = {

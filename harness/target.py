@@ -21,7 +21,6 @@ from readiness.descriptor import FaultHook, TargetDescriptor, load_descriptor
 from readiness.errors import InvalidDescriptor, TargetUnavailable
 
 HOOK_TIMEOUT_S = 120.0
-KEY_HEADER = "x-api-key"
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,11 @@ class Target:
         canonical = json.dumps(self.descriptor.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
+    @property
+    def base(self) -> Path:
+        """The folder the descriptor's relative paths resolve from."""
+        return self.path.parent if self.path is not None else Path.cwd()
+
     def url(self, endpoint: str) -> str:
         """The URL of a named endpoint with `{model}` filled in; InvalidDescriptor when the
         descriptor does not declare it."""
@@ -78,12 +82,18 @@ class Target:
 
     def headers(self, role: str = "api") -> dict[str, str]:
         key = self.key(role)
-        return {KEY_HEADER: key} if key else {}
+        return self.key_headers(key) if key else {}
+
+    def key_headers(self, key: str) -> dict[str, str]:
+        """The header carrying `key` as the target expects it (`x-api-key: KEY`,
+        `Authorization: Bearer KEY`)."""
+        credentials = self.descriptor.credentials
+        return {credentials.header: credentials.header_value(key)}
 
     def get(self, endpoint: str, timeout: float = 10.0) -> httpx.Response:
         url = self.url(endpoint)
         try:
-            return httpx.get(url, headers=self.headers(), timeout=timeout)
+            return httpx.get(url, headers=self.headers(), timeout=timeout, follow_redirects=True)
         except httpx.HTTPError as error:
             raise TargetUnavailable(f"{endpoint} endpoint {url} did not answer: {error}") from error
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness.documents import load_document
 from readiness.errors import InvalidDescriptor
@@ -63,11 +63,107 @@ class Credentials(_Strict):
     admin_key_env: str | None = None
     env_file: Path | None = None
     """A file of VAR=value lines holding those variables, where the deployment wrote one."""
+    header: str = Field(default="x-api-key", pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+    """The request header that carries the key (`Authorization`, `x-api-key`, your own)."""
+    scheme: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._~+/-]+$")
+    """Written before the key in that header (`Bearer` gives `Authorization: Bearer KEY`)."""
+
+    def header_value(self, key: str) -> str:
+        return f"{self.scheme} {key}" if self.scheme else key
+
+
+class RegistryAliases(_Strict):
+    """The registry aliases that name what serves and what a rollback returns to."""
+
+    champion: str = "champion"
+    previous: str = "previous"
 
 
 class Registry(_Strict):
     uri: str
     model: str
+    served_version: str | None = None
+    """The registry version the target serves, for a target whose answers name none."""
+    aliases: RegistryAliases = RegistryAliases()
+
+
+class ProtocolKind(StrEnum):
+    """How a prediction is asked for and answered (`harness.protocols` speaks each)."""
+
+    READINESS = "readiness"
+    """This project's API: `{"instances": [...]}` -> `{"request_id", "predictions": [{...,
+    "version"}]}`."""
+    KSERVE_V1 = "kserve-v1"
+    """KServe V1 and TensorFlow Serving: `{"instances": [...]}` -> `{"predictions": [...]}`."""
+    OPEN_INFERENCE = "open-inference-v2"
+    """Open Inference Protocol V2 (KServe V2, Triton, MLServer): `{"inputs": [tensors]}` ->
+    `{"outputs": [tensors], "model_version", "id"}`."""
+    MLFLOW = "mlflow"
+    """`mlflow models serve` /invocations: `dataframe_split`, `dataframe_records` or
+    `inputs` -> `{"predictions": [...]}`."""
+    TEMPLATE = "template"
+    """A JSON body of your own (`body`), answers read at the paths given."""
+
+
+class Protocol(_Strict):
+    kind: ProtocolKind = ProtocolKind.READINESS
+    mlflow_format: Literal["dataframe_split", "dataframe_records", "inputs"] = "dataframe_split"
+    v2_inputs: Literal["columns", "tensor"] = "columns"
+    """Open Inference: one input tensor per column (each named after it, as MLServer's
+    pandas codec reads them), or one FP64 tensor of every column in order."""
+    body: Any = None
+    """template: the body, where the string "{{instances}}" stands for the list of rows and
+    "{{instance}}" for a single row."""
+    predictions: str | None = None
+    """A dotted path to the predictions in the answer (`predictions`, `outputs.0.data`);
+    default: the protocol's own."""
+    version: str | None = None
+    """Where the answering model version is: a dotted path in the body, or `header:NAME`."""
+    request_id: str | None = None
+    """Where the request id is: a dotted path in the body, or `header:NAME`."""
+    feedback_body: Any = None
+    """template: the feedback body, with "{{request_id}}" and "{{label}}" standing for them
+    (default `{"labels": [{"request_id", "label"}]}`)."""
+
+    @model_validator(mode="after")
+    def _template_has_a_body(self) -> "Protocol":
+        if self.kind is ProtocolKind.TEMPLATE and self.body is None:
+            raise ValueError("a template protocol needs its body")
+        return self
+
+
+class DataSpec(_Strict):
+    """The system's own data: rows it accepts, and what some columns mean. Every request
+    the harness sends is built from these rows."""
+
+    rows: Path
+    """A CSV or parquet file of rows the system accepts (a column per input)."""
+    label: str | None = None
+    """The true outcome column, reported as feedback; never sent as an input."""
+    groups: list[str] = []
+    """Columns of the groups fairness is judged over (e.g. sex); never sent as inputs
+    unless the request schema names them."""
+    id: str | None = None
+    """A row id column (an entity key); never sent unless the request schema names it."""
+    personal: list[str] = []
+    """Columns holding personal data: the harness plants recognisable canaries in them and
+    looks for those in the target's logs."""
+    important: list[str] = []
+    """The numeric columns that matter most to the model, which drift shifts (default:
+    those most correlated with the label, else those with the widest spread)."""
+    instance_schema: Path | None = None
+    """A JSON Schema of one instance: the first source of the request schema."""
+    bias_group: dict[str, str] | None = None
+    """The group a bias scenario biases, as {column: value} (default: the least frequent
+    value of the first group column)."""
+
+
+class Conventions(_Strict):
+    """Names the probes read where a system does not use the common ones."""
+
+    metrics: dict[str, str] = {}
+    """Signal -> metric family name, e.g. {"requests": "http_requests", "latency":
+    "http_request_duration_seconds", "model_info": "my_model_info"}."""
 
 
 class FaultHook(_Strict):
@@ -149,8 +245,11 @@ class TargetDescriptor(_Strict):
     model name)."""
     slos: SLOs
     endpoints: Endpoints
+    protocol: Protocol = Protocol()
+    data: DataSpec | None = None
     credentials: Credentials = Credentials()
     registry: Registry | None = None
+    conventions: Conventions = Conventions()
     audit_store: str | None = None
     fault_hooks: list[FaultHook] = []
     attestations: Path | None = None

@@ -1,9 +1,9 @@
 """The target, live: its health, a few predictions at low load, its access control and
 input validation (the harness's security checks, with a short malformed campaign), one
 explanation, its OpenAPI document and its metrics endpoints. Everything through the
-descriptor's endpoints and credentials, as for any user's system."""
+descriptor's endpoints and credentials, with the system's own rows in its own protocol,
+as for any user's system."""
 
-import copy
 from collections import Counter
 from typing import Any
 
@@ -15,8 +15,11 @@ from assessment.collectors import Provenances
 from assessment.facts import Fact
 from assessment.probes.signals import MODEL_INFO
 from harness.security.generation import FuzzPlan, branches
-from harness.security.probes import TIMEOUT, fetch_plan, run_security_probes
+from harness.security.plans import system_plan
+from harness.security.probes import TIMEOUT, run_security_probes
+from harness.system.loading import System, load_system
 from harness.target import Target
+from readiness.errors import InvalidInput
 
 PROVIDES = (
     "health",
@@ -35,22 +38,34 @@ FUZZ_REQUESTS = 40
 
 
 def collect_live(target: Target, stamp: Provenances, seed: int = 0) -> list[Fact]:
+    try:
+        system = load_system(target)
+    except InvalidInput as problem:  # no rows and no schema: nothing valid can be sent
+        with httpx.Client(timeout=TIMEOUT) as client:
+            health = _health(target, client, stamp)
+        why = str(problem)
+        return [health, *(stamp.unavailable(name, "descriptor", why) for name in PROVIDES
+                          if name not in ("health", "service_metrics", "monitor_metrics",
+                                          "model_info"))] + _metrics(target, stamp)  # fmt: skip
     with httpx.Client(timeout=TIMEOUT) as client:
-        plan = fetch_plan(target, client)
+        plan = system_plan(system, client)
         facts = [
             _health(target, client, stamp),
             _openapi(target, plan, stamp),
-            _low_load(target, client, plan, stamp),
-            _explanation(target, client, plan, stamp),
+            _low_load(system, client, stamp),
+            _explanation(system, client, stamp),
         ]
-    facts += _security(target, stamp, seed)
+    facts += _security(system, stamp, seed)
+    return facts + _metrics(target, stamp)
+
+
+def _metrics(target: Target, stamp: Provenances) -> list[Fact]:
     service = _scrape(target, "metrics", "service_metrics", stamp)
-    facts += [
+    return [
         service,
         _scrape(target, "monitor_metrics", "monitor_metrics", stamp),
         _model_info(service, stamp),
     ]
-    return facts
 
 
 def _health(target: Target, client: httpx.Client, stamp: Provenances) -> Fact:
@@ -65,33 +80,28 @@ def _health(target: Target, client: httpx.Client, stamp: Provenances) -> Fact:
     return stamp.fact("health", target.url("health"), statuses)
 
 
-def _body(plan: FuzzPlan, variant: int = 0) -> dict[str, Any]:
-    """A body of the plan's valid instance; `variant` is added to its largest integer
-    field (a weight, an amount: far from any bound), so consecutive bodies differ and no
-    cache answers them."""
-    instance = copy.deepcopy(plan.instance)
-    numeric = [k for k, v in instance.items() if isinstance(v, int) and not isinstance(v, bool)]
-    if numeric and variant:
-        widest = max(numeric, key=lambda k: abs(int(instance[k])))
-        instance[widest] = int(instance[widest]) + variant
-    return {plan.list_key: [instance]} if plan.list_key else instance
-
-
-def _low_load(target: Target, client: httpx.Client, plan: FuzzPlan, stamp: Provenances) -> Fact:
-    """Sequential predictions, each a new instance (so a cache cannot answer them)."""
+def _low_load(system: System, client: httpx.Client, stamp: Provenances) -> Fact:
+    """Sequential predictions, each of another of the system's rows (so a cache cannot
+    answer them); a 4xx on a valid row is a failure like any other, said as such."""
+    target = system.target
     url = target.url("predict")
     latencies, statuses, versions, ids = [], Counter[str](), set(), []
-    for index in range(LOW_LOAD_REQUESTS):
+    refusals: list[str] = []
+    for instance in system.instances(LOW_LOAD_REQUESTS):
         try:
-            answer = client.post(url, json=_body(plan, index), headers=target.headers())
+            answer = client.post(url, json=system.adapter.body([instance]),
+                                 headers=target.headers())  # fmt: skip
         except httpx.HTTPError as error:
             statuses[type(error).__name__] += 1
             continue
         statuses[str(answer.status_code)] += 1
         if answer.is_success:
             latencies.append(answer.elapsed.total_seconds() * 1000)
-            versions |= _versions(answer)
-            ids += _request_id(answer)
+            read = system.adapter.read(_json(answer), dict(answer.headers))
+            versions |= {read.version} if read.version else set()
+            ids += [read.request_id] if read.request_id else []
+        elif 400 <= answer.status_code < 500 and len(refusals) < 3:
+            refusals.append(f"{answer.status_code} {answer.text[:200]}")
     value = {
         "requests": LOW_LOAD_REQUESTS,
         "answered": len(latencies),
@@ -100,39 +110,31 @@ def _low_load(target: Target, client: httpx.Client, plan: FuzzPlan, stamp: Prove
         "p99_ms": round(float(np.quantile(latencies, 0.99)), 3) if latencies else None,
         "versions": sorted(versions),
         "request_ids": ids,
+        "refusals": refusals,
+        "rows": "the system's own rows" if system.traffic else "one built from its schema",
     }
     return stamp.fact("low_load", url, value)
 
 
-def _request_id(answer: httpx.Response) -> list[str]:
+def _json(answer: httpx.Response) -> Any:
     try:
-        found = answer.json().get("request_id")
-    except (ValueError, AttributeError):
-        return []
-    return [str(found)] if found else []
+        return answer.json()
+    except ValueError:
+        return None
 
 
-def _versions(answer: httpx.Response) -> set[str]:
-    try:
-        body = answer.json()
-        return {str(p["version"]) for p in body.get("predictions", []) if "version" in p}
-    except (ValueError, AttributeError, TypeError):
-        header = answer.headers.get("x-model-version")
-        return {header} if header else set()
-
-
-def _explanation(target: Target, client: httpx.Client, plan: FuzzPlan, stamp: Provenances) -> Fact:
+def _explanation(system: System, client: httpx.Client, stamp: Provenances) -> Fact:
+    target = system.target
     if not target.has("explain"):
         return stamp.unavailable("explanation", "descriptor", "no explain endpoint declared")
     url = target.url("explain")
+    body = system.adapter.body(system.instances(1))
     try:
-        answer = client.post(url, json=_body(plan), headers=target.headers(), timeout=30.0)
+        answer = client.post(url, json=body, headers=target.headers(), timeout=30.0)
     except httpx.HTTPError as error:
         return stamp.error("explanation", url, error)
-    try:
-        explanations = answer.json().get("explanations") if answer.is_success else None
-    except ValueError:
-        explanations = None
+    found = _json(answer) if answer.is_success else None
+    explanations = found.get("explanations") if isinstance(found, dict) else None
     return stamp.fact(
         "explanation", url, {"status": answer.status_code, "explanations": explanations}
     )
@@ -162,10 +164,10 @@ def _openapi(target: Target, plan: FuzzPlan, stamp: Provenances) -> Fact:
     )
 
 
-def _security(target: Target, stamp: Provenances, seed: int) -> list[Fact]:
-    url = target.url("predict")
+def _security(system: System, stamp: Provenances, seed: int) -> list[Fact]:
+    url = system.target.url("predict")
     try:
-        report = run_security_probes(target, fuzz_requests=FUZZ_REQUESTS, seed=seed)
+        report = run_security_probes(system, fuzz_requests=FUZZ_REQUESTS, seed=seed)
     except Exception as error:  # the target fell over mid-check: that is the fact
         return [
             stamp.error("access_control", url, error),
@@ -211,7 +213,7 @@ def _scrape(target: Target, endpoint: str, name: str, stamp: Provenances) -> Fac
         return stamp.unavailable(name, "descriptor", f"no {endpoint} endpoint declared")
     url = target.url(endpoint)
     try:
-        answer = httpx.get(url, headers=target.headers(), timeout=10.0)
+        answer = httpx.get(url, headers=target.headers(), timeout=10.0, follow_redirects=True)
         answer.raise_for_status()
         return stamp.fact(name, url, parse_families(answer.text))
     except (httpx.HTTPError, ValueError) as error:

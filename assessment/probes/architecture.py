@@ -76,9 +76,11 @@ def predicts_within_slo_at_low_load(evidence: Evidence) -> Verdict:
         return unknown(evidence.why_missing("descriptor"))
     slo = float(declared["slos"]["p99_latency_ms"])
     if load["answered"] < load["requests"]:
+        refused = load.get("refusals") or []
+        why = f"; it refused valid rows: {refused[0]}" if refused else ""
         return fails(
-            f"{load['answered']} of {load['requests']} predictions answered 2xx "
-            f"(statuses {load['statuses']})"
+            f"{load['answered']} of {load['requests']} predictions of valid rows answered 2xx "
+            f"(statuses {load['statuses']}){why}"
         )
     p99 = float(load["p99_ms"])
     return judge(

@@ -4,8 +4,9 @@ The package: `report` (the evidence models), `schema` (the predict request schem
 OpenAPI, and conformance), `generation` (malformed bodies with hypothesis), `probes`
 (sending the checks, the burst and the campaign).
 
-`run_security_probes(target)` reaches the system only through its `Target` (descriptor URLs
-and keys) and returns a `SecurityReport`: evidence, not a score. It records
+`run_security_probes(system)` reaches the system only through its `Target` (descriptor URLs
+and keys), with bodies built from its own rows in its own protocol (`harness.system`), and
+returns a `SecurityReport`: evidence, not a score. It records
 
 - named checks, each with the request made (method, endpoint name, what was sent, never
   the key itself), the statuses expected, the status observed and its outcome:
@@ -29,12 +30,13 @@ and keys) and returns a `SecurityReport`: evidence, not a score. It records
   tells any tenant which models exist, and a gateway with no entitlements at all answers
   the same 404, so it proves nothing about access control.
 
-- a fuzz campaign of generated malformed predict requests (`fuzz_cases`): valid bodies are
-  generated with hypothesis from the predict operation's request schema in the target's
-  OpenAPI document ($refs followed; without one, from a valid instance), then broken one
-  way each (`MUTATIONS`). Every body is judged against that schema before it is sent, so a
-  2xx is a finding only for a body that breaks the schema. Content types are not judged: a
-  valid JSON body under a wrong content type may be answered. The campaign passes with no
+- a fuzz campaign of generated malformed predict requests (`fuzz_cases`): the system's own
+  valid bodies, broken one way each (`MUTATIONS`) with hypothesis. Every body is judged
+  against the request schema before it is sent (the predict operation's OpenAPI body,
+  $refs followed, where the schema came from OpenAPI; else the instance schema,
+  `harness.security.plans`), so a 2xx is a finding only for a body that breaks it.
+  Content types are not judged: a valid JSON body under a wrong content type may be
+  answered. The campaign passes with no
   5xx, no transport error (connection refused or reset, timeout: a crash or a hang), no 2xx
   for an invalid body, and the health endpoint answering 2xx afterwards.
 
@@ -55,7 +57,8 @@ from harness.security.generation import (
     generate_fuzz_cases,
     plan_from_openapi,
 )
-from harness.security.probes import burst_check, fetch_plan, run_fuzz_campaign, run_security_probes
+from harness.security.plans import system_plan
+from harness.security.probes import burst_check, run_fuzz_campaign, run_security_probes
 from harness.security.report import (
     ADMIN_NO_CREDENTIALS,
     ADMIN_USER_KEY,
@@ -70,7 +73,7 @@ from harness.security.report import (
     SecurityCheck,
     SecurityReport,
 )
-from harness.security.schema import body_conforms, conforms, predict_schema
+from harness.system.requests import body_conforms, conforms, predict_schema
 
 __all__ = [
     "ADMIN_NO_CREDENTIALS",
@@ -94,11 +97,11 @@ __all__ = [
     "conforms",
     "example_instance",
     "fallback_plan",
-    "fetch_plan",
     "fuzz_cases",
     "generate_fuzz_cases",
     "plan_from_openapi",
     "predict_schema",
     "run_fuzz_campaign",
     "run_security_probes",
+    "system_plan",
 ]

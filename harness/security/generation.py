@@ -1,5 +1,6 @@
-"""Malformed predict bodies generated with hypothesis: a valid body from the request
-schema, broken one way each (`MUTATIONS`), reproducible by seed across processes."""
+"""Malformed predict bodies generated with hypothesis: a valid body (one of the system's
+own rows in its protocol, else one generated from the request schema), broken one way each
+(`MUTATIONS`), reproducible by seed across processes."""
 
 import copy
 import json
@@ -17,15 +18,7 @@ from hypothesis.internal.conjecture import providers
 from hypothesis.internal.constants_ast import Constants
 
 from harness.security.report import DEFAULT_MAX_BATCH, JSON
-from harness.security.schema import body_conforms, conforms, is_number, predict_schema
-
-FALLBACK_INSTANCE: dict[str, Any] = {
-    "age": 40, "workclass": "Private", "fnlwgt": 100000.0, "education": "HS-grad",
-    "education_num": 9, "marital_status": "Divorced", "occupation": None,
-    "relationship": "Unmarried", "capital_gain": 0, "capital_loss": 0, "hours_per_week": 40,
-    "native_country": "Peru",
-}  # fmt: skip
-"""A valid Adult applicant row: the instance mutated when a target publishes no schema."""
+from harness.system.requests import body_conforms, conforms, is_number, predict_schema
 
 _SCALARS = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=12)
 MAX_GENERATED_ITEMS = 3
@@ -167,16 +160,22 @@ class FuzzPlan:
     items: dict[str, Any]
     max_items: int | None
     instance: dict[str, Any]
+    bodies: tuple[Any, ...] = ()
+    """Valid bodies of the system's own rows: what the mutations break (without any, bodies
+    are generated from the schema)."""
 
 
 def plan_from_openapi(
     openapi: Any, predict_url: str, valid_instance: Mapping[str, Any] | None = None
 ) -> FuzzPlan:
-    """The plan for a target's OpenAPI document; the fallback plan (mutating a valid
-    instance) when the document has no usable predict request schema."""
+    """The plan for a target's OpenAPI document; the fallback plan (mutating the valid
+    instance) when the document has no usable predict request schema. LookupError when
+    there is neither."""
     try:
         schema = predict_schema(openapi, predict_url)
     except LookupError as missing:
+        if valid_instance is None:
+            raise
         return fallback_plan(str(missing), valid_instance)
     properties = schema.get("properties", {})
     list_key = next(
@@ -186,18 +185,20 @@ def plan_from_openapi(
     )  # fmt: skip
     items = properties[list_key].get("items", {}) if list_key else schema
     max_items = properties[list_key].get("maxItems") if list_key else None
-    candidates = [valid_instance, FALLBACK_INSTANCE, example_instance(items)]
+    candidates = [valid_instance, example_instance(items)]
     instance = next((dict(c) for c in candidates if c is not None and conforms(c, items)), None)
     if instance is None:
+        if valid_instance is None:
+            raise LookupError("cannot build a valid instance of its request schema")
         return fallback_plan("cannot build a valid instance of its request schema", valid_instance)
     return FuzzPlan(schema, "openapi", list_key, items, max_items, instance)
 
 
-def fallback_plan(reason: str, valid_instance: Mapping[str, Any] | None = None) -> FuzzPlan:
-    """Mutations of `valid_instance` (default: the Adult applicant row) in a predict body
-    {"instances": [...]}, judged against a schema read off the instance: its value types,
-    its non-null fields required, no other field allowed."""
-    instance = dict(valid_instance if valid_instance is not None else FALLBACK_INSTANCE)
+def fallback_plan(reason: str, valid_instance: Mapping[str, Any]) -> FuzzPlan:
+    """Mutations of `valid_instance` in a predict body {"instances": [...]}, judged against a
+    schema read off the instance: its value types, its non-null fields required, no other
+    field allowed."""
+    instance = dict(valid_instance)
     names = {bool: "boolean", int: "number", float: "number", str: "string"}
     properties = {
         name: {"type": [names.get(type(value), "object"), "null"]}
@@ -528,7 +529,8 @@ MUTATIONS: dict[str, Mutator] = {
 def fuzz_cases(plan: FuzzPlan, mutation: str) -> st.SearchStrategy[FuzzCase]:
     """Requests made by breaking a valid body (generated from the plan's schema) the
     `mutation` way."""
-    mutate, bodies = MUTATIONS[mutation], values(plan.schema)
+    mutate = MUTATIONS[mutation]
+    bodies = st.sampled_from(list(plan.bodies)) if plan.bodies else values(plan.schema)
 
     @st.composite
     def case(draw: Draw) -> FuzzCase:

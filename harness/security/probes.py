@@ -12,16 +12,11 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import numpy as np
 
 from harness.events import Outcome
-from harness.security.generation import (
-    FuzzCase,
-    FuzzPlan,
-    drive_cases,
-    dump_body,
-    fallback_plan,
-    plan_from_openapi,
-)
+from harness.security.generation import FuzzCase, FuzzPlan, drive_cases
+from harness.security.plans import system_plan
 from harness.security.report import (
     ADMIN_NO_CREDENTIALS,
     ADMIN_USER_KEY,
@@ -38,7 +33,8 @@ from harness.security.report import (
     SecurityCheck,
     SecurityReport,
 )
-from harness.target import KEY_HEADER, Target
+from harness.system.loading import System
+from harness.target import Target
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 BURST_TIMEOUT = httpx.Timeout(15.0, connect=2.0)
@@ -233,7 +229,7 @@ def _credential_checks(
             checks.append(other.skipped(Outcome.NOT_AVAILABLE, unread))
         else:
             altered = key[:-1] + ("A" if key[-1] != "A" else "B")
-            checks.append(wrong.send(client, predict, {KEY_HEADER: altered}, body))
+            checks.append(wrong.send(client, predict, target.key_headers(altered), body))
             template = target.descriptor.endpoints.predict
             if "{model}" not in template:
                 why = "the predict URL names no model"
@@ -285,25 +281,13 @@ def _valid_retry_after(value: str | None) -> bool:
 
 
 def burst_check(
-    target: Target,
-    plan: FuzzPlan,
-    *,
-    batch: int,
-    limit: int,
-    instances: Sequence[Mapping[str, Any]] = (),
+    target: Target, bodies: Sequence[bytes], *, batch: int, limit: int
 ) -> SecurityCheck:
     """Concurrent predicts of `batch` instances with the user key, in waves of
     BURST_CONCURRENCY, until a 429 arrives or `limit` requests were sent.
 
-    The instances are `instances` in turn (real traffic: the burst's accepted part then
-    looks like ordinary traffic to the target's monitors), or copies of the plan's valid
-    instance, which a drift monitor rightly sees as a thousand identical applicants."""
-    pool_of = list(instances) or [plan.instance]
-    bodies = [
-        dump_body({plan.list_key: [pool_of[(start + i) % len(pool_of)] for i in range(batch)]})
-        if plan.list_key else dump_body(plan.instance)
-        for start in range(0, batch * BURST_CONCURRENCY, batch)
-    ]  # fmt: skip
+    The bodies are the system's own rows in its protocol, so the burst's accepted part
+    looks like ordinary traffic to the target's monitors."""
     turn = itertools.count()  # next() on a count is atomic under the GIL
     probe = _Probe(BURST, "POST", "predict",
                    f"up to {limit} predicts of {batch} instances, {BURST_CONCURRENCY} at a time",
@@ -359,45 +343,37 @@ def _most_common_status(statuses: Counter[str]) -> int | None:
     return int(max(numbers)[1]) if numbers else None
 
 
-def fetch_plan(
-    target: Target, client: httpx.Client, valid_instance: Mapping[str, Any] | None = None
-) -> FuzzPlan:
-    """The plan from the target's OpenAPI document, or the fallback plan saying why not."""
-    if not target.has("openapi"):
-        return fallback_plan("the descriptor declares no openapi endpoint", valid_instance)
-    try:
-        answer = client.get(target.url("openapi"), headers=target.headers())
-        answer.raise_for_status()
-        document = answer.json()
-    except (httpx.HTTPError, ValueError) as error:
-        return fallback_plan(f"the OpenAPI document is unreadable: {_error_text(error)}",
-                             valid_instance)  # fmt: skip
-    return plan_from_openapi(document, target.url("predict"), valid_instance)
+def burst_bodies(
+    system: System, batch: int, seed: int, count: int = BURST_CONCURRENCY
+) -> list[bytes]:
+    """`count` bodies of `batch` of the system's rows each, in the system's protocol, from a
+    place in its rows that `seed` chooses."""
+    rows = len(system.traffic) or 1
+    start = int(np.random.default_rng(seed).integers(rows))
+    return [system.adapter.encode(system.instances(batch, start + n * batch)) for n in range(count)]
 
 
 def run_security_probes(
-    target: Target,
+    system: System,
     *,
     fuzz_requests: int = 200,
     seed: int = 0,
     burst_limit: int = 50,
-    valid_instance: Mapping[str, Any] | None = None,
-    burst_instances: Sequence[Mapping[str, Any]] = (),
 ) -> SecurityReport:
-    """Probe `target`'s access control, rate limit and input validation; see the module
-    docstring for the checks. `valid_instance` is one valid instance of its predict body
-    (default: built from its request schema, else the Adult applicant row);
-    `burst_instances`, real instances for the burst (default: copies of that one)."""
+    """Probe the system's access control, rate limit and input validation; see the module
+    docstring for the checks. Every body is built from the system's own rows in its own
+    protocol (canaries in its personal-data columns)."""
+    target = system.target
     target.check_up()
     started_at, started = datetime.now(UTC), time.perf_counter()
     with httpx.Client(timeout=TIMEOUT) as client:
-        plan = fetch_plan(target, client, valid_instance)
-        one = {plan.list_key: [plan.instance]} if plan.list_key else plan.instance
+        plan = system_plan(system, client)
+        one = system.adapter.body(system.instances(1))
         checks, notes = _credential_checks(target, client, one)
         fuzz = run_fuzz_campaign(target, plan, fuzz_requests, seed, client)
     batch = min(plan.max_items or DEFAULT_MAX_BATCH, DEFAULT_MAX_BATCH)
-    checks.append(burst_check(target, plan, batch=batch, limit=burst_limit,
-                              instances=burst_instances))  # fmt: skip
+    checks.append(burst_check(target, burst_bodies(system, batch, seed), batch=batch,
+                              limit=burst_limit))  # fmt: skip
     if fuzz.accepted_invalid:
         notes.append(f"the target answered 2xx to {fuzz.accepted_invalid} bodies that break "
                      "its own request schema")  # fmt: skip

@@ -11,11 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from harness.recording import REQUEST_COLUMNS
+from harness.system.shaping import TrafficRow
 from harness.traffic.spec import KEY_VARIABLE, Stage, TrafficControl, TrafficFiles, TrafficSpec
 
 STOP_GRACE_S = 20.0
@@ -33,12 +35,15 @@ __all__ = [
 ]
 
 
-def start(spec: TrafficSpec, folder: Path, api_key: str | None) -> int:
-    """Launch the traffic process; its PID. A process already running there is stopped."""
+def start(spec: TrafficSpec, rows: Sequence[TrafficRow], folder: Path, api_key: str | None) -> int:
+    """Launch the traffic process sending `rows`; its PID. A process already running there
+    is stopped."""
     files = TrafficFiles(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stop(folder)
     files.spec.write_text(spec.model_dump_json(indent=2))
+    with files.rows.open("w") as handle:
+        handle.writelines(row.model_dump_json() + "\n" for row in rows)
     files.control.unlink(missing_ok=True)
     environment = {**os.environ, KEY_VARIABLE: api_key or ""}
     with files.log.open("ab") as log:

@@ -1,9 +1,11 @@
 """The traffic process: Locust as a library, one LoadTestShape from the stages table.
 
 It runs apart from the harness because Locust monkey-patches the process for gevent; here
-that touches nothing else. Each request's start time, latency, status, answering model
-version and the transform applied are appended to `requests.jsonl`, flushed twice a second
-and on exit (SIGTERM included), so the harness measures from raw requests, not summaries.
+that touches nothing else. It sends the system's own rows (`rows.jsonl`) in the system's
+own protocol (`harness.system.protocols`), with canaries planted in the personal-data
+columns. Each request's start time, latency, status, answering model version and the
+transform applied are appended to `requests.jsonl`, flushed twice a second and on exit
+(SIGTERM included), so the harness measures from raw requests, not summaries.
 
 Usage: python -m harness.traffic SPEC.json
 """
@@ -26,7 +28,9 @@ from locust import LoadTestShape, task  # noqa: E402
 from locust.contrib.fasthttp import FastHttpUser  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from harness.traffic.rows import traffic_rows  # noqa: E402
+from harness.system.canaries import plant  # noqa: E402
+from harness.system.protocols import Adapter  # noqa: E402
+from harness.system.shaping import TrafficRow  # noqa: E402
 from harness.traffic.spec import KEY_VARIABLE, TrafficControl, TrafficFiles, TrafficSpec  # noqa: E402
 from harness.traffic.transforms import TRANSFORMS  # noqa: E402
 
@@ -60,8 +64,10 @@ class State:
 
     spec: TrafficSpec
     files: TrafficFiles
-    rows: list[tuple[dict[str, Any], int]]
+    rows: list[TrafficRow]
+    adapter: Adapter
     headers: dict[str, str]
+    planted: int = 0
     transform: str = "none"
     scale: float = 1.0
     share: float = 1.0
@@ -101,18 +107,13 @@ def _housekeeping() -> None:
 
 
 def _answered(answer: Any) -> tuple[str, str]:
-    """(answering model version, request id) of a 2xx answer, read from its body once; the
-    version from an `x-model-version` header where the body does not name one."""
+    """(answering model version, request id) of a 2xx answer, read by the protocol."""
     try:
         body = answer.json()
     except ValueError:
         body = None
-    request_id = str(body.get("request_id", "")) if isinstance(body, dict) else ""
-    try:
-        return str(body["predictions"][0].get("version", "")), request_id
-    except (KeyError, IndexError, TypeError, AttributeError):
-        header = answer.headers.get("x-model-version", "") if answer.headers else ""
-        return str(header), request_id
+    found = State.adapter.read(body, dict(answer.headers or {}))
+    return found.version, found.request_id
 
 
 class Applicant(FastHttpUser):
@@ -147,11 +148,15 @@ class Applicant(FastHttpUser):
     def predict(self) -> None:
         steered = State.share >= 1.0 or self.random.random() < State.share
         transform = State.transform if steered else "none"
-        row, label = State.rows[int(self.random.integers(len(State.rows)))]
-        instance, reported, defect = TRANSFORMS[transform](row, label, self.random)
+        row = State.rows[int(self.random.integers(len(State.rows)))]
+        instance, reported, defect = TRANSFORMS[transform](row, self.random, State.spec.shaping)
+        State.planted += 1
+        instance = plant(instance, State.spec.shaping.personal, State.spec.canary_token,
+                         State.planted)  # fmt: skip
+        body = State.adapter.body([instance])
         headers = {**State.headers, **State.steered_headers} if steered else State.headers
         started, clock = time.time(), time.perf_counter()
-        with self.client.post(State.spec.predict_url, json={"instances": [instance]},
+        with self.client.post(State.spec.predict_url, json=body,
                               headers=headers, catch_response=True,
                               name="predict") as answer:  # fmt: skip
             latency = (time.perf_counter() - clock) * 1000
@@ -161,13 +166,16 @@ class Applicant(FastHttpUser):
             answer.success()  # the harness judges; Locust's own failure stats are not used
         self._record(started, latency, status, version, "predict", error, defect, request_id,
                      transform)  # fmt: skip
-        if request_id and State.spec.feedback_url and self.random.random() < State.spec.feedback:
+        feedback = State.spec.feedback_url and reported is not None
+        if request_id and feedback and self.random.random() < State.spec.feedback:
             self._feedback(request_id, reported)
 
-    def _feedback(self, request_id: str, label: int) -> None:
+    def _feedback(self, request_id: str, label: Any) -> None:
         assert State.spec.feedback_url is not None
+        body = State.adapter.feedback(request_id, label)
+        if body is None:
+            return
         started, clock = time.time(), time.perf_counter()
-        body = {"labels": [{"request_id": request_id, "label": label}]}
         with self.client.post(State.spec.feedback_url, json=body, headers=State.headers,
                               catch_response=True, name="feedback") as answer:  # fmt: skip
             status = int(answer.status_code or 0)
@@ -178,10 +186,13 @@ class Applicant(FastHttpUser):
 def main(spec_path: Path) -> None:
     State.spec = TrafficSpec.model_validate_json(spec_path.read_text())
     State.files = TrafficFiles(spec_path.parent)
-    State.rows = traffic_rows()
+    State.rows = [TrafficRow.model_validate_json(line)
+                  for line in State.files.rows.read_text().splitlines() if line]  # fmt: skip
+    State.adapter = Adapter(State.spec.protocol, State.spec.shaping.instance_schema)
     State.transform = State.spec.transform
     key = os.environ.get(KEY_VARIABLE)
-    State.headers = {"x-api-key": key} if key else {}
+    credentials = State.spec.credentials
+    State.headers = {credentials.header: credentials.header_value(key)} if key else {}
     _read_control()
     # Users finish the request in flight when the shape ends or on SIGTERM: one killed
     # mid-request would leave no record, and a request lost then would go uncounted.

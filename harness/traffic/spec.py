@@ -5,7 +5,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from harness.system.shaping import Shaping
 from harness.traffic.transforms import TRANSFORMS
+from readiness.descriptor import Credentials, Protocol
 
 KEY_VARIABLE = "READINESS_TRAFFIC_API_KEY"
 """The API key reaches the process through its environment, never through a file."""
@@ -31,6 +33,12 @@ def _known_transform(name: str) -> str:
 class TrafficSpec(_Strict):
     predict_url: str
     feedback_url: str | None = None
+    protocol: Protocol = Protocol()
+    shaping: Shaping
+    credentials: Credentials = Credentials()
+    """How the key (from the environment) is sent: its header and scheme."""
+    canary_token: str = Field(pattern="^[0-9a-f]{8}$")
+    """Planted in the personal-data columns of every request (`harness.system.canaries`)."""
     stages: list[Stage] = Field(min_length=1)
     feedback: float = Field(default=0.0, ge=0, le=1)
     """The share of answered predictions whose true label is reported as feedback."""
@@ -70,6 +78,11 @@ class TrafficFiles:
     @property
     def control(self) -> Path:
         return self.folder / "control.json"
+
+    @property
+    def rows(self) -> Path:
+        """The system's rows, one `TrafficRow` a line."""
+        return self.folder / "rows.jsonl"
 
     @property
     def requests(self) -> Path:

@@ -52,6 +52,7 @@ from reference.platform.processes import (
     wait_until_ready,
 )
 from reference.platform.ratelimit import RateLimit
+from reference.platform.request_rows import declare_adult
 from reference.platform.registry import ModelRegistry
 
 ARCHITECTURE = "microservice"
@@ -235,6 +236,7 @@ def _descriptor(
                                 env_file=credentials) if production else Credentials(),
         registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
         audit_store=home.audit_url if production else None,
+        data=declare_adult(home),
         fault_hooks=hooks,
         **(_declarations(home, credentials.parent) if production else {}),
     )  # fmt: skip

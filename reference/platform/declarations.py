@@ -21,6 +21,7 @@ from readiness.descriptor import (
 )
 from readiness.home import Home
 from reference.platform.fairness import USE_CASE_POLICY
+from reference.platform.request_rows import declare_adult
 
 PLATFORM = Path(__file__).resolve().parent
 REPOSITORY = PLATFORM.parent.parent
@@ -76,6 +77,7 @@ def answering_descriptor(
                                 env_file=credentials) if production else Credentials(),
         registry=Registry(uri=home.mlflow_tracking_uri, model=SERVED_MODEL) if production else None,
         audit_store=home.audit_url if production else None,
+        data=declare_adult(home),
         fault_hooks=hooks,
         **declarations,
     )  # fmt: skip

@@ -21,6 +21,7 @@ from typing import Any
 
 from readiness.descriptor import (
     Credentials,
+    DataSpec,
     Endpoints,
     FaultHook,
     Pattern,
@@ -148,10 +149,25 @@ def running_double() -> Iterator[tuple[str, DoubleState]]:
         server.server_close()
 
 
+def double_rows(folder: Path, count: int = 200) -> Path:
+    """A rows file the double accepts: an age, a job, a contact address (personal data),
+    a group and a label."""
+    path = folder / "double-rows.csv"
+    jobs, groups = ("clerk", "nurse", "welder"), ("a", "a", "b")
+    lines = ["age,job,email,group,label"] + [
+        f"{20 + n % 50},{jobs[n % 3]},person{n}@example.invalid,{groups[n % 3]},{n % 2}"
+        for n in range(count)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def double_descriptor(base: str, folder: Path, **changes: Any) -> Path:
     """Write the double's descriptor (with `changes` applied) and return its path."""
     credentials = folder / "double.env"
     credentials.write_text(f"DOUBLE_KEY={API_KEY}\n")
+    data = DataSpec(rows=double_rows(folder), label="label", groups=["group"],
+                    personal=["email"])  # fmt: skip
     hooks = [
         FaultHook(name="break", kind="http", target=f"{base}/hooks/break", undo="clear"),
         FaultHook(name="alert", kind="http", target=f"{base}/hooks/alert", undo="clear"),
@@ -171,7 +187,7 @@ def double_descriptor(base: str, folder: Path, **changes: Any) -> Path:
                                health=f"{base}/healthz", metrics=f"{base}/metrics",
                                feedback=f"{base}/v1/feedback"),
         "credentials": Credentials(api_key_env="DOUBLE_KEY", env_file=credentials),
-        "fault_hooks": hooks,
+        "fault_hooks": hooks, "data": data,
     }  # fmt: skip
     fields.update(changes)
     return TargetDescriptor(**fields).write(folder / "double.yaml")

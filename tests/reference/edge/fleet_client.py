@@ -7,13 +7,13 @@ from typing import Any
 
 import httpx
 
-from harness.traffic.rows import traffic_rows
+from reference.platform.request_rows import client_rows
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
 from reference.edge import deployment
 from reference.platform.deployment_keys import API_KEY_ENV
 
-ROWS = [instance for instance, _ in traffic_rows()[:2000]]
+ROWS = [instance for instance, _ in client_rows()[:2000]]
 
 
 def descriptor_of(home: Home) -> TargetDescriptor:

@@ -8,7 +8,7 @@ import uuid
 import httpx
 from sqlalchemy import create_engine, func, select
 
-from harness.traffic.rows import traffic_rows
+from reference.platform.request_rows import client_rows
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
 from reference.event_driven import deployment
@@ -24,7 +24,7 @@ def descriptor_of(home: Home) -> TargetDescriptor:
     return load_descriptor(deployment.folder(home) / "target.yaml")
 
 
-ROWS = [instance for instance, _ in traffic_rows()[:2000]]
+ROWS = [instance for instance, _ in client_rows()[:2000]]
 """Real Adult rows, as the harness sends them (the monitors watch this traffic too: rows
 that all look alike would rightly raise the data-quality alert and pause batches)."""
 

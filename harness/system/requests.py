@@ -1,5 +1,6 @@
 """The predict operation's request schema from an OpenAPI document ($refs followed), and
-whether a body conforms to it."""
+whether a body conforms to a JSON Schema: what the request schema sources and the fuzzer
+both read."""
 
 import json
 import math
