@@ -48,7 +48,6 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import Check, TestRows, bench_home, build_variants, print_checks, train
-from reference.platform.request_rows import client_rows
 from readiness.descriptor import load_descriptor
 from readiness.home import Home
 from reference.edge import deployment as edge
@@ -58,6 +57,7 @@ from reference.platform.evaluation import Predict, Quality, measure_cost, measur
 from reference.platform.lifecycle import SERVED_MODEL
 from reference.platform.models.runtime import OnnxModel
 from reference.platform.registry import ModelRegistry
+from reference.platform.request_rows import client_rows
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).parent.parent

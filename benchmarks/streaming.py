@@ -37,7 +37,6 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import bench_home, print_checks
-from reference.platform.request_rows import client_rows
 from readiness.descriptor import load_descriptor
 from readiness.home import Home
 from reference.event_driven import deployment
@@ -46,6 +45,7 @@ from reference.event_driven.messages import ApplicationEvent
 from reference.event_driven.streams import DUPLICATE_WINDOW_S
 from reference.platform.deployment_keys import API_KEY_ENV
 from reference.platform.processes import stop_session
+from reference.platform.request_rows import client_rows
 
 RESULTS = Path(__file__).parent / "results"
 PER_REQUEST = 100

@@ -43,10 +43,10 @@ def collect_live(target: Target, stamp: Provenances, seed: int = 0) -> list[Fact
     except InvalidInput as problem:  # no rows and no schema: nothing valid can be sent
         with httpx.Client(timeout=TIMEOUT) as client:
             health = _health(target, client, stamp)
-        why = str(problem)
-        return [health, *(stamp.unavailable(name, "descriptor", why) for name in PROVIDES
-                          if name not in ("health", "service_metrics", "monitor_metrics",
-                                          "model_info"))] + _metrics(target, stamp)  # fmt: skip
+        scraped = ("health", "service_metrics", "monitor_metrics", "model_info")
+        missing = [stamp.unavailable(name, "descriptor", str(problem)) for name in PROVIDES
+                   if name not in scraped]  # fmt: skip
+        return [health, *missing, *_metrics(target, stamp)]
     with httpx.Client(timeout=TIMEOUT) as client:
         plan = system_plan(system, client)
         facts = [

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import yaml
 
-from harness.system.requests import predict_schema
 from harness.system.instances import Column, InstanceSchema, Kind, from_json_schema, infer_schema
+from harness.system.requests import predict_schema
 from harness.system.rows import SystemRows
 from harness.target import Target
 from readiness.descriptor import ProtocolKind

@@ -52,8 +52,8 @@ from reference.platform.processes import (
     wait_until_ready,
 )
 from reference.platform.ratelimit import RateLimit
-from reference.platform.request_rows import declare_adult
 from reference.platform.registry import ModelRegistry
+from reference.platform.request_rows import declare_adult
 
 ARCHITECTURE = "microservice"
 SERVICE_MODULE = "reference.microservice.service"

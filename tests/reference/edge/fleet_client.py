@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 
-from reference.platform.request_rows import client_rows
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
 from reference.edge import deployment
 from reference.platform.deployment_keys import API_KEY_ENV
+from reference.platform.request_rows import client_rows
 
 ROWS = [instance for instance, _ in client_rows()[:2000]]
 

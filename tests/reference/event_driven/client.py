@@ -8,13 +8,13 @@ import uuid
 import httpx
 from sqlalchemy import create_engine, func, select
 
-from reference.platform.request_rows import client_rows
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
 from reference.event_driven import deployment
 from reference.event_driven.action import actions
 from reference.platform.audit import tables
 from reference.platform.deployment_keys import API_KEY_ENV
+from reference.platform.request_rows import client_rows
 
 SETTLE_TIMEOUT_S = 120.0
 RETRIES = 40
