@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, Text, insert
 
-from reference.platform.audit.chain import append
+from readiness.audit.chain import append
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import predictions
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import predictions
 from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
 from reference.platform.schema import load_schema
 

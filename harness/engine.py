@@ -32,6 +32,7 @@ from harness.results import reconcile
 from harness.sampler import Sampler
 from harness.scenario import Activity, LoadedScenario, RangeTolerance, Tolerance, resolve
 from harness.target import Target
+from harness.validity import not_applicable, refused_valid_rows
 
 
 def tolerance_met(tolerance: Tolerance | None, output: Any) -> bool:
@@ -103,6 +104,9 @@ class ScenarioEngine:
                 "readiness_work": str(work), "readiness_seed": seed}  # fmt: skip
 
     def run(self, loaded: LoadedScenario, seed: int) -> ScenarioResult:
+        why_not = not_applicable(loaded, self.target.descriptor)
+        if why_not is not None:
+            return self._not_applicable(loaded, seed, why_not)
         scenario, extension = loaded.scenario, loaded.extension
         configuration = self.configuration(loaded, seed)
         recording = Recording(loaded.name, started=self.clock(), slos=self.target.descriptor.slos)
@@ -143,15 +147,33 @@ class ScenarioEngine:
                                                                     recording.requests)  # fmt: skip
             recording.samples = sampler.stop()
             recording.ended = self.clock()
-        expectations = [] if aborted else self._measure(loaded, recording)
+        invalid = None if aborted else refused_valid_rows(loaded, recording)
+        expectations = [] if aborted else self._measure(loaded, recording, invalid)
+        status = ScenarioStatus.INVALID if invalid else _status(aborted, expectations)
+        error = "the steady state did not hold before the fault; nothing was injected"
         result = ScenarioResult(
             name=loaded.name, title=scenario.title,
             dimensions=[str(d) for d in extension.dimensions], seed=seed,
-            status=_status(aborted, expectations), started=recording.started,
+            status=status, started=recording.started,
             ended=recording.ended, expectations=expectations, failed_steps=failed,
             failed_rollbacks=failed_rollbacks,
-            error="the steady state did not hold before the fault; nothing was injected"
-            if aborted else None,
+            error=error if aborted else invalid,
+        )  # fmt: skip
+        self._emit("scenario_finished", result, recording)
+        return result
+
+    def _not_applicable(self, loaded: LoadedScenario, seed: int, why: str) -> ScenarioResult:
+        """A scenario that cannot run against this target, recorded once, with the reason;
+        nothing of it is started."""
+        self._emit("scenario_started", loaded, seed)
+        now = self.clock()
+        recording = Recording(loaded.name, started=now, ended=now,
+                              slos=self.target.descriptor.slos)  # fmt: skip
+        result = ScenarioResult(
+            name=loaded.name, title=loaded.scenario.title,
+            dimensions=[str(d) for d in loaded.extension.dimensions], seed=seed,
+            status=ScenarioStatus.NOT_APPLICABLE, started=now, ended=now,
+            error=f"not applicable: {why}",
         )  # fmt: skip
         self._emit("scenario_finished", result, recording)
         return result
@@ -218,7 +240,11 @@ class ScenarioEngine:
                                               record.ended),
         ))  # fmt: skip
 
-    def _measure(self, loaded: LoadedScenario, recording: Recording) -> list[ExpectationResult]:
+    def _measure(
+        self, loaded: LoadedScenario, recording: Recording, invalid: str | None = None
+    ) -> list[ExpectationResult]:
+        """Every expectation measured; on an invalid run each is recorded as not available
+        with the reason (its figure kept, for the record)."""
         results = []
         dimensions = [str(d) for d in loaded.extension.dimensions]
         for index, expectation in enumerate(loaded.extension.expectations):
@@ -231,9 +257,11 @@ class ScenarioEngine:
                 found = measure.compute(recording, recording.moment(expectation.since), parameters)
                 value, unit, detail = found.value, found.unit, found.detail
             outcome = (
-                Outcome.NOT_AVAILABLE if value is None
+                Outcome.NOT_AVAILABLE if value is None or invalid
                 else Outcome.PASS if expectation.holds(value) else Outcome.FAIL
             )  # fmt: skip
+            if invalid:
+                detail = f"invalid run: {invalid} (measured: {detail})"
             evidence_id = f"{loaded.name}/expectation/{index}"
             self._emit("evidence", Evidence(
                 id=evidence_id, kind="expectation", name=expectation.name, dimensions=dimensions,

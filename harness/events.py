@@ -48,6 +48,11 @@ class ScenarioStatus(StrEnum):
     NOT_MEASURED = "not_measured"
     ABORTED = "aborted"
     """The steady state did not hold before the fault, so nothing was injected."""
+    INVALID = "invalid"
+    """The target refused more than 5% of the valid rows before the fault: nothing measured
+    over its traffic means anything (the data or the protocol is wrong)."""
+    NOT_APPLICABLE = "not_applicable"
+    """The scenario needs a fault hook the descriptor does not declare; it was not started."""
     NOT_RUN = "not_run"
 
 

@@ -48,7 +48,7 @@ class AlertsParameters(_Parameters):
 class RequestParameters(_Parameters):
     kind: str = PREDICT
     include_4xx: bool = False
-    """Count 4xx answers as errors too (they are refusals, usually the right answer)."""
+    """Count every 4xx as an error, on broken rows too (a 4xx on a valid row always is)."""
 
 
 Latency = Literal["answer", "end_to_end"]
@@ -182,36 +182,55 @@ def _requests(recording: Recording, since: float, kind: str) -> pd.DataFrame:
     return requests[(requests["time"] >= since) & (requests["kind"] == kind)]
 
 
-def _is_error(status: pd.Series, include_4xx: bool) -> pd.Series:
-    low = 400 if include_4xx else 500
-    return (status == 0) | (status >= low)
+def _valid(requests: pd.DataFrame) -> "pd.Series[bool]":
+    """The requests no transform broke on purpose (their rows must be answered)."""
+    if "defect" not in requests:
+        return pd.Series(True, index=requests.index)
+    return requests["defect"].fillna("").astype(str) == ""
+
+
+def _is_error(requests: pd.DataFrame, include_4xx: bool = False) -> "pd.Series[bool]":
+    """No answer, a server error, or a 4xx on a valid row (a refusal of what the target
+    must serve is a failure like any other; on a row broken on purpose it is the right
+    answer, unless `include_4xx`)."""
+    status = requests["status"]
+    refused = (status >= 400) & (status < 500) & (_valid(requests) | include_4xx)
+    return (status == 0) | (status >= 500) | refused
 
 
 def error_rate(recording: Recording, since: float, parameters: RequestParameters) -> Measurement:
     requests = _requests(recording, since, parameters.kind)
     if requests.empty:
         return Measurement(None, "ratio", f"no {parameters.kind} request was made")
-    errors = int(_is_error(requests["status"], parameters.include_4xx).sum())
-    return Measurement(errors / len(requests), "ratio", f"{errors} of {len(requests)} failed")
+    errors = int(_is_error(requests, parameters.include_4xx).sum())
+    return Measurement(errors / len(requests), "ratio",
+                       f"{errors} of {len(requests)} failed ({_statuses(requests)})")  # fmt: skip
+
+
+def _statuses(requests: pd.DataFrame) -> str:
+    counts = requests["status"].value_counts().to_dict()
+    return ", ".join(f"{count} x {'no answer' if status == 0 else status}"
+                     for status, count in sorted(counts.items())) or "none"  # fmt: skip
 
 
 def lost_requests(recording: Recording, since: float, parameters: RequestParameters) -> Measurement:
-    """Requests that got no answer (status 0: connection refused, reset, timed out) or a
-    server error: what the target lost, as opposed to what it refused with a 4xx."""
+    """Requests that got no answer (status 0: connection refused, reset, timed out), a
+    server error, or a 4xx although their row was valid: what the target failed to serve,
+    as opposed to the broken rows it rightly refused."""
     requests = _requests(recording, since, parameters.kind)
     if requests.empty:
         return Measurement(None, "requests", f"no {parameters.kind} request was made")
-    lost = requests[_is_error(requests["status"], parameters.include_4xx)]
-    kinds = lost["status"].value_counts().to_dict()
-    detail = ", ".join(f"{count} x {'no answer' if status == 0 else status}"
-                       for status, count in sorted(kinds.items())) or "none"  # fmt: skip
+    lost = requests[_is_error(requests, parameters.include_4xx)]
+    detail = _statuses(lost)
     return Measurement(float(len(lost)), "requests", f"{len(lost)} of {len(requests)}: {detail}")
 
 
 def request_count(recording: Recording, since: float, parameters: RequestParameters) -> Measurement:
+    """Requests answered 2xx: traffic the target refused was not served."""
     requests = _requests(recording, since, parameters.kind)
     ok = int(((requests["status"] >= 200) & (requests["status"] < 300)).sum())
-    return Measurement(float(len(requests)), "requests", f"{ok} answered 2xx")
+    return Measurement(float(ok), "requests",
+                       f"{ok} of {len(requests)} answered 2xx ({_statuses(requests)})")  # fmt: skip
 
 
 NO_RESULTS = "the target declares no results endpoint, so nothing was followed up"
@@ -347,7 +366,7 @@ def recovery_time(
     for _, bucket in requests.groupby(second):
         done = bucket[bucket["done"]]
         accepted = (bucket["status"] >= 200) & (bucket["status"] < 300)
-        errors = float((_is_error(bucket["status"], False) | (accepted & ~bucket["done"])).mean())
+        errors = float((_is_error(bucket) | (accepted & ~bucket["done"])).mean())
         fast = not done.empty and np.quantile(done["latency"], 0.99) <= p99
         ok.append(bool(fast and errors <= limit))
     seconds = sorted(second.unique())
@@ -470,10 +489,13 @@ MEASURES: dict[str, Measure] = {
         Measure("alerts_fired", AlertsParameters, alerts_fired,
                 "Distinct alerts that fired after the fault.", "samples"),
         Measure("error_rate", RequestParameters, error_rate,
-                "Share of requests answered with a server error or not at all.", "requests"),
+                "Share of requests answered with a server error, not at all, or with a 4xx "
+                "although their row was valid.", "requests"),
         Measure("lost_requests", RequestParameters, lost_requests,
-                "Requests answered with a server error or not at all.", "requests"),
-        Measure("requests", RequestParameters, request_count, "Requests made.", "requests"),
+                "Requests answered with a server error, not at all, or with a 4xx although "
+                "their row was valid.", "requests"),
+        Measure("requests", RequestParameters, request_count, "Requests answered 2xx.",
+                "requests"),
         Measure("latency_ms", LatencyParameters, latency_quantile,
                 "A latency quantile of the answered requests.", "requests"),
         Measure("latency_slo_ratio", LatencyParameters, latency_slo_ratio,

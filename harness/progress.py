@@ -16,7 +16,8 @@ from harness.events import Phase, RunObserver, ScenarioResult, StepRecord
 from harness.recording import Recording
 from harness.scenario import Activity, LoadedScenario
 
-STATUS_STYLE = {"passed": "green", "failed": "red", "not_measured": "yellow", "aborted": "red"}
+STATUS_STYLE = {"passed": "green", "failed": "red", "not_measured": "yellow", "aborted": "red",
+                "invalid": "red", "not_applicable": "dim"}  # fmt: skip
 
 
 class RunProgress(RunObserver):
@@ -67,3 +68,6 @@ class RunProgress(RunObserver):
         style = STATUS_STYLE.get(result.status.value, "white")
         self.progress.update(task, description=f"[{style}]{result.status.value}[/]",
                              completed=self.progress.tasks[task].total)  # fmt: skip
+        if result.status.value in ("invalid", "not_applicable") and result.error:
+            self.progress.console.print(f"  [{style}]{result.name}: {result.error}[/]",
+                                        highlight=False)  # fmt: skip

@@ -501,7 +501,7 @@ def _audit_url(url: str | None) -> str:
 @audit.command("verify")
 def audit_verify(url: UrlOption = None) -> None:
     """Check every chain; exit 0 when intact, 1 naming the table and row where one breaks."""
-    from reference.platform.audit.verify import verify
+    from readiness.audit.verify import verify
 
     try:
         report = verify(_audit_url(url))

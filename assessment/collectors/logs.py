@@ -1,12 +1,13 @@
-"""The declared logs, scanned for what must never be in a log: the target's own API keys
-and raw e-mail addresses (the PII of the reference data; a user's descriptor names its own
-logs)."""
+"""The declared logs, scanned for what must never be in a log: the target's own API keys,
+and the canaries the harness planted in the declared personal-data columns (found in clear,
+they prove the target logged personal data as it received it; nothing else the tool sends
+can look like one)."""
 
 from pathlib import Path
 
 from assessment.collectors import Provenances
-from assessment.collectors.stores import EMAIL
 from assessment.facts import Fact
+from harness.system.canaries import found_in
 from harness.target import Target
 
 PROVIDES = ("log_scan",)
@@ -23,6 +24,7 @@ def collect_logs(
     if not descriptor.logs:
         return [stamp.unavailable("log_scan", "descriptor", "no logs declared")]
     secrets = {role: key for role in ROLES if (key := target.key(role))}
+    personal = descriptor.data.personal if descriptor.data else []
     sources, findings, lines = [], [], 0
     for declared in descriptor.logs:
         path = descriptor.resolve(declared, base)
@@ -43,13 +45,18 @@ def collect_logs(
         for role, key in secrets.items():
             if key in text:
                 findings.append(f"{path.name}: the {role} key appears {text.count(key)} times")
-        emails = EMAIL.findall(text)
-        if emails:
-            findings.append(f"{path.name}: {len(emails)} raw e-mail addresses")
+        canaries = found_in(text)
+        if canaries:
+            findings.append(
+                f"{path.name}: {len(canaries)} canaries in clear (planted by the harness in "
+                f"the personal-data columns {', '.join(personal) or 'declared'}; first: "
+                f"{canaries[0]})"
+            )
     value = {
         "sources": sources,
         "lines": lines,
         "findings": findings,
-        "checked": [*sorted(secrets), "e-mail addresses"],
+        "checked": [*sorted(secrets), "canaries planted in personal-data columns"],
+        "personal_columns": personal,
     }
     return [stamp.fact("log_scan", ", ".join(sources) or "descriptor", value)]

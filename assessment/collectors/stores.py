@@ -13,6 +13,7 @@ from typing import Any
 
 from assessment.collectors import Provenances
 from assessment.facts import Fact
+from harness.system.canaries import found_in
 from readiness.descriptor import TargetDescriptor
 
 PROVIDES = ("registry", "feature_store", "audit_store", "tamper_check")
@@ -22,7 +23,6 @@ LOG_SETTLE_S = 15.0
 """How long the sampled live predictions may take to reach the prediction log: a log that
 is written after the answer (a stream's sink, an edge device's store-and-forward) holds a
 prediction a few seconds later; one missing after this is missing."""
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
 def collect_stores(
@@ -116,9 +116,9 @@ def _shown(url: str) -> str:
 def audit_summary(url: str, sampled: Sequence[str] = ()) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from reference.platform.audit.store import AuditStore
-    from reference.platform.audit.tables import CHAINED, audit_events, deployment_log, lineage
-    from reference.platform.audit.verify import verify
+    from readiness.audit.store import AuditStore
+    from readiness.audit.tables import CHAINED, audit_events, deployment_log, lineage
+    from readiness.audit.verify import verify
 
     _wait_for_logged(url, sampled)
     report = verify(url)
@@ -175,7 +175,7 @@ def audit_summary(url: str, sampled: Sequence[str] = ()) -> dict[str, Any]:
 
 def _wait_for_logged(url: str, sampled: Sequence[str]) -> None:
     """Until every sampled prediction is logged, or `LOG_SETTLE_S` passed."""
-    from reference.platform.audit.store import AuditStore
+    from readiness.audit.store import AuditStore
 
     deadline = time.monotonic() + LOG_SETTLE_S
     while sampled and time.monotonic() < deadline:
@@ -189,7 +189,7 @@ def _logged(connection: Any, sampled: Sequence[str]) -> int:
     """How many of the sampled live predictions the prediction log holds."""
     from sqlalchemy import select
 
-    from reference.platform.audit.tables import predictions
+    from readiness.audit.tables import predictions
 
     if not sampled:
         return 0
@@ -198,20 +198,22 @@ def _logged(connection: Any, sampled: Sequence[str]) -> int:
 
 
 def _raw_pii(connection: Any) -> tuple[int, int]:
-    """Logged feature rows (the latest) that hold an e-mail address in clear."""
+    """Logged feature rows (the latest) that hold, in clear, a canary the harness planted in
+    a declared personal-data column (`harness.system.canaries`): proof that the target
+    logged personal data as it received it."""
     from sqlalchemy import select
 
-    from reference.platform.audit.tables import predictions
+    from readiness.audit.tables import predictions
 
     query = select(predictions.c.features).order_by(predictions.c.seq.desc()).limit(PII_SAMPLE_ROWS)
     values = [str(v or "") for v in connection.execute(query).scalars()]
-    return sum(1 for v in values if EMAIL.search(v)), len(values)
+    return sum(1 for v in values if found_in(v)), len(values)
 
 
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
-    from reference.platform.audit.encoding import utc
+    from readiness.audit.encoding import utc
 
     return utc(value).isoformat()
 
@@ -221,7 +223,7 @@ def _tamper_check(url: str, stamp: Provenances) -> Fact:
     must name the row. Only a SQLite store can be copied without touching the original."""
     if not url.startswith("sqlite:///"):
         return stamp.unavailable("tamper_check", _shown(url), "only a SQLite audit store is copied")
-    from reference.platform.audit.verify import verify
+    from readiness.audit.verify import verify
 
     source = Path(url.removeprefix("sqlite:///"))
     with tempfile.TemporaryDirectory() as folder:

@@ -100,7 +100,10 @@ def audit_trail_with_lineage_and_hashed_pii(evidence: Evidence) -> Verdict:
     if logged < sampled:
         return fails(f"only {logged} of {sampled} live predictions are in the prediction log")
     if audit.get("raw_pii_rows"):
-        return fails(f"{audit['raw_pii_rows']} logged rows hold raw PII")
+        return fails(
+            f"{audit['raw_pii_rows']} logged rows hold, in clear, a canary the "
+            "harness planted in a personal-data column"
+        )
     return passes(
         f"{rows['predictions']:,} predictions, {rows['deployment_log']} deployments, "
         f"lineage of {', '.join(sorted(lineage))}; chains verify; PII hashed in "

@@ -120,8 +120,14 @@ def no_secret_or_raw_pii_in_logs(evidence: Evidence) -> Verdict:
     if not scan.get("sources"):
         return unknown("no log was declared or readable to scan")
     findings = scan.get("findings", [])
+    personal = scan.get("personal_columns") or []
+    planted = (
+        f"no canary planted in {', '.join(personal)}"
+        if personal
+        else "no canary (no personal-data column declared, so none was planted)"
+    )
     return judge(
         not findings,
-        f"{scan['lines']:,} lines in {len(scan['sources'])} sources: no key, no raw e-mail",
+        f"{scan['lines']:,} lines in {len(scan['sources'])} sources: no key, {planted}",
         "; ".join(findings)[:300],
     )

@@ -68,6 +68,7 @@ class State:
     adapter: Adapter
     headers: dict[str, str]
     planted: int = 0
+    refusal_quoted: bool = False
     transform: str = "none"
     scale: float = 1.0
     share: float = 1.0
@@ -162,6 +163,9 @@ class Applicant(FastHttpUser):
             latency = (time.perf_counter() - clock) * 1000
             status = int(answer.status_code or 0)
             error = "" if status else str(answer.error or "no answer")[:200]
+            if 400 <= status < 500 and not defect and not State.refusal_quoted:
+                State.refusal_quoted = True  # the first refusal of a valid row, for the reason
+                error = str(answer.text or "")[:300]
             version, request_id = _answered(answer) if 200 <= status < 300 else ("", "")
             answer.success()  # the harness judges; Locust's own failure stats are not used
         self._record(started, latency, status, version, "predict", error, defect, request_id,

@@ -24,12 +24,10 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Engine, Table, func, select
 
-from readiness.errors import AuditStoreFailed
-from reference.platform.audit.chain import append
-from reference.platform.audit.encoding import utc
-from reference.platform.audit.pii import PiiRedactor
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import (
+from readiness.audit.chain import append
+from readiness.audit.encoding import utc
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import (
     SEQ,
     deployment_log,
     feedback,
@@ -37,6 +35,8 @@ from reference.platform.audit.tables import (
     predictions,
     shadow_predictions,
 )
+from readiness.errors import AuditStoreFailed
+from reference.platform.audit.pii import PiiRedactor
 
 __all__ = [
     "Answer",

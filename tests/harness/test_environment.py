@@ -12,7 +12,7 @@ from harness.bundle import read_jsonl
 from harness.environment import Environment, RunOutcome
 from harness.scenario import LoadedScenario, parse_scenario
 from harness.target import Target
-from readiness.descriptor import Endpoints
+from readiness.descriptor import Credentials, Endpoints
 from readiness.errors import TargetUnavailable
 from tests.harness.double import DoubleState, double_descriptor, running_double
 
@@ -160,21 +160,38 @@ def test_a_target_that_is_down_is_a_clear_error_with_a_bundle_saying_so(tmp_path
     assert evidence[0]["outcome"] == "fail"
 
 
-def test_a_descriptor_missing_a_hook_fails_that_step_and_leaves_its_measure_unmeasured(
+def test_a_scenario_needing_an_undeclared_hook_is_not_started_and_says_what_to_offer(
     tmp_path: Path,
 ) -> None:
-    with running_double() as (base, _):
+    with running_double() as (base, state):
         target = Target.from_file(double_descriptor(base, tmp_path, fault_hooks=[]))
         outcome = run(target, tmp_path, scenario())
     result = outcome.results[0]
-    assert result.failed_steps == ["break predictions"]
-    assert result.status == "not_measured"
-    lost = result.expectations[1]
-    assert lost.outcome == "not_available"
-    assert "did not succeed" in lost.detail
+    assert result.status == "not_applicable"
+    assert result.error is not None
+    assert "the fault hook 'break'" in result.error
+    assert "declare it under fault_hooks" in result.error
+    assert result.failed_steps == result.failed_rollbacks == []
+    assert result.expectations == []
+    assert state.predictions == 0
+    assert state.hooks == []
     journal = read_jsonl(outcome.bundle / "journal.jsonl")
-    step = next(j for j in journal if j["step"] == "break predictions")
-    assert "fault_hooks: no hook 'break' (declared: none)" in step["error"]
+    assert journal == []
+
+
+def test_a_scenario_whose_valid_rows_are_refused_is_invalid_not_passed(tmp_path: Path) -> None:
+    (tmp_path / "wrong.env").write_text("DOUBLE_KEY=not-the-key\n")
+    with running_double() as (base, _state):
+        target = Target.from_file(double_descriptor(base, tmp_path, credentials=Credentials(
+            api_key_env="DOUBLE_KEY", env_file=tmp_path / "wrong.env")))  # fmt: skip
+        outcome = run(target, tmp_path, scenario())
+    result = outcome.results[0]
+    assert result.status == "invalid"
+    assert result.error is not None
+    assert "valid rows before the fault" in result.error
+    assert "401" in result.error
+    assert "check the data and the protocol" in result.error
+    assert {e.outcome for e in result.expectations} == {"not_available"}
 
 
 def test_a_descriptor_missing_an_endpoint_says_which(tmp_path: Path) -> None:

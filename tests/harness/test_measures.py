@@ -105,8 +105,18 @@ CASES = {
         "alerts_fired", recording([alert(120, 0)]), {}, 0, "fired: none"),
     "server errors and unanswered requests count as lost": Case(
         "lost_requests", recording(requests=[request(101), request(102, 500), request(103, 0),
-                                             request(104, 422)]), {}, 2,
+                                             request(104, 422, defect="null")]), {}, 2,
         "1 x no answer, 1 x 500"),
+    "a valid row refused with a 4xx is lost, not rightly refused": Case(
+        "lost_requests", recording(requests=[request(101), request(102, 400),
+                                             request(103, 422, defect="null")]), {}, 1,
+        "1 of 3: 1 x 400"),
+    "a valid row refused counts in the error rate": Case(
+        "error_rate", recording(requests=[request(101), request(102, 422)]), {}, 0.5,
+        "1 of 2 failed"),
+    "traffic served counts only 2xx answers": Case(
+        "requests", recording(requests=[request(101 + i, 400) for i in range(5)]), {}, 0,
+        "0 of 5 answered 2xx"),
     "lost requests before the fault do not count": Case(
         "lost_requests", recording(requests=[request(99, 500), request(101)]), {}, 0, "none"),
     "no request at all is not measured": Case(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from harness.security import (
@@ -38,6 +39,9 @@ from harness.security import (
     predict_schema,
     run_security_probes,
 )
+from harness.security.plans import system_plan
+from harness.system.canaries import PATTERN
+from harness.system.loading import load_system
 from harness.target import Target
 from readiness.home import Home
 from reference.platform.lifecycle import TrainingSummary
@@ -54,16 +58,21 @@ class Probed:
     report: SecurityReport
     openapi: dict[str, Any]
     key: str | None
+    plan: FuzzPlan
+    """The campaign's plan: the system's own bodies, judged by its OpenAPI schema."""
 
 
 def probe(home: Home, profile: str) -> Probed:
     with deployment(home, profile, "challenger") as descriptor:
         target = Target(descriptor)
         openapi = target.get("openapi").json()
+        system = load_system(target)
+        with httpx.Client() as client:
+            plan = system_plan(system, client)
         report = run_security_probes(
-            target, fuzz_requests=FUZZ_REQUESTS, seed=0, burst_limit=BURST_LIMIT
+            system, fuzz_requests=FUZZ_REQUESTS, seed=0, burst_limit=BURST_LIMIT
         )
-        return Probed(report, openapi, target.key())
+        return Probed(report, openapi, target.key(), plan)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +87,7 @@ def prototype(trained: tuple[Home, TrainingSummary]) -> Probed:
 
 @pytest.fixture(scope="module")
 def plan(production: Probed) -> FuzzPlan:
-    return plan_from_openapi(production.openapi, PREDICT_URL)
+    return plan_from_openapi(production.openapi, PREDICT_URL, VALID_ROW)
 
 
 # --- production -------------------------------------------------------------------------
@@ -225,8 +234,7 @@ def test_another_process_generates_the_same_requests_from_the_same_seed(
 
 
 def test_the_campaign_sent_what_the_generator_generates(production: Probed) -> None:
-    plan = plan_from_openapi(production.openapi, PREDICT_URL)
-    cases = generate_fuzz_cases(plan, FUZZ_REQUESTS, seed=0)
+    cases = generate_fuzz_cases(production.plan, FUZZ_REQUESTS, seed=0)
     sent = {m: sum(statuses.values()) for m, statuses in production.report.fuzz.by_mutation.items()}
     assert Counter(c.mutation for c in cases) == sent
     assert sum(c.valid for c in cases) == production.report.fuzz.valid_bodies
@@ -256,8 +264,20 @@ def test_the_plan_reads_the_predict_body_schema_from_openapi(plan: FuzzPlan) -> 
     assert conforms({"instances": [{"applicant_id": "A0000002", "age": 60}]}, plan.schema)
 
 
+def test_the_campaign_breaks_the_systems_own_rows_with_canaries_in_them(
+    production: Probed,
+) -> None:
+    plan = production.plan
+    assert plan.source == "openapi"
+    assert len(plan.bodies) == 64
+    rows = [body["instances"][0] for body in plan.bodies]
+    assert len({json.dumps(row, sort_keys=True) for row in rows}) == 64
+    assert all(PATTERN.search(str(row["contact_email"])) for row in rows if row["contact_email"])
+    assert all(conforms(body, plan.schema) for body in plan.bodies)
+
+
 def test_a_document_without_the_predict_operation_falls_back_to_the_instance() -> None:
-    plan = plan_from_openapi({"paths": {"/healthz": {"get": {}}}}, PREDICT_URL)
+    plan = plan_from_openapi({"paths": {"/healthz": {"get": {}}}}, PREDICT_URL, VALID_ROW)
     assert plan.source == (
         "fallback: the OpenAPI document has no POST operation for /v1/models/adult-income/predict"
     )

@@ -8,13 +8,16 @@ edited, deleted or inserted row and names the table and row. Retention policies 
 rows through `prune`, which keeps the chains verifiable and logs itself; `export` hands a
 table to auditors as JSON lines or parquet, hashes included.
 
-Modules, one job each: `tables` (the schema), `encoding` (the bytes a row's hash covers),
-`store` (opening it; serialised write transactions), `chain` (appending), `verify`,
-`pii` (policy, keyed hash, key), `events`, `retention`, `export`, `lineage`.
+The format itself (tables, row encoding, the store, appending, events, verification) is
+a contract that the assessment reads too, so it lives in `readiness.audit`; here are the
+platform's policies over it, one job each: `pii` (policy, keyed hash, key), `retention`,
+`export`, `lineage`.
 """
 
-from reference.platform.audit.chain import ChainHead, append
-from reference.platform.audit.events import AuditEvent
+from readiness.audit.chain import ChainHead, append
+from readiness.audit.events import AuditEvent
+from readiness.audit.store import AuditStore
+from readiness.audit.verify import Breach, TableVerdict, VerifyReport, verify
 from reference.platform.audit.export import ExportFormat, export
 from reference.platform.audit.lineage import LineageRecord, lineage_of, record_lineage
 from reference.platform.audit.pii import (
@@ -30,8 +33,6 @@ from reference.platform.audit.retention import (
     prune,
     retention_policy,
 )
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.verify import Breach, TableVerdict, VerifyReport, verify
 
 __all__ = [
     "AuditEvent",

@@ -2,7 +2,7 @@
 
 Rows go out as they are stored, `seq` and `row_hash` included, with datetimes in UTC, so an
 auditor can recompute the chain from the file alone (sha256 of the previous hash and the
-row's canonical encoding; `reference.platform.audit.encoding`) without access to the
+row's canonical encoding; `readiness.audit.encoding`) without access to the
 store. Rows are streamed, so a table larger than memory exports all the same; the file
 appears under its name only once complete.
 """
@@ -18,11 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Table, select
 
+from readiness.audit.chain import CODECS
+from readiness.audit.encoding import Kind, utc
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import CHAINED, ROW_HASH, SEQ
 from readiness.errors import AuditStoreFailed, InvalidInput
-from reference.platform.audit.chain import CODECS
-from reference.platform.audit.encoding import Kind, utc
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import CHAINED, ROW_HASH, SEQ
 
 BATCH_ROWS = 5000
 ARROW_TYPES = {

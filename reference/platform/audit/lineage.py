@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from reference.platform.audit.chain import append
-from reference.platform.audit.encoding import utc
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import SEQ, lineage
+from readiness.audit.chain import append
+from readiness.audit.encoding import utc
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import SEQ, lineage
 
 
 class LineageRecord(BaseModel):

@@ -18,14 +18,14 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, func, select
 
+from readiness.audit.chain import head, move_base
+from readiness.audit.encoding import utc
+from readiness.audit.events import PRUNE, record_event
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import AT, CHAINED, ROW_HASH, SEQ
+from readiness.audit.verify import verify
 from readiness.documents import load_document
 from readiness.errors import AuditStoreFailed, InvalidInput, InvalidPolicy, PruneRefused
-from reference.platform.audit.chain import head, move_base
-from reference.platform.audit.encoding import utc
-from reference.platform.audit.events import PRUNE, record_event
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import AT, CHAINED, ROW_HASH, SEQ
-from reference.platform.audit.verify import verify
 
 POLICY_FILE = Path(__file__).parent.parent / "policies" / "retention.yaml"
 

@@ -8,11 +8,11 @@ import uuid
 import httpx
 from sqlalchemy import create_engine, func, select
 
+from readiness.audit import tables
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
 from reference.event_driven import deployment
 from reference.event_driven.action import actions
-from reference.platform.audit import tables
 from reference.platform.deployment_keys import API_KEY_ENV
 from reference.platform.request_rows import client_rows
 

@@ -8,11 +8,11 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from readiness.audit.verify import verify
 from readiness.cli import app
 from readiness.home import HOME_VARIABLE, Home
 from readiness.provenance import sha256_file
 from reference.platform.audit.lineage import lineage_of
-from reference.platform.audit.verify import verify
 from reference.platform.lifecycle import EXPERIMENT, SERVED_MODEL, TrainingSummary
 from reference.platform.registry import CHALLENGER, ModelRegistry
 

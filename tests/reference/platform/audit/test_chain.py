@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text
 
+from readiness.audit.chain import CODECS, append
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import predictions
+from readiness.audit.verify import Breach, verify
 from readiness.errors import AuditStoreFailed, InvalidInput
-from reference.platform.audit.chain import CODECS, append
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import predictions
-from reference.platform.audit.verify import Breach, verify
 from reference.platform.prediction_log import Answer, PredictionLog
 
 INDIA = timezone(timedelta(hours=5, minutes=30))

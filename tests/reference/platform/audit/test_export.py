@@ -8,13 +8,13 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from readiness.audit.chain import CODECS
+from readiness.audit.encoding import GENESIS, utc
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import predictions
 from readiness.errors import InvalidInput
-from reference.platform.audit.chain import CODECS
-from reference.platform.audit.encoding import GENESIS, utc
 from reference.platform.audit.export import ExportFormat, export
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import predictions
 from reference.platform.prediction_log import Answer, PredictionLog
 from reference.platform.schema import load_schema
 from tests.examples import VALID_ROW

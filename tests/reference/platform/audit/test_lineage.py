@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from readiness.audit.verify import verify
 from reference.platform.audit.lineage import LineageRecord, lineage_of, record_lineage
-from reference.platform.audit.verify import verify
 
 
 def version(number: str) -> LineageRecord:

@@ -6,18 +6,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from readiness.audit.chain import append
+from readiness.audit.events import PRUNE, last_event
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import deployment_log, predictions
+from readiness.audit.verify import Breach, verify
 from readiness.errors import InvalidInput, InvalidPolicy, PruneRefused
-from reference.platform.audit.chain import append
-from reference.platform.audit.events import PRUNE, last_event
 from reference.platform.audit.retention import (
     RetentionPolicy,
     prune,
     retention_policy,
     years_before,
 )
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import deployment_log, predictions
-from reference.platform.audit.verify import Breach, verify
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 STAMPS = [datetime(2015, 1, 1, tzinfo=UTC), datetime(2016, 1, 1, tzinfo=UTC),

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
+from readiness.audit.verify import verify
 from readiness.descriptor import Credentials, Endpoints, Registry, TargetDescriptor
 from readiness.errors import InvalidDescriptor, OperationFailed
 from readiness.home import MLFLOW_VARIABLE, Home
-from reference.platform.audit.verify import verify
 from reference.platform.lifecycle import SERVED_MODEL, TrainingSummary, TrainOptions, train
 from reference.platform.models.training import TrainingConfig
 from reference.platform.prediction_log import PredictionLog

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import DateTime, Float, Integer, Table
 
+from readiness.audit.tables import ROW_HASH
 from readiness.errors import AuditStoreFailed
-from reference.platform.audit.tables import ROW_HASH
 
 GENESIS = "0" * 64
 """The hash before a chain's first row."""

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
+from readiness.audit.encoding import GENESIS
+from readiness.audit.tables import CHAINED, ROW_HASH, SEQ, chain_heads, metadata
 from readiness.errors import AuditStoreFailed, InvalidInput
-from reference.platform.audit.encoding import GENESIS
-from reference.platform.audit.tables import CHAINED, ROW_HASH, SEQ, chain_heads, metadata
 
 WRITE_OPTION = "audit_write"
 BUSY_TIMEOUT_MS = 10_000

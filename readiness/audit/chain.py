@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
+from readiness.audit.encoding import RowCodec
+from readiness.audit.tables import CHAINED, ROW_HASH, SEQ, chain_heads
 from readiness.errors import AuditStoreFailed
-from reference.platform.audit.encoding import RowCodec
-from reference.platform.audit.tables import CHAINED, ROW_HASH, SEQ, chain_heads
 
 CODECS = {name: RowCodec(table) for name, table in CHAINED.items()}
 _HEAD = select(chain_heads).where(chain_heads.c.table_name == bindparam("chain"))

@@ -20,11 +20,11 @@ from enum import StrEnum
 from pydantic import BaseModel
 from sqlalchemy import Connection, RowMapping, Table, select
 
-from reference.platform.audit.chain import CODECS, ChainHead, head
-from reference.platform.audit.encoding import GENESIS
-from reference.platform.audit.events import PRUNE, AuditEvent, last_event
-from reference.platform.audit.store import AuditStore
-from reference.platform.audit.tables import CHAINED, ROW_HASH, SEQ
+from readiness.audit.chain import CODECS, ChainHead, head
+from readiness.audit.encoding import GENESIS
+from readiness.audit.events import PRUNE, AuditEvent, last_event
+from readiness.audit.store import AuditStore
+from readiness.audit.tables import CHAINED, ROW_HASH, SEQ
 
 STREAM_ROWS = 5000
 

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import Connection, select
 
-from reference.platform.audit.chain import append
-from reference.platform.audit.encoding import utc
-from reference.platform.audit.tables import SEQ, audit_events
+from readiness.audit.chain import append
+from readiness.audit.encoding import utc
+from readiness.audit.tables import SEQ, audit_events
 
 PRUNE = "prune"
 
