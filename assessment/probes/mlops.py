@@ -11,12 +11,18 @@ PROMOTIONS = ("promote", "rollback", "retrain-promote")
 
 
 def served_versions(evidence: Evidence) -> list[str]:
-    """The versions that answered live predictions (or that the model-info metric names)."""
+    """The versions that answered live predictions, else those the model-info metric
+    names, else the one the descriptor says is served (`registry.served_version`, for a
+    server whose answers name none)."""
     load = evidence.value("low_load") if "low_load" in evidence.declared else None
     if load and load.get("versions"):
         return sorted(str(v) for v in load["versions"])
     info = evidence.value("model_info") if "model_info" in evidence.declared else None
-    return sorted({str(entry["version"]) for entry in info or []})
+    if info:
+        return sorted({str(entry["version"]) for entry in info})
+    declared = evidence.value("descriptor") if "descriptor" in evidence.declared else None
+    registry = (declared or {}).get("registry") or {}
+    return [str(registry["served_version"])] if registry.get("served_version") else []
 
 
 def served_record(evidence: Evidence) -> tuple[str | None, dict[str, Any] | None, str]:
@@ -26,7 +32,14 @@ def served_record(evidence: Evidence) -> tuple[str | None, dict[str, Any] | None
         return None, None, evidence.why_missing("registry")
     versions = served_versions(evidence)
     if not versions:
-        return None, None, "no live answer named the served version"
+        return (
+            None,
+            None,
+            (
+                "no live answer named the served version, the target exports no *_model_info "
+                "metric, and the descriptor declares no registry.served_version"
+            ),
+        )
     served = versions[-1]
     record = registry.get("versions", {}).get(served)
     if record is None:
