@@ -136,3 +136,39 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float =
                 return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {seconds} s")
+
+
+@contextmanager
+def mlflow_model_server(model_uri: str, tracking_uri: str, folder: Path) -> Iterator[RunningServer]:
+    """`mlflow models serve` of a registered model in this environment (no virtualenv of its
+    own), on 127.0.0.1, stopped by its process group when the block ends."""
+    import sys
+
+    port = free_port()
+    bin_folder = str(Path(sys.executable).parent)
+    environment = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri,
+                   "PATH": f"{bin_folder}:{os.environ.get('PATH', '')}"}  # fmt: skip
+    log = (folder / "mlflow-serve.log").open("wb")
+    process = subprocess.Popen(
+        [f"{bin_folder}/mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local",
+         "-h", "127.0.0.1", "-p", str(port), "--workers", "1"],
+        stdout=log, stderr=subprocess.STDOUT, env=environment, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port, process, seconds=120.0)
+        yield RunningServer("127.0.0.1", port, process.pid)
+    finally:
+        _stop_group(process)
+        log.close()
+
+
+def _stop_group(process: "subprocess.Popen[bytes]") -> None:
+    """SIGTERM the process group (a server's workers with it), SIGKILL after 10 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -1,0 +1,166 @@
+"""The harness and the assessment against `mlflow models serve`, a server no one here
+wrote, of a scikit-learn model on a credit data set made here (not Adult): the system's own
+rows, in MLflow's protocol, with nothing of ours assumed.
+
+One server for the module: the model is trained, logged with its signature, registered
+and served once; each test reads it through a descriptor, as a team's would.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.environment import Environment, RunOutcome
+from harness.scenario import load_scenario, parse_scenario
+from harness.security import NO_CREDENTIALS, Outcome, run_security_probes
+from harness.system.loading import load_system
+from harness.target import Target
+from readiness.descriptor import (
+    DataSpec,
+    Endpoints,
+    Pattern,
+    Protocol,
+    ProtocolKind,
+    Registry,
+    SLOs,
+    TargetDescriptor,
+)
+from tests.harness.system.credit import LABEL, MODEL_NAME, Registered, register_credit_model
+from tests.servers import mlflow_model_server
+
+pytestmark = pytest.mark.slow
+
+STEADY = """
+version: 1.0.0
+title: Short steady state
+description: Twenty of the system's rows a second for six seconds, and no fault.
+method:
+  - type: action
+    name: traffic
+    provider:
+      type: python
+      module: harness.activities
+      func: start_traffic
+      arguments: {stages: [{seconds: 6, rate: 20}]}
+  - type: probe
+    name: traffic runs its course
+    provider: {type: python, module: harness.activities, func: wait_for_traffic}
+rollbacks:
+  - type: action
+    name: stop traffic
+    provider: {type: python, module: harness.activities, func: stop_traffic}
+extensions:
+  - name: readiness
+    dimensions: [architecture]
+    expectations:
+      - {name: the traffic was served, measure: requests, min: 60}
+      - {name: no request is lost, measure: lost_requests, max: 0}
+      - {name: error rate holds the SLO, measure: error_rate, max: 0.01}
+"""
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str
+    registered: Registered
+    folder: Path
+
+    def descriptor(self, **changes: object) -> Path:
+        fields: dict[str, object] = {
+            "name": "credit-mlflow", "architecture": "mlflow-models-serve",
+            "pattern": Pattern.REAL_TIME, "profile": "as-served", "model": MODEL_NAME,
+            "slos": SLOs(p99_latency_ms=250, error_rate=0.01, availability=0.99),
+            "endpoints": Endpoints(predict=f"{self.base}/invocations",
+                                   health=f"{self.base}/health", ready=f"{self.base}/ping"),
+            "protocol": Protocol(kind=ProtocolKind.MLFLOW),
+            "data": DataSpec(rows=self.registered.rows, label=LABEL, groups=["region"],
+                             personal=["email"]),
+            "registry": Registry(uri=self.registered.tracking_uri, model=MODEL_NAME,
+                                 served_version=self.registered.version),
+        }  # fmt: skip
+        fields.update(changes)
+        return TargetDescriptor.model_validate(fields).write(self.folder / "target.yaml")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("mlflow-serve")
+    registered = register_credit_model(folder)
+    model = f"models:/{registered.model}@champion"
+    with mlflow_model_server(model, registered.tracking_uri, folder) as server:
+        base = f"http://{server.address}"
+        for _ in range(100):  # the port opens before the model is loaded
+            try:
+                if httpx.get(f"{base}/ping", timeout=2).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+        yield Served(base, registered, folder)
+
+
+def run(served: Served, path: Path, *scenarios: str) -> RunOutcome:
+    loaded = [parse_scenario(STEADY, Path("short-steady.yaml")) if name == "short-steady"
+              else load_scenario(name) for name in scenarios]  # fmt: skip
+    return Environment(Target.from_file(path), served.folder / f"bundle-{path.stem}").run(loaded)
+
+
+def test_the_request_schema_is_the_models_signature_with_the_label_left_out(
+    served: Served,
+) -> None:
+    system = load_system(Target.from_file(served.descriptor()))
+    assert system.schema.source == "mlflow-signature"
+    assert system.schema.names == ["income", "debt_ratio", "age", "years_employed",
+                                   "employment", "region", "email"]  # fmt: skip
+    assert system.planted == ["email"]
+    assert system.shaping is not None
+    assert system.shaping.bias_group == "region = east"
+
+
+def test_every_valid_row_of_steady_traffic_is_answered_2xx(served: Served) -> None:
+    outcome = run(served, served.descriptor(), "short-steady")
+    result = outcome.results[0]
+    assert result.status == "passed", result
+    served_count = result.expectations[0]
+    assert served_count.value is not None
+    assert served_count.value >= 60
+    assert served_count.detail.startswith(f"{served_count.value:g} of {served_count.value:g} ")
+
+
+def test_a_scenario_needing_a_fault_hook_the_server_has_not_is_not_applicable(
+    served: Served,
+) -> None:
+    outcome = run(served, served.descriptor(), "accelerator-failure")
+    result = outcome.results[0]
+    assert result.status == "not_applicable"
+    assert result.error is not None
+    assert "the fault hook" in result.error
+    assert "declare it under fault_hooks" in result.error
+
+
+def test_rows_sent_in_a_protocol_the_server_refuses_make_the_run_invalid(served: Served) -> None:
+    wrong = Protocol(kind=ProtocolKind.TEMPLATE, body={"rows": "{{instances}}"})
+    outcome = run(served, served.descriptor(protocol=wrong), "short-steady")
+    result = outcome.results[0]
+    assert result.status == "invalid"
+    assert result.error is not None
+    assert "valid rows before the fault" in result.error
+    assert "x 400" in result.error
+    assert {e.outcome for e in result.expectations} == {Outcome.NOT_AVAILABLE}
+
+
+def test_the_security_probes_find_the_servers_own_defects(served: Served) -> None:
+    report = run_security_probes(load_system(Target.from_file(served.descriptor())),
+                                 fuzz_requests=60, seed=1, burst_limit=16)  # fmt: skip
+    unauthenticated = report.check(NO_CREDENTIALS)
+    assert unauthenticated.outcome is Outcome.NOT_APPLICABLE
+    assert "answered a predict without any key 200" in unauthenticated.detail
+    fuzz = report.fuzz
+    assert fuzz.schema_source.startswith("instance schema (mlflow-signature)")
+    assert fuzz.transport_errors == 0
+    assert fuzz.health_after == 200
+    # the known defect: deeply nested JSON is a RecursionError, answered 500
+    assert 500 in fuzz.by_mutation["deep_nesting"]
+    assert all(s < 500 for m, c in fuzz.by_mutation.items() if m != "deep_nesting" for s in c)
