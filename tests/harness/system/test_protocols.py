@@ -13,7 +13,10 @@ SCHEMA = InstanceSchema(source="file", columns=(
     Column(name="age", kind=Kind.INTEGER), Column(name="income", kind=Kind.NUMBER),
     Column(name="job", kind=Kind.CATEGORY, categories=("a", "b")),
 ))  # fmt: skip
-ROWS = [{"age": 40, "income": 1.5, "job": "a", "label": 1}, {"age": 30, "income": None, "job": "b"}]
+ROWS: list[dict[str, Any]] = [
+    {"age": 40, "income": 1.5, "job": "a", "label": 1},
+    {"age": 30, "income": None, "job": "b"},
+]
 
 BODIES: dict[str, tuple[Protocol, Any]] = {
     "this project's API sends rows as instances": (

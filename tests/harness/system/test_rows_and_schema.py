@@ -127,5 +127,5 @@ def test_the_request_schema_file_comes_first(tmp_path: Path) -> None:
 
 def test_no_rows_and_no_schema_source_is_a_clear_error(tmp_path: Path) -> None:
     path = double_descriptor("http://127.0.0.1:9", tmp_path, data=None)
-    with pytest.raises(InvalidDescriptor, match="no request schema was found .* no rows"):
+    with pytest.raises(InvalidDescriptor, match=r"no request schema was found .* no rows"):
         load_system(Target.from_file(path))
