@@ -40,7 +40,8 @@ def load_manifest(bundle: Path) -> Manifest:
 def assess(bundle: Path, registry: ProbeRegistry | None = None) -> Assessment:
     registry = registry or default_registry()
     manifest = load_manifest(bundle)
-    facts = {fact.name: fact for fact in read_facts(bundle) + bundle_facts(bundle, manifest)}
+    read = read_facts(bundle)
+    facts = {fact.name: fact for fact in read + bundle_facts(bundle, manifest, read)}
     findings = run_probes(registry, facts)
     dimensions = [
         evaluate(d, [f for f in findings if f.dimension == d.id])

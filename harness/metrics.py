@@ -46,7 +46,7 @@ def scrape(url: str, headers: dict[str, str], timeout: float = 5.0) -> list[Samp
     """The endpoint's samples; an empty list when it does not answer (recorded by the
     caller as a gap, never as zeros)."""
     try:
-        answer = httpx.get(url, headers=headers, timeout=timeout)
+        answer = httpx.get(url, headers=headers, timeout=timeout, follow_redirects=True)
     except httpx.HTTPError:
         return []
     if not answer.is_success:

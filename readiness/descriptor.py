@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from readiness.documents import load_document
 from readiness.errors import InvalidDescriptor
@@ -158,12 +158,26 @@ class DataSpec(_Strict):
     value of the first group column)."""
 
 
+METRIC_SIGNALS = ("requests", "latency", "drift", "data_quality", "model_quality", "fallback",
+                  "utilisation")  # fmt: skip
+"""The signals a descriptor can map to a metric family of its own."""
+
+
 class Conventions(_Strict):
     """Names the probes read where a system does not use the common ones."""
 
     metrics: dict[str, str] = {}
-    """Signal -> metric family name, e.g. {"requests": "http_requests", "latency":
-    "http_request_duration_seconds", "model_info": "my_model_info"}."""
+    """Signal -> metric family name, e.g. {"requests": "api_calls_total", "latency":
+    "api_call_seconds"}; signals: see METRIC_SIGNALS."""
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_signals(cls, metrics: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(metrics) - set(METRIC_SIGNALS))
+        if unknown:
+            raise ValueError(f"unknown signal {', '.join(unknown)} (known: "
+                             f"{', '.join(METRIC_SIGNALS)})")  # fmt: skip
+        return metrics
 
 
 class FaultHook(_Strict):

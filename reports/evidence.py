@@ -108,7 +108,8 @@ class EvidenceIndex:
 
     @classmethod
     def of(cls, bundle: Path, assessment: Assessment) -> "EvidenceIndex":
-        facts = read_facts(bundle) + bundle_facts(bundle, load_manifest(bundle))
+        read = read_facts(bundle)
+        facts = read + bundle_facts(bundle, load_manifest(bundle), read)
         views = {fact.id: _of_fact(fact) for fact in facts}
         views[f"fact:{FINDINGS}"] = _of_findings(assessment)
         views |= {record.id: _of_record(record) for record in read_evidence(bundle)}

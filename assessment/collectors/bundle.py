@@ -3,6 +3,7 @@ figures computed from the scenarios' metric samples, and the bundle's digests.""
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +11,16 @@ import pandas as pd
 
 from assessment.collectors import Provenances
 from assessment.facts import Fact
-from assessment.probes.signals import ACCELERATOR_BUSY, CPU_SECONDS
+from assessment.probes.signals import ACCELERATOR_BUSY, CPU_SECONDS, KNOWN_REQUEST_COUNTERS
 from harness.bundle import DIGESTS_FILE, Manifest
 
 PROVIDES = ("scenarios", "scenario_metrics", "bundle_digests")
 NOMINAL_SCENARIO = "steady-state"
-REQUEST_COUNTER = "readiness_requests_total"
 
 
-def bundle_facts(bundle: Path, manifest: Manifest) -> list[Fact]:
+def bundle_facts(bundle: Path, manifest: Manifest, facts: Sequence[Fact] = ()) -> list[Fact]:
+    """`facts`: those already read from the bundle (the descriptor among them names the
+    system's own request counter, where it maps one)."""
     # The bundle's facts are as old as the run: stamped with its end, not with now, so the
     # same bundle always gives the same assessment.
     stamp = Provenances(
@@ -27,7 +29,11 @@ def bundle_facts(bundle: Path, manifest: Manifest) -> list[Fact]:
     )  # fmt: skip
     return [
         stamp.fact("scenarios", str(bundle / "manifest.json"), scenario_runs(manifest)),
-        stamp.fact("scenario_metrics", str(bundle / "timeseries"), scenario_figures(bundle)),
+        stamp.fact(
+            "scenario_metrics",
+            str(bundle / "timeseries"),
+            scenario_figures(bundle, _mapped_requests(facts)),
+        ),
         _digests(stamp, bundle),
     ]
 
@@ -44,7 +50,21 @@ def scenario_runs(manifest: Manifest) -> dict[str, Any]:
     }
 
 
-def scenario_figures(bundle: Path) -> dict[str, Any]:
+def _mapped_requests(facts: Sequence[Fact]) -> str | None:
+    descriptor = next((f.value for f in facts if f.name == "descriptor" and f.collected), None)
+    mapped = (((descriptor or {}).get("conventions") or {}).get("metrics") or {}).get("requests")
+    return f"{str(mapped).removesuffix('_total')}_total" if mapped else None
+
+
+def request_counter(samples: pd.DataFrame, mapped: str | None = None) -> str | None:
+    """The request counter among the samples: the descriptor's, else the first known one
+    (`signals.KNOWN_REQUEST_COUNTERS`) the target exports."""
+    exported = set(samples.loc[samples["source"] == "metrics", "metric"])
+    candidates = [mapped] if mapped else list(KNOWN_REQUEST_COUNTERS)
+    return next((name for name in candidates if name in exported), None)
+
+
+def scenario_figures(bundle: Path, mapped: str | None = None) -> dict[str, Any]:
     """CPU seconds per 1,000 predictions and accelerator busy fraction at nominal load,
     from the steady-state scenario's samples; each None with the reason when unmeasurable."""
     figures: dict[str, Any] = {"cpu_seconds_per_1k": None, "accelerator_busy": None}
@@ -53,10 +73,14 @@ def scenario_figures(bundle: Path) -> dict[str, Any]:
         why = f"the {NOMINAL_SCENARIO} scenario's samples are not in the bundle"
         return {**figures, "cpu_seconds_per_1k_why": why, "accelerator_busy_why": why}
     samples = pd.read_parquet(path)
-    cpu, requests = _increase(samples, f"{CPU_SECONDS}_total"), _increase(samples, REQUEST_COUNTER)
+    counter = request_counter(samples, mapped)
+    cpu = _increase(samples, f"{CPU_SECONDS}_total")
+    requests = _increase(samples, counter) if counter else None
     if cpu is None or not requests:
+        known = mapped or ", ".join(KNOWN_REQUEST_COUNTERS)
         figures["cpu_seconds_per_1k_why"] = (
-            f"{NOMINAL_SCENARIO} samples lack {CPU_SECONDS}_total or {REQUEST_COUNTER}"
+            f"{NOMINAL_SCENARIO} samples lack {CPU_SECONDS}_total or a request counter "
+            f"({known}; map another in conventions.metrics.requests)"
         )
     else:
         figures["cpu_seconds_per_1k"] = round(cpu / requests * 1000, 4)

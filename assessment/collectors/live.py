@@ -74,7 +74,7 @@ def _health(target: Target, client: httpx.Client, stamp: Provenances) -> Fact:
         if not target.has(endpoint):
             continue
         try:
-            statuses[endpoint] = client.get(target.url(endpoint)).status_code
+            statuses[endpoint] = client.get(target.url(endpoint), follow_redirects=True).status_code
         except httpx.HTTPError:
             statuses[endpoint] = None
     return stamp.fact("health", target.url("health"), statuses)

@@ -118,7 +118,7 @@ def previous_version_kept_for_rollback(evidence: Evidence) -> Verdict:
 
 
 def fallback_path_exists(evidence: Evidence) -> Verdict:
-    return exports(evidence, FALLBACK, "fallback counter")
+    return exports(evidence, FALLBACK, "fallback counter", signal="fallback")
 
 
 # ---------------------------------------------------------------- cost
@@ -134,7 +134,7 @@ def declares_cost_budget(evidence: Evidence) -> Verdict:
 
 
 def exports_utilisation_or_cost(evidence: Evidence) -> Verdict:
-    return exports(evidence, UTILISATION, "utilisation or cost metric")
+    return exports(evidence, UTILISATION, "utilisation or cost metric", signal="utilisation")
 
 
 def caching_effective(evidence: Evidence) -> Verdict:

@@ -1,6 +1,9 @@
 """Reading scraped metrics by convention, so any Prometheus-instrumented system can be
 judged, not only ours: a signal is found by its family's type, a pattern in its name and
-the labels it carries (documented in `docs/probes.md`).
+the labels it carries (documented in `docs/probes.md`). The patterns recognise the common
+exporters out of the box (prometheus-fastapi-instrumentator, Ray Serve, KServe, Triton,
+MLServer, BentoML, TorchServe); a descriptor maps any other name in `conventions.metrics`
+(signal -> family name), and a mapped family counts whatever its name.
 
 A scraped endpoint is stored as a list of families: `{"name", "type", "samples": [[sample
 name, labels, value], ...]}` (prometheus_client's parser, counters without `_total`).
@@ -14,9 +17,22 @@ from assessment.probes import Evidence, Verdict, judge, unknown
 
 Family = dict[str, Any]
 
-LATENCY = re.compile(r"latency|duration")
+LATENCY = re.compile(r"latency|duration|request_\w*seconds")
+LATENCY_TYPES = ("histogram", "summary")
 REQUESTS = re.compile(r"request")
-STATUS_LABELS = ("status", "code", "status_code")
+STATUS_LABELS = ("status", "code", "status_code", "http_response_code", "response_code",
+                 "http_status")  # fmt: skip
+"""Ours and most exporters' `status`/`status_code`; BentoML's `http_response_code`."""
+REQUEST_OUTCOMES = re.compile(r"request_(?:success|failure)")
+"""Triton counts successes and failures in two families instead of a status label."""
+KNOWN_REQUEST_COUNTERS = (
+    "readiness_requests_total", "http_requests_total", "ray_serve_num_http_requests_total",
+    "rest_server_requests_total", "bentoml_service_request_total",
+    "ts_inference_requests_total", "nv_inference_request_success",
+    "request_predict_seconds_count",
+)  # fmt: skip
+"""Request counters by sample name, ours first, then instrumentator, Ray Serve, MLServer,
+BentoML, TorchServe, Triton and KServe's histogram count."""
 DRIFT = re.compile(r"psi|drift")
 DATA_QUALITY = re.compile(r"data_quality|schema_change")
 MODEL_QUALITY = re.compile(r"accuracy|auc|f1|precision|recall")
@@ -72,6 +88,21 @@ def names(found: Iterable[Family]) -> str:
     return ", ".join(listed) if listed else "none"
 
 
+def mapped_name(evidence: Evidence, signal: str | None) -> str | None:
+    """The family name the descriptor maps `signal` to (`conventions.metrics`), if any."""
+    if signal is None or "descriptor" not in evidence.declared:
+        return None
+    declared = evidence.value("descriptor") or {}
+    mapped = ((declared.get("conventions") or {}).get("metrics") or {}).get(signal)
+    return str(mapped) if mapped else None
+
+
+def _named(found: Iterable[Family], name: str) -> list[Family]:
+    """Families called `name`, written with or without the counter's `_total`."""
+    bare = name.removesuffix("_total")
+    return [f for f in found if str(f.get("name", "")) in (name, bare)]
+
+
 def exports(
     evidence: Evidence,
     pattern: re.Pattern[str],
@@ -80,15 +111,19 @@ def exports(
     endpoints: tuple[str, ...] = ("service_metrics",),
     types: tuple[str, ...] = (),
     labels: tuple[str, ...] = (),
+    signal: str | None = None,
 ) -> Verdict:
     """Whether the scraped `endpoints` export a family matching `pattern` (of one of
-    `types`, carrying one of `labels`); unknown when none of them was scraped."""
+    `types`, carrying one of `labels`), or the family the descriptor maps `signal` to;
+    unknown when none of them was scraped."""
     scrapes = [evidence.value(name) for name in endpoints]
     if all(scrape is None for scrape in scrapes):
         return unknown("; ".join(evidence.why_missing(name) for name in endpoints))
-    hits = [
-        f
-        for f in matching(families(*scrapes), pattern, *types)
-        if not labels or has_label(f, *labels)
-    ]
+    found = families(*scrapes)
+    mapped = mapped_name(evidence, signal)
+    if mapped is not None:
+        hits = _named(found, mapped)
+        missing = f"the descriptor maps {signal} to {mapped}, which is not exported"
+        return judge(bool(hits), f"{what}: {mapped} (as the descriptor maps it)", missing)
+    hits = [f for f in matching(found, pattern, *types) if not labels or has_label(f, *labels)]
     return judge(bool(hits), f"{what}: {names(hits)}", f"no {what} among the metrics exported")
