@@ -56,14 +56,27 @@ def _registry(descriptor: TargetDescriptor, stamp: Provenances) -> Fact:
         return stamp.error("registry", uri, error)
     if not versions:
         return stamp.unavailable("registry", uri, f"the registry has no model '{model}'")
-    return stamp.fact("registry", uri, {"model": model, "aliases": aliases, "versions": versions})
+    declared = descriptor.registry.aliases
+    names = {"champion": declared.champion, "previous": declared.previous}
+    roles = {role: aliases.get(name) for role, name in names.items()}
+    return stamp.fact("registry", uri, {"model": model, "aliases": aliases, "versions": versions,
+                                        "alias_names": names, "roles": roles})  # fmt: skip
 
 
 def _run(client: Any, run_id: str | None) -> dict[str, Any]:
+    """The run's parameters, metrics and tags, and the datasets it logged as inputs (MLflow's
+    own lineage: `mlflow.source.git.commit`, `log_input`)."""
     if not run_id:
         return {}
     run = client.get_run(run_id)
-    return {"id": run_id, "params": dict(run.data.params), "metrics": dict(run.data.metrics)}
+    inputs = getattr(run, "inputs", None)
+    datasets = [
+        {"name": d.dataset.name, "digest": d.dataset.digest}
+        for d in (getattr(inputs, "dataset_inputs", None) or [])
+    ]
+    return {"id": run_id, "params": dict(run.data.params), "metrics": dict(run.data.metrics),
+            "tags": {k: v for k, v in run.data.tags.items() if not k.startswith("mlflow.log")},
+            "datasets": datasets}  # fmt: skip
 
 
 def _feature_store(descriptor: TargetDescriptor, base: Path, stamp: Provenances) -> Fact:

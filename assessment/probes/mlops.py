@@ -25,6 +25,21 @@ def served_versions(evidence: Evidence) -> list[str]:
     return [str(registry["served_version"])] if registry.get("served_version") else []
 
 
+def lineage_tags(record: dict[str, Any]) -> dict[str, str]:
+    """The version's lineage in our tags or in MLflow's own conventions: the run's
+    `mlflow.source.git.commit` for the code version, a dataset logged as its input for the
+    dataset digest."""
+    tags = {k: str(v) for k, v in (record.get("tags") or {}).items()}
+    run = record.get("run") or {}
+    commit = (run.get("tags") or {}).get("mlflow.source.git.commit")
+    if not tags.get("code_version") and commit:
+        tags["code_version"] = str(commit)
+    datasets = [d for d in run.get("datasets") or [] if d.get("digest")]
+    if not tags.get("dataset_digest") and datasets:
+        tags["dataset_digest"] = str(datasets[0]["digest"])
+    return tags
+
+
 def served_record(evidence: Evidence) -> tuple[str | None, dict[str, Any] | None, str]:
     """(served version, its registry record, why there is none)."""
     registry = evidence.value("registry")
@@ -83,12 +98,14 @@ def served_version_has_full_lineage(evidence: Evidence) -> Verdict:
     served, record, why = served_record(evidence)
     if record is None:
         return unknown(why)
-    tags = record.get("tags", {})
+    tags = lineage_tags(record)
     missing = [tag for tag in LINEAGE_TAGS if not tags.get(tag)]
     if not (record.get("run") or {}).get("params"):
         missing.append("hyperparameters")
     if missing:
-        return fails(f"version {served} lacks {', '.join(missing)}")
+        return fails(f"version {served} lacks {', '.join(missing)} (code version: a "
+                     "code_version tag or the run's mlflow.source.git.commit; dataset: a "
+                     "dataset_digest tag or a dataset logged as the run's input)")  # fmt: skip
     info = evidence.value("model_info")
     if info is None:
         return unknown(f"lineage recorded; {evidence.why_missing('model_info')}")

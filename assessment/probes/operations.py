@@ -99,7 +99,16 @@ def previous_version_kept_for_rollback(evidence: Evidence) -> Verdict:
         for e in audit.get("deployments", [])
         if e.get("action") == "rollback"
     }
-    champion = registry.get("aliases", {}).get("champion")
+    roles = registry.get("roles") or {
+        "champion": registry.get("aliases", {}).get("champion"),
+        "previous": registry.get("aliases", {}).get("previous"),
+    }
+    names = registry.get("alias_names") or {"champion": "champion", "previous": "previous"}
+    champion = roles.get("champion")
+    if champion is None:
+        return unknown(f"no version of {registry.get('model')} carries the champion alias "
+                       f"'{names['champion']}' (aliases: {registry.get('aliases') or 'none'}); "
+                       "declare the alias that names what serves in registry.aliases")  # fmt: skip
     kept = sorted(
         version
         for version, record in registry.get("versions", {}).items()
@@ -107,8 +116,8 @@ def previous_version_kept_for_rollback(evidence: Evidence) -> Verdict:
         and version not in withdrawn
         and record.get("tags", {}).get("approval.by")
     )
-    previous = registry.get("aliases", {}).get("previous")
-    shown = f"champion {champion}, previous {previous or 'none'}"
+    previous = roles.get("previous")
+    shown = f"{names['champion']} {champion}, {names['previous']} {previous or 'none'}"
     return judge(
         bool(kept),
         f"{shown}; approved, never withdrawn: {', '.join(kept)}",

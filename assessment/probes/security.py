@@ -56,7 +56,14 @@ def _check(evidence: Evidence, *names: str) -> Verdict:
 
 
 def predict_refuses_missing_credentials(evidence: Evidence) -> Verdict:
-    return _check(evidence, "predict_refuses_missing_credentials")
+    """Not applicable only where nothing is known of the target's access control; a target
+    that answered a predict without any key refuses nothing, declared or not."""
+    found = _check(evidence, "predict_refuses_missing_credentials")
+    checks = evidence.value("access_control") or {}
+    observed = (checks.get("predict_refuses_missing_credentials") or {}).get("observed")
+    if found.outcome is Outcome.NOT_APPLICABLE and observed and 200 <= int(observed) < 300:
+        return fails(f"{found.detail}: anyone can call it")
+    return found
 
 
 def predict_refuses_wrong_key(evidence: Evidence) -> Verdict:

@@ -6,18 +6,22 @@ One server for the module: the model is trained, logged with its signature, regi
 and served once; each test reads it through a descriptor, as a team's would.
 """
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
 from harness.environment import Environment, RunOutcome
 from harness.scenario import load_scenario, parse_scenario
 from harness.security import NO_CREDENTIALS, Outcome, run_security_probes
 from harness.system.loading import load_system
 from harness.target import Target
+from readiness.cli import app
 from readiness.descriptor import (
     DataSpec,
     Endpoints,
@@ -164,3 +168,36 @@ def test_the_security_probes_find_the_servers_own_defects(served: Served) -> Non
     # the known defect: deeply nested JSON is a RecursionError, answered 500
     assert 500 in fuzz.by_mutation["deep_nesting"]
     assert all(s < 500 for m, c in fuzz.by_mutation.items() if m != "deep_nesting" for s in c)
+
+
+def findings_of(bundle: Path) -> dict[str, dict[str, Any]]:
+    assessment = json.loads((bundle / "assessment.json").read_text())
+    return {f["probe"]: f for d in assessment["dimensions"] for f in d["findings"]}
+
+
+@pytest.fixture(scope="module")
+def assessed(served: Served) -> dict[str, dict[str, Any]]:
+    """`readiness run DESCRIPTOR --no-scenarios`, as a user runs it against the server."""
+    bundle = served.folder / "assessed"
+    result = CliRunner().invoke(app, ["run", str(served.descriptor()), "--no-scenarios",
+                                      "--out", str(bundle)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return findings_of(bundle)
+
+
+@pytest.mark.parametrize(
+    ("probe", "outcome", "reason"),
+    [("predicts_within_slo_at_low_load", "pass", "p99"),
+     ("served_version_resolves_in_registry", "pass", "version 1 answers and is registered"),
+     ("runs_tracked_with_params_and_metrics", "pass", "2 params, 1 metrics"),
+     ("served_version_has_full_lineage", "fail", "lacks code_version, dataset_digest"),
+     ("predict_refuses_missing_credentials", "fail", ""),
+     ("declares_metrics_endpoint", "fail", "no metrics endpoint declared"),
+     ("health_answers", "pass", "")],
+)  # fmt: skip
+def test_the_assessment_gives_the_true_reason_for_what_the_server_has(
+    assessed: dict[str, dict[str, Any]], probe: str, outcome: str, reason: str
+) -> None:
+    finding = assessed[probe]
+    assert finding["outcome"] == outcome, finding
+    assert reason in finding["detail"]
