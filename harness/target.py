@@ -40,7 +40,8 @@ class Target:
     def __init__(self, descriptor: TargetDescriptor, path: Path | None = None) -> None:
         self.descriptor = descriptor
         self.path = path
-        self.model = descriptor.served_model()
+        registry = descriptor.registry
+        self.model = descriptor.model or (registry.model if registry else None)
         self._keys = _read_credentials(descriptor)
 
     @classmethod
@@ -66,7 +67,19 @@ class Target:
             raise InvalidDescriptor(
                 f"target descriptor '{self.descriptor.name}': endpoints.{endpoint}: not declared"
             )
-        return value.replace("{model}", self.model)
+        return self._filled(value, f"endpoints.{endpoint}")
+
+    def _filled(self, template: str, field: str, quote: bool = False) -> str:
+        """`template` with `{model}` filled in; InvalidDescriptor naming `field` when it
+        has `{model}` and the descriptor names no model."""
+        if "{model}" not in template:
+            return template
+        if self.model is None:
+            raise InvalidDescriptor(
+                f"target descriptor '{self.descriptor.name}': {field} has {{model}}, so model "
+                "(or registry.model) is required"
+            )
+        return template.replace("{model}", shlex.quote(self.model) if quote else self.model)
 
     def has(self, endpoint: str) -> bool:
         return isinstance(getattr(self.descriptor.endpoints, endpoint, None), str)
@@ -119,7 +132,7 @@ class Target:
         return self._fire_shell(hook)
 
     def _fire_http(self, hook: FaultHook) -> HookResult:
-        url = hook.target.replace("{model}", self.model)
+        url = self._filled(hook.target, f"fault_hooks.{hook.name}")
         try:
             answer = httpx.post(url, json=hook.payload, headers=self.headers("admin"),
                                 timeout=HOOK_TIMEOUT_S)  # fmt: skip
@@ -129,7 +142,7 @@ class Target:
                           _json_object(answer.text))  # fmt: skip
 
     def _fire_shell(self, hook: FaultHook) -> HookResult:
-        command = hook.target.replace("{model}", shlex.quote(self.model))
+        command = self._filled(hook.target, f"fault_hooks.{hook.name}", quote=True)
         environment = {
             **os.environ,
             **self._keys,

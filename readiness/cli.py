@@ -18,6 +18,7 @@ from readiness.console import errors, fail
 from readiness.descriptor import ARCHITECTURES, load_descriptor
 from readiness.errors import InvalidInput, ReadinessError
 from readiness.home import readiness_home
+from readiness.init_cli import init
 from readiness.progress import step_progress
 from readiness.report_cli import dashboard, report
 
@@ -37,6 +38,7 @@ WithoutOption = Annotated[
     typer.Option("--without", help="Switch a production feature off (repeat): auth, rate-limit, "
                  "validation, cache, metrics, audit, explain, monitoring, batching, rollback."),
 ]  # fmt: skip
+app.command()(init)
 app.command()(assess)
 app.command()(gate)
 app.command()(report)

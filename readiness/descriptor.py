@@ -281,15 +281,6 @@ class TargetDescriptor(_Strict):
     logs: list[Path] = []
     """Log files the assessment scans for keys and raw PII."""
 
-    def served_model(self) -> str:
-        """The name that fills `{model}` in the endpoints."""
-        name = self.model or (self.registry.model if self.registry else None)
-        if name is None:
-            raise InvalidDescriptor(
-                f"target descriptor '{self.name}': model: required when there is no registry"
-            )
-        return name
-
     def resolve(self, path: Path, base: Path) -> Path:
         """A path the descriptor names, relative to the descriptor's folder `base`."""
         return path if path.is_absolute() else base / path

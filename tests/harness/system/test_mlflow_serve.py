@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -31,6 +32,7 @@ from readiness.descriptor import (
     Registry,
     SLOs,
     TargetDescriptor,
+    load_descriptor,
 )
 from tests.harness.system.credit import LABEL, MODEL_NAME, Registered, register_credit_model
 from tests.servers import mlflow_model_server
@@ -201,3 +203,48 @@ def test_the_assessment_gives_the_true_reason_for_what_the_server_has(
     finding = assessed[probe]
     assert finding["outcome"] == outcome, finding
     assert reason in finding["detail"]
+
+
+def test_init_discovers_the_server_and_writes_a_descriptor_that_runs(served: Served) -> None:
+    output = served.folder / "init" / "target.yaml"
+    result = CliRunner().invoke(app, [
+        "init", f"{served.base}/invocations", "--data", str(served.registered.rows),
+        "--label", LABEL, "--group", "region", "--personal", "email",
+        "--registry", served.registered.tracking_uri, "--model", MODEL_NAME, "-o", str(output),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "found   protocol: mlflow (the path ends in /invocations (MLflow))" in result.output
+    assert f"found   health: {served.base}/health" in result.output
+    assert "request schema: 7 columns from mlflow-signature" in result.output
+    assert "rows: 5 of 5 answered 2xx" in result.output
+    assert "missing metrics: none of the usual routes answered 2xx" in result.output
+    assert output.read_text().startswith("# A first target descriptor")
+    descriptor = load_descriptor(output)
+    assert descriptor.protocol.kind is ProtocolKind.MLFLOW
+    assert descriptor.data is not None
+    assert descriptor.data.personal == ["email"]
+    system = load_system(Target.from_file(output))
+    assert system.schema.source == "mlflow-signature"
+
+
+def test_init_names_the_column_of_rows_that_do_not_fit_the_schema(served: Served) -> None:
+    rows = served.folder / "bad-rows.csv"
+    frame = pd.read_csv(served.registered.rows).head(20)
+    frame["income"] = "plenty"
+    frame.to_csv(rows, index=False)
+    result = CliRunner().invoke(app, [
+        "init", f"{served.base}/invocations", "--data", str(rows), "--label", LABEL,
+        "--registry", served.registered.tracking_uri, "--model", MODEL_NAME,
+        "-o", str(served.folder / "bad.yaml"),
+    ])  # fmt: skip
+    assert result.exit_code == 2
+    assert "column 'income' holds 'plenty', not a number" in result.output
+
+
+def test_init_exits_1_when_nothing_answers(served: Served) -> None:
+    result = CliRunner().invoke(app, [
+        "init", "http://127.0.0.1:9/invocations", "--data", str(served.registered.rows),
+        "-o", str(served.folder / "nothing.yaml"),
+    ])  # fmt: skip
+    assert result.exit_code == 1
+    assert "did not answer" in result.output
