@@ -172,3 +172,24 @@ def _stop_group(process: "subprocess.Popen[bytes]") -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+@contextmanager
+def python_server(
+    arguments: list[str], port: int, folder: Path, environment: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """`python ARGUMENTS` (a server of the test's own) on 127.0.0.1:`port`, its output in
+    `folder`, stopped by its process group when the block ends."""
+    import sys
+
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, *arguments], stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, **(environment or {})}, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port, process, seconds=60.0)
+        yield RunningServer("127.0.0.1", port, process.pid)
+    finally:
+        _stop_group(process)
+        log.close()

@@ -8,6 +8,7 @@ a logistic model of the numbers with a little noise, so the model learns somethi
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,27 +45,34 @@ class Registered:
     rows: Path
 
 
-def register_credit_model(folder: Path) -> Registered:
-    """Train the model, log it with its signature and an input example, register it and
-    give it the `champion` alias; write the rows a client sends as CSV."""
-    import mlflow
-    from mlflow.models import infer_signature
+def credit_pipeline(frame: pd.DataFrame) -> object:
+    """The scikit-learn model of the credit rows: scaled numbers, one-hot employment, a
+    logistic regression."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    frame = credit_rows()
-    rows = folder / "credit-rows.csv"
-    frame.to_csv(rows, index=False)
-    inputs = frame.drop(columns=[LABEL])
     numbers = ["income", "debt_ratio", "age", "years_employed"]
     model = Pipeline([
         ("columns", ColumnTransformer([("numbers", StandardScaler(), numbers),
                                        ("employment", OneHotEncoder(), ["employment"])])),
         ("classifier", LogisticRegression(max_iter=500)),
     ])  # fmt: skip
-    model.fit(inputs, frame[LABEL])
+    return model.fit(frame.drop(columns=[LABEL]), frame[LABEL])
+
+
+def register_credit_model(folder: Path) -> Registered:
+    """Train the model, log it with its signature and an input example, register it and
+    give it the `champion` alias; write the rows a client sends as CSV."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    frame = credit_rows()
+    rows = folder / "credit-rows.csv"
+    frame.to_csv(rows, index=False)
+    inputs = frame.drop(columns=[LABEL])
+    model: Any = credit_pipeline(frame)
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)

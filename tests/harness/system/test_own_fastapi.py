@@ -1,0 +1,128 @@
+"""The harness and the assessment against a team's own FastAPI service of the credit model
+(one row per request, a Bearer token, prometheus-fastapi-instrumentator's metrics, a log
+that echoes what it refused): a template protocol, an auth scheme and exporter names that
+are not ours."""
+
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assessment.collectors import Provenances
+from assessment.collectors.logs import collect_logs
+from harness.environment import Environment
+from harness.scenario import parse_scenario
+from harness.security import NO_CREDENTIALS, WRONG_KEY, Outcome, run_security_probes
+from harness.system.loading import load_system
+from harness.target import Target
+from readiness.descriptor import (
+    Credentials,
+    DataSpec,
+    Endpoints,
+    Pattern,
+    Protocol,
+    ProtocolKind,
+    SLOs,
+    TargetDescriptor,
+)
+from tests.harness.system.credit import LABEL, credit_pipeline, credit_rows
+from tests.harness.system.test_mlflow_serve import STEADY
+from tests.servers import free_port, python_server
+
+pytestmark = pytest.mark.slow
+TOKEN = "team-token-3141"
+
+
+@dataclass(frozen=True)
+class Service:
+    descriptor: Path
+    log: Path
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    folder = tmp_path_factory.mktemp("credit-api")
+    frame = credit_rows()
+    rows = folder / "rows.parquet"
+    frame.to_parquet(rows)
+    model = folder / "model.pkl"
+    model.write_bytes(pickle.dumps(credit_pipeline(frame)))
+    log, port = folder / "service.log", free_port()
+    (folder / "token.env").write_text(f"CREDIT_TOKEN={TOKEN}\n")
+    base = f"http://127.0.0.1:{port}"
+    descriptor = TargetDescriptor(
+        name="credit-api", architecture="fastapi", pattern=Pattern.REAL_TIME, profile="staging",
+        slos=SLOs(p99_latency_ms=250, error_rate=0.01, availability=0.99),
+        endpoints=Endpoints(predict=f"{base}/predict", health=f"{base}/health",
+                            metrics=f"{base}/metrics", openapi=f"{base}/openapi.json"),
+        protocol=Protocol(kind=ProtocolKind.TEMPLATE, body="{{instance}}",
+                          predictions="default_probability", version="model_version",
+                          request_id="header:x-request-id"),
+        data=DataSpec(rows=rows, label=LABEL, groups=["region"], personal=["email"]),
+        credentials=Credentials(api_key_env="CREDIT_TOKEN", env_file=folder / "token.env",
+                                header="Authorization", scheme="Bearer"),
+        logs=[log],
+    ).write(folder / "target.yaml")  # fmt: skip
+    arguments = ["-m", "tests.harness.system.credit_api", str(model), str(port), str(log)]
+    with python_server(arguments, port, folder, {"CREDIT_API_TOKEN": TOKEN}):
+        yield Service(descriptor, log, folder)
+
+
+def test_the_schema_is_the_services_openapi_body_and_the_token_is_sent_as_bearer(
+    service: Service,
+) -> None:
+    target = Target.from_file(service.descriptor)
+    assert target.headers() == {"Authorization": f"Bearer {TOKEN}"}
+    system = load_system(target)
+    assert system.schema.source == "openapi"
+    assert system.schema.names == ["income", "debt_ratio", "age", "years_employed",
+                                   "employment", "region", "email"]  # fmt: skip
+    age = system.schema.column("age")
+    assert age is not None
+    assert (age.kind.value, age.minimum, age.maximum) == ("integer", 18, 120)
+
+
+def test_steady_traffic_of_single_rows_is_answered_and_names_the_version(
+    service: Service,
+) -> None:
+    loaded = parse_scenario(STEADY, Path("short-steady.yaml"))
+    outcome = Environment(Target.from_file(service.descriptor), service.folder / "b").run([loaded])
+    result = outcome.results[0]
+    assert result.status == "passed", result
+    requests = service.folder / "b" / "work" / "short-steady" / "traffic" / "requests.jsonl"
+    assert '"version": "2026.12.1"' in requests.read_text()
+
+
+def test_the_security_probes_use_the_bearer_scheme_and_find_the_services_defects(
+    service: Service,
+) -> None:
+    """FastAPI's JSON parser takes NaN and Infinity tokens and pydantic's lax floats take
+    them too, so the model is asked about NaN and the service answers 500; lax parsing also
+    takes the text "40" for a number its schema says is one."""
+    report = run_security_probes(load_system(Target.from_file(service.descriptor)),
+                                 fuzz_requests=60, seed=2, burst_limit=16)  # fmt: skip
+    assert report.check(NO_CREDENTIALS).outcome is Outcome.PASS
+    assert report.check(WRONG_KEY).outcome is Outcome.PASS
+    fuzz = report.fuzz
+    assert fuzz.by_mutation["nan_inf_literal"].get(500, 0) > 0
+    assert fuzz.by_mutation["deep_nesting"] == {400: 4}
+    assert fuzz.accepted_invalid > 0
+    assert {e.mutation for e in fuzz.accepted_invalid_examples} <= {"wrong_type",
+                                                                     "nan_inf_string"}  # fmt: skip
+    assert fuzz.outcome is Outcome.FAIL
+    assert fuzz.health_after == 200
+
+
+def test_the_log_that_echoes_refused_bodies_is_found_holding_the_planted_canaries(
+    service: Service,
+) -> None:
+    target = Target.from_file(service.descriptor)
+    run_security_probes(load_system(target), fuzz_requests=30, seed=3, burst_limit=1)
+    (fact,) = collect_logs(target, service.folder, Provenances("logs", target.digest))
+    findings = fact.value["findings"]
+    assert any("canaries in clear (planted by the harness in the personal-data columns email"
+               in finding for finding in findings), findings  # fmt: skip
+    assert all(TOKEN not in finding for finding in findings)
