@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MLSERVER_VENV := .venv-mlserver
+MLSERVER_STAMP := $(MLSERVER_VENV)/.installed
 
 .PHONY: install demo test lint typecheck unit bench clean
 
@@ -12,6 +14,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
+
+# MLServer (an Open Inference Protocol server the tests score) pins FastAPI below the
+# project's lock, so it gets a venv of its own; it runs as a separate process anyway.
+$(MLSERVER_STAMP): requirements-mlserver.lock
+	$(PYTHON) -m venv $(MLSERVER_VENV)
+	$(MLSERVER_VENV)/bin/python -m pip install --quiet -r requirements-mlserver.lock
+	touch $(MLSERVER_STAMP)
 
 install: $(STAMP)
 
@@ -25,7 +34,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy readiness reference harness assessment reports benchmarks tests
 
-unit: $(STAMP)
+unit: $(STAMP) $(MLSERVER_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit

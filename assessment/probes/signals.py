@@ -29,10 +29,10 @@ KNOWN_REQUEST_COUNTERS = (
     "readiness_requests_total", "http_requests_total", "ray_serve_num_http_requests_total",
     "rest_server_requests_total", "bentoml_service_request_total",
     "ts_inference_requests_total", "nv_inference_request_success",
-    "request_predict_seconds_count",
+    "model_infer_request_success_total", "request_predict_seconds_count",
 )  # fmt: skip
-"""Request counters by sample name, ours first, then instrumentator, Ray Serve, MLServer,
-BentoML, TorchServe, Triton and KServe's histogram count."""
+"""Request counters by sample name, ours first, then instrumentator, Ray Serve, MLServer's
+REST and model counters, BentoML, TorchServe, Triton and KServe's histogram count."""
 DRIFT = re.compile(r"psi|drift")
 DATA_QUALITY = re.compile(r"data_quality|schema_change")
 MODEL_QUALITY = re.compile(r"accuracy|auc|f1|precision|recall")
