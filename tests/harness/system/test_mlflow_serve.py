@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -24,18 +23,12 @@ from harness.system.loading import load_system
 from harness.target import Target
 from readiness.cli import app
 from readiness.descriptor import (
-    DataSpec,
-    Endpoints,
-    Pattern,
     Protocol,
     ProtocolKind,
-    Registry,
-    SLOs,
-    TargetDescriptor,
     load_descriptor,
 )
-from tests.harness.system.credit import LABEL, MODEL_NAME, Registered, register_credit_model
-from tests.servers import mlflow_model_server
+from tests.harness.system.credit import LABEL, MODEL_NAME, Registered
+from tests.harness.system.third_party import mlflow_descriptor, mlflow_served
 
 pytestmark = pytest.mark.slow
 
@@ -75,35 +68,13 @@ class Served:
     folder: Path
 
     def descriptor(self, **changes: object) -> Path:
-        fields: dict[str, object] = {
-            "name": "credit-mlflow", "architecture": "mlflow-models-serve",
-            "pattern": Pattern.REAL_TIME, "profile": "as-served", "model": MODEL_NAME,
-            "slos": SLOs(p99_latency_ms=250, error_rate=0.01, availability=0.99),
-            "endpoints": Endpoints(predict=f"{self.base}/invocations",
-                                   health=f"{self.base}/health", ready=f"{self.base}/ping"),
-            "protocol": Protocol(kind=ProtocolKind.MLFLOW),
-            "data": DataSpec(rows=self.registered.rows, label=LABEL, groups=["region"],
-                             personal=["email"]),
-            "registry": Registry(uri=self.registered.tracking_uri, model=MODEL_NAME,
-                                 served_version=self.registered.version),
-        }  # fmt: skip
-        fields.update(changes)
-        return TargetDescriptor.model_validate(fields).write(self.folder / "target.yaml")
+        return mlflow_descriptor(self.base, self.registered, self.folder, **changes)
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("mlflow-serve")
-    registered = register_credit_model(folder)
-    model = f"models:/{registered.model}@champion"
-    with mlflow_model_server(model, registered.tracking_uri, folder) as server:
-        base = f"http://{server.address}"
-        for _ in range(100):  # the port opens before the model is loaded
-            try:
-                if httpx.get(f"{base}/ping", timeout=2).is_success:
-                    break
-            except httpx.HTTPError:
-                pass
+    with mlflow_served(folder) as (base, registered):
         yield Served(base, registered, folder)
 
 

@@ -8,31 +8,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-import joblib
 import pytest
 
 from harness.environment import Environment
 from harness.scenario import load_scenario, parse_scenario
-from harness.security import Outcome, run_security_probes
+from harness.security import run_security_probes
 from harness.system.loading import load_system
 from harness.target import Target
-from readiness.descriptor import (
-    DataSpec,
-    Endpoints,
-    Pattern,
-    Protocol,
-    ProtocolKind,
-    SLOs,
-    TargetDescriptor,
-)
-from tests.harness.system.credit import LABEL, credit_pipeline, credit_rows
+from tests.harness.system.credit import LABEL
 from tests.harness.system.test_mlflow_serve import STEADY
-from tests.servers import free_port, python_server
+from tests.harness.system.third_party import mlserver_served
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[3]
-MLSERVER = ROOT / ".venv-mlserver" / "bin" / "mlserver"
 
 
 @dataclass(frozen=True)
@@ -43,43 +30,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    if not MLSERVER.is_file():
-        pytest.fail(f"{MLSERVER} is missing: `make .venv-mlserver/.installed` builds it")
     folder = tmp_path_factory.mktemp("mlserver")
-    frame = credit_rows()
-    (folder / "models" / "credit").mkdir(parents=True)
-    joblib.dump(credit_pipeline(frame), folder / "models" / "credit" / "model.joblib")
-    frame.to_csv(folder / "rows.csv", index=False)
-    http, grpc, metrics = free_port(), free_port(), free_port()
-    (folder / "models" / "settings.json").write_text(json.dumps({
-        "host": "127.0.0.1", "http_port": http, "grpc_port": grpc, "metrics_port": metrics,
-        "parallel_workers": 0,
-    }))  # fmt: skip
-    (folder / "models" / "credit" / "model-settings.json").write_text(json.dumps({
-        "name": "credit", "implementation": "mlserver_sklearn.SKLearnModel",
-        "parameters": {"uri": "./model.joblib", "version": "v1"},
-    }))  # fmt: skip
-    base = f"http://127.0.0.1:{http}"
-    descriptor = TargetDescriptor(
-        name="credit-mlserver", architecture="mlserver", pattern=Pattern.REAL_TIME,
-        profile="staging", model="credit",
-        slos=SLOs(p99_latency_ms=250, error_rate=0.01, availability=0.99),
-        endpoints=Endpoints(predict=f"{base}/v2/models/{{model}}/infer",
-                            health=f"{base}/v2/health/live", ready=f"{base}/v2/health/ready",
-                            metrics=f"http://127.0.0.1:{metrics}/metrics"),
-        protocol=Protocol(kind=ProtocolKind.OPEN_INFERENCE),
-        data=DataSpec(rows=folder / "rows.csv", label=LABEL, groups=["region"],
-                      personal=["email"]),
-    ).write(folder / "target.yaml")  # fmt: skip
-    arguments = ["-c", f"import os, sys; os.execv({str(MLSERVER)!r}, "
-                 f"[{str(MLSERVER)!r}, 'start', {str(folder / 'models')!r}])"]  # fmt: skip
-    with python_server(arguments, http, folder):
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/v2/models/credit/ready", timeout=2).is_success:
-                    break
-            except httpx.HTTPError:
-                pass
+    with mlserver_served(folder) as descriptor:
         yield Served(descriptor, folder)
 
 

@@ -3,7 +3,6 @@
 that echoes what it refused): a template protocol, an auth scheme and exporter names that
 are not ours."""
 
-import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,22 +16,11 @@ from harness.scenario import parse_scenario
 from harness.security import NO_CREDENTIALS, WRONG_KEY, Outcome, run_security_probes
 from harness.system.loading import load_system
 from harness.target import Target
-from readiness.descriptor import (
-    Credentials,
-    DataSpec,
-    Endpoints,
-    Pattern,
-    Protocol,
-    ProtocolKind,
-    SLOs,
-    TargetDescriptor,
-)
-from tests.harness.system.credit import LABEL, credit_pipeline, credit_rows
 from tests.harness.system.test_mlflow_serve import STEADY
-from tests.servers import free_port, python_server
+from tests.harness.system.third_party import API_TOKEN, fastapi_served
 
 pytestmark = pytest.mark.slow
-TOKEN = "team-token-3141"
+TOKEN = API_TOKEN
 
 
 @dataclass(frozen=True)
@@ -45,30 +33,8 @@ class Service:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     folder = tmp_path_factory.mktemp("credit-api")
-    frame = credit_rows()
-    rows = folder / "rows.parquet"
-    frame.to_parquet(rows)
-    model = folder / "model.pkl"
-    model.write_bytes(pickle.dumps(credit_pipeline(frame)))
-    log, port = folder / "service.log", free_port()
-    (folder / "token.env").write_text(f"CREDIT_TOKEN={TOKEN}\n")
-    base = f"http://127.0.0.1:{port}"
-    descriptor = TargetDescriptor(
-        name="credit-api", architecture="fastapi", pattern=Pattern.REAL_TIME, profile="staging",
-        slos=SLOs(p99_latency_ms=250, error_rate=0.01, availability=0.99),
-        endpoints=Endpoints(predict=f"{base}/predict", health=f"{base}/health",
-                            metrics=f"{base}/metrics", openapi=f"{base}/openapi.json"),
-        protocol=Protocol(kind=ProtocolKind.TEMPLATE, body="{{instance}}",
-                          predictions="default_probability", version="model_version",
-                          request_id="header:x-request-id"),
-        data=DataSpec(rows=rows, label=LABEL, groups=["region"], personal=["email"]),
-        credentials=Credentials(api_key_env="CREDIT_TOKEN", env_file=folder / "token.env",
-                                header="Authorization", scheme="Bearer"),
-        logs=[log],
-    ).write(folder / "target.yaml")  # fmt: skip
-    arguments = ["-m", "tests.harness.system.credit_api", str(model), str(port), str(log)]
-    with python_server(arguments, port, folder, {"CREDIT_API_TOKEN": TOKEN}):
-        yield Service(descriptor, log, folder)
+    with fastapi_served(folder) as descriptor:
+        yield Service(descriptor, folder / "service.log", folder)
 
 
 def test_the_schema_is_the_services_openapi_body_and_the_token_is_sent_as_bearer(
