@@ -14,7 +14,6 @@ can show how the schema was chosen.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import yaml
@@ -25,6 +24,7 @@ from harness.system.rows import SystemRows
 from harness.target import Target
 from readiness.descriptor import ProtocolKind
 from readiness.errors import InvalidDescriptor
+from readiness.mlflow_uris import using_registry
 
 TIMEOUT_S = 10.0
 MLFLOW_KINDS = {"double": Kind.NUMBER, "float": Kind.NUMBER, "long": Kind.INTEGER,
@@ -75,7 +75,8 @@ def _from_mlflow(target: Target, rows: SystemRows | None) -> InstanceSchema:
             version = client.get_model_version_by_alias(
                 registry.model, registry.aliases.champion
             ).version
-        info = _model_info(get_model_info, registry.uri, f"models:/{registry.model}/{version}")
+        with using_registry(registry.uri):
+            info = get_model_info(f"models:/{registry.model}/{version}")
     except Exception as error:  # any MLflow failure: the registry gives no schema
         raise _NotHere(f"the registry gave no model signature ({type(error).__name__}: "
                        f"{str(error)[:160]})") from error  # fmt: skip
@@ -90,21 +91,6 @@ def _from_mlflow(target: Target, rows: SystemRows | None) -> InstanceSchema:
         Column(name=c["name"], kind=MLFLOW_KINDS[c["type"]], nullable=not c.get("required", True))
         for c in spec
     ))  # fmt: skip
-
-
-def _model_info(read: Callable[[str], Any], uri: str, model: str) -> Any:
-    """`read(model)` with the registry as MLflow's tracking and registry URI for the call
-    (MLflow reads model URIs through its global settings)."""
-    import mlflow
-
-    tracking, registry = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        return read(model)
-    finally:
-        mlflow.set_tracking_uri(tracking)
-        mlflow.set_registry_uri(registry)
 
 
 def _from_open_inference(target: Target, rows: SystemRows | None) -> InstanceSchema:

@@ -12,7 +12,7 @@ from readiness.home import Home
 
 def experiment_id(home: Home, name: str) -> str:
     """The id of experiment `name`, created on first use."""
-    client = MlflowClient(home.mlflow_tracking_uri)
+    client = MlflowClient(home.mlflow_tracking_uri, registry_uri=home.mlflow_tracking_uri)
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
         return str(experiment.experiment_id)

@@ -44,7 +44,7 @@ class Journal:
         champion: RegisteredVersion | None,
     ) -> None:
         self.model, self.champion = model, champion.version if champion else None
-        self.client = MlflowClient(home.mlflow_tracking_uri)
+        self.client = MlflowClient(home.mlflow_tracking_uri, registry_uri=home.mlflow_tracking_uri)
         run = self.client.create_run(
             experiment_id(home, EXPERIMENT),
             run_name=f"retrain-{trigger.kind}-{trigger.at:%Y%m%dT%H%M%S}",

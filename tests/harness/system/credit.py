@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from readiness.mlflow_uris import using_registry
+
 EMPLOYMENT = ("salaried", "self-employed", "contract", "retired")
 REGIONS = ("north", "south", "east")
 MODEL_NAME = "credit-default"
@@ -74,20 +76,17 @@ def register_credit_model(folder: Path) -> Registered:
     inputs = frame.drop(columns=[LABEL])
     model: Any = credit_pipeline(frame)
     uri = f"sqlite:///{folder / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    mlflow.set_experiment(
-        experiment_name="credit",
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
+    experiment = client.create_experiment(
+        "credit", artifact_location=(folder / "artifacts").as_uri()
     )
-    with mlflow.start_run():
+    with using_registry(uri), mlflow.start_run(experiment_id=experiment):
         mlflow.log_params({"max_iter": 500, "model": "logistic-regression"})
         mlflow.log_metric("train_accuracy", float(model.score(inputs, frame[LABEL])))
-        logged = mlflow.sklearn.log_model(
+        logged = mlflow.sklearn.log_model(  # registers through MLflow's global settings
             model, name="model", signature=infer_signature(inputs, model.predict(inputs)),
             registered_model_name=MODEL_NAME, pip_requirements=["scikit-learn"],
         )  # fmt: skip
     version = str(logged.registered_model_version)
-    mlflow.MlflowClient(uri, registry_uri=uri).set_registered_model_alias(
-        MODEL_NAME, "champion", version
-    )
+    client.set_registered_model_alias(MODEL_NAME, "champion", version)
     return Registered(uri, MODEL_NAME, version, rows)

@@ -20,7 +20,7 @@ import pandas as pd
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,6 +53,11 @@ def create_app(model_path: Path, token: str, log: logging.Logger) -> FastAPI:
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/prometheus", include_in_schema=False)
+    def moved() -> RedirectResponse:
+        """Where the metrics used to be: a redirect, as teams leave them."""
+        return RedirectResponse("/metrics", status_code=308)
 
     @app.post("/predict")
     def predict(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assessment.collectors import Provenances
+from assessment.collectors.live import collect_live
 from assessment.collectors.logs import collect_logs
 from harness.environment import Environment
 from harness.scenario import parse_scenario
@@ -92,3 +93,23 @@ def test_the_log_that_echoes_refused_bodies_is_found_holding_the_planted_canarie
     assert any("canaries in clear (planted by the harness in the personal-data columns email"
                in finding for finding in findings), findings  # fmt: skip
     assert all(TOKEN not in finding for finding in findings)
+
+
+def test_metrics_behind_a_redirect_are_read_and_the_instrumentators_counter_is_known(
+    service: Service,
+) -> None:
+    target = Target.from_file(service.descriptor)
+    endpoints = target.descriptor.endpoints
+    assert endpoints.metrics is not None
+    moved = target.descriptor.model_copy(
+        update={
+            "endpoints": endpoints.model_copy(
+                update={"metrics": endpoints.metrics.replace("/metrics", "/prometheus")}
+            )
+        }
+    )
+    target = Target.from_file(moved.write(service.folder / "moved.yaml"))
+    facts = {f.name: f for f in collect_live(target, Provenances("live", target.digest))}
+    metrics = facts["service_metrics"]
+    assert metrics.collected, metrics.reason
+    assert "http_requests" in {family["name"] for family in metrics.value}

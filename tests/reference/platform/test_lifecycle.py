@@ -68,7 +68,7 @@ def test_global_importance_covers_every_model_input(trained: Trained) -> None:
 
 def test_the_run_records_lineage_params_metrics_and_artifacts(trained: Trained) -> None:
     home, summary = trained
-    client = MlflowClient(home.mlflow_tracking_uri)
+    client = MlflowClient(home.mlflow_tracking_uri, registry_uri=home.mlflow_tracking_uri)
     run = client.get_run(summary.run_id)
     assert run.data.tags["dataset_digest"] == summary.dataset_digest
     assert run.data.tags["code_version"] == summary.code_version

@@ -173,7 +173,8 @@ def test_an_unfair_challenger_is_refused_by_the_fairness_gate_alone(story: Story
 
 
 def test_every_retraining_is_one_finished_mlflow_run_with_its_decision(story: Story) -> None:
-    client = MlflowClient(story.home.mlflow_tracking_uri)
+    uri = story.home.mlflow_tracking_uri
+    client = MlflowClient(uri, registry_uri=uri)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     assert experiment is not None
     runs = {r.info.run_id: r for r in client.search_runs([experiment.experiment_id])}
