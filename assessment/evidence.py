@@ -11,7 +11,8 @@ EVIDENCE: dict[str, str] = {
     "governance_files": "descriptor: the fairness policy and on-call files it names",
     "control_mapping": "descriptor: the control mapping file it names",
     "attestations": "attestations: the people's answers file it names",
-    "openapi": "openapi: the OpenAPI document served by the target",
+    "request_schema": "live: the request schema the target publishes (OpenAPI body, model "
+    "signature, Open Inference metadata) or the descriptor names, else inferred from rows",
     "service_metrics": "metrics: the metrics endpoint, scraped",
     "monitor_metrics": "metrics: the monitors' metrics endpoint, scraped",
     "model_info": "metrics: the served model's version and artifact sha256 (`*_model_info`)",

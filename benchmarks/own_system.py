@@ -6,7 +6,9 @@ Servers: `mlflow models serve` (MLflow protocol), MLServer (Open Inference V2, f
 Each command runs as a user runs it, in its own process; wall time and the CPU seconds of
 that process and its children are reported (CPU time survives noisy shared cores). With
 `--scenarios`, the default scenario set runs too and the dimension scores are printed: the
-README's table.
+README's table. Each server's security probes also run in-process with 200 fuzzed
+requests; the mutations that drew a 5xx or were accepted though invalid are its defects.
+Bundles are kept under benchmarks/results/own-system/SERVER/.
 
 Targets: init under 10 s, run --no-scenarios under 30 s, on 2 cores.
 
@@ -31,6 +33,9 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import print_checks
+from harness.security import run_security_probes
+from harness.system.loading import load_system
+from harness.target import Target
 from readiness.home import HOME_VARIABLE
 from tests.harness.system.credit import LABEL, MODEL_NAME
 from tests.harness.system.third_party import (
@@ -42,6 +47,8 @@ from tests.harness.system.third_party import (
 )
 
 RESULTS = Path(__file__).parent / "results"
+BUNDLES = RESULTS / "own-system"
+FUZZ_REQUESTS = 200
 INIT_TARGET_S, RUN_TARGET_S = 10.0, 30.0
 
 
@@ -85,21 +92,46 @@ def timed(arguments: list[str], home: Path, extra: dict[str, str] | None = None)
 
 
 def measure(name: str, work: Path, scenarios: bool) -> dict[str, Any]:
-    folder = work / name
+    folder, bundles = work / name, BUNDLES / name
     folder.mkdir(parents=True)
     with served(name, folder) as (descriptor, init):
         token = {"CREDIT_TOKEN": "team-token-3141"}
         found = timed(["init", *init, "-o", str(folder / "init.yaml")], work / "home", token)
-        run = timed(["run", str(descriptor), "--no-scenarios", "--out", str(folder / "live")],
+        run = timed(["run", str(descriptor), "--no-scenarios", "--out", str(bundles / "live")],
                     work / "home")  # fmt: skip
-        result: dict[str, Any] = {"init": found, "run_no_scenarios": run}
-        result["scores_live"] = _scores(folder / "live")
+        result: dict[str, Any] = {"init": found, "run_no_scenarios": run,
+                                  "scores_live": _scores(bundles / "live"),
+                                  "defects": defects(descriptor)}  # fmt: skip
         if scenarios:
-            full = timed(["run", str(descriptor), "--out", str(folder / "full")], work / "home")
+            full = timed(["run", str(descriptor), "--out", str(bundles / "full")], work / "home")
             result["run_default_set"] = full
-            result["scores"] = _scores(folder / "full")
-            result["scenario_status"] = _statuses(folder / "full")
+            result["scores"] = _scores(bundles / "full")
+            result["scenario_status"] = _statuses(bundles / "full")
     return result
+
+
+def defects(descriptor: Path) -> dict[str, Any]:
+    """The security probes' findings: statuses per mutation, and an example of each 5xx and
+    each invalid body accepted."""
+    report = run_security_probes(load_system(Target.from_file(descriptor)),
+                                 fuzz_requests=FUZZ_REQUESTS, seed=11, burst_limit=16)  # fmt: skip
+    fuzz = report.fuzz
+    examples = {e.mutation: e for e in fuzz.server_error_examples + fuzz.accepted_invalid_examples}
+    return {
+        "checks": {c.name: c.outcome.value for c in report.checks},
+        "by_mutation": fuzz.by_mutation,
+        "server_errors": fuzz.server_errors,
+        "accepted_invalid": fuzz.accepted_invalid,
+        "examples": {
+            m: {
+                "status": e.status,
+                "description": e.description,
+                "body": e.body[:160],
+                "answer": e.answer[:200],
+            }
+            for m, e in sorted(examples.items())
+        },
+    }
 
 
 def _scores(bundle: Path) -> dict[str, Any]:
@@ -136,6 +168,12 @@ def main() -> None:
                       f"{init['exit']}, {run['exit']}",
                       str(found["scores_live"].get("total", "-")))  # fmt: skip
     console.print(table)
+    found = Table("server", "mutation", "statuses", "example answer")
+    for name, result in results.items():
+        for mutation, example in result["defects"]["examples"].items():
+            statuses = result["defects"]["by_mutation"].get(mutation, {})
+            found.add_row(name, mutation, json.dumps(statuses), example["answer"][:80])
+    console.print(found)
     if options.scenarios:
         dimensions = [k for k in next(iter(results.values()))["scores"] if k != "total"]
         scores = Table("server", *dimensions, "total")
@@ -152,7 +190,8 @@ def main() -> None:
          slowest_run < RUN_TARGET_S),
     ], results)  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "own_system.json").write_text(json.dumps(results, indent=2))
+    name = "own_system-scenarios.json" if options.scenarios else "own_system.json"
+    (RESULTS / name).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ from readiness.errors import InvalidDataset, TargetUnavailable
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 CHECK_ROWS = 5
 HEALTH_ROUTES = ("/health", "/healthz", "/ping", "/livez", "/v2/health/live", "/healthcheck")
-READY_ROUTES = ("/ready", "/readyz", "/v2/health/ready", "/readiness")
+READY_ROUTES = ("/ready", "/readyz", "/v2/health/ready", "/readiness", "/ping")
+"""`/ping` last: SageMaker's and MLflow's, 200 once the model is loaded."""
 METRICS_ROUTES = ("/metrics", "/metrics/")
 OPENAPI_ROUTES = ("/openapi.json", "/docs/openapi.json", "/v1/openapi.json")
 CANDIDATES: tuple[tuple[str, Protocol], ...] = (

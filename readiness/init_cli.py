@@ -17,7 +17,7 @@ from readiness.errors import InvalidInput, ReadinessError
 COMMENTS = {
     "name": "What the reports call this system.",
     "architecture": "Free text: how it is built (a FastAPI app, KServe, ...).",
-    "pattern": "real-time, streaming, edge or batch: the latency class it is judged in.",
+    "pattern": "real-time, streaming or edge: the latency class it is judged in.",
     "profile": "Which deployment this is (staging, production ...).",
     "slos": "Set these to your own SLOs: the p99 shown is three times the latency measured "
     "by init (at least 100 ms), a starting point only.",

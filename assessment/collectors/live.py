@@ -1,6 +1,6 @@
 """The target, live: its health, a few predictions at low load, its access control and
 input validation (the harness's security checks, with a short malformed campaign), one
-explanation, its OpenAPI document and its metrics endpoints. Everything through the
+explanation, the request schema it publishes and its metrics endpoints. Everything through the
 descriptor's endpoints and credentials, with the system's own rows in its own protocol,
 as for any user's system."""
 
@@ -27,7 +27,7 @@ PROVIDES = (
     "access_control",
     "input_validation",
     "explanation",
-    "openapi",
+    "request_schema",
     "service_metrics",
     "monitor_metrics",
     "model_info",
@@ -51,7 +51,7 @@ def collect_live(target: Target, stamp: Provenances, seed: int = 0) -> list[Fact
         plan = system_plan(system, client)
         facts = [
             _health(target, client, stamp),
-            _openapi(target, plan, stamp),
+            _request_schema(system, plan, stamp),
             _low_load(system, client, stamp),
             _explanation(system, client, stamp),
         ]
@@ -140,28 +140,25 @@ def _explanation(system: System, client: httpx.Client, stamp: Provenances) -> Fa
     )
 
 
-def _openapi(target: Target, plan: FuzzPlan, stamp: Provenances) -> Fact:
-    if not target.has("openapi"):
-        return stamp.unavailable("openapi", "descriptor", "no openapi endpoint declared")
-    url = target.url("openapi")
-    if plan.source != "openapi":
-        return stamp.fact(
-            "openapi",
-            url,
-            {"path": target.url("predict"), "predict_request": None, "problem": plan.source},
-        )
-    fields = {name for branch in branches(plan.items) for name in branch.get("required", [])}
-    required = sorted(fields)
-    return stamp.fact(
-        "openapi",
-        url,
-        {
-            "path": target.url("predict"),
-            "list_key": plan.list_key,
-            "max_items": plan.max_items,
-            "predict_request": {"required_fields": required},
-        },
-    )
+def _request_schema(system: System, plan: FuzzPlan, stamp: Provenances) -> Fact:
+    """Where the request schema came from (the first of the descriptor's JSON Schema file,
+    the model signature, the Open Inference metadata, the OpenAPI body, else the rows) and
+    the fields it requires; the sources passed over say why."""
+    schema, target = system.schema, system.target
+    if schema.source == "openapi":
+        fields = {name for branch in branches(plan.items) for name in branch.get("required", [])}
+        required = sorted(fields)
+        source = target.url("openapi")
+    else:
+        required = [column.name for column in schema.columns if not column.nullable]
+        source = target.url("predict")
+    return stamp.fact("request_schema", source, {
+        "source": schema.source,
+        "predict": target.url("predict"),
+        "required_fields": required,
+        "columns": len(schema.columns),
+        "passed_over": system.passed_over,
+    })  # fmt: skip
 
 
 def _security(system: System, stamp: Provenances, seed: int) -> list[Fact]:

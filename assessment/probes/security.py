@@ -20,18 +20,29 @@ def declares_credentials(evidence: Evidence) -> Verdict:
     return judge(bool(variable), f"API key from ${variable}", "no credentials declared")
 
 
+PUBLISHED = {
+    "openapi": "the OpenAPI request body",
+    "mlflow-signature": "the MLflow model signature",
+    "open-inference": "the Open Inference model metadata",
+    "file": "the JSON Schema file the descriptor names",
+}
+"""Schema sources a system declares; `data` (inferred from its rows) is not one."""
+
+
 def declares_input_schema(evidence: Evidence) -> Verdict:
-    document = evidence.value("openapi")
-    if document is None:
-        return unknown(evidence.why_missing("openapi"))
-    schema = document.get("predict_request")
-    if not schema:
-        return fails(f"the OpenAPI document declares no request body for {document.get('path')}")
+    schema = evidence.value("request_schema")
+    if schema is None:
+        return unknown(evidence.why_missing("request_schema"))
+    where = PUBLISHED.get(schema.get("source", ""))
+    if where is None:
+        passed = "; ".join(schema.get("passed_over", [])) or "no source declares one"
+        return fails(f"the system publishes no request schema ({passed}); the harness "
+                     "inferred one from its rows")  # fmt: skip
     required = schema.get("required_fields", [])
     return judge(
         bool(required),
-        f"{len(required)} required fields declared for {document.get('path')}",
-        "the request schema requires no field",
+        f"{len(required)} required fields declared by {where}",
+        f"{where} requires no field",
     )
 
 

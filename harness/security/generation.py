@@ -525,6 +525,24 @@ MUTATIONS: dict[str, Mutator] = {
 }
 """Each way a body is broken; every one but wrong_content_type yields an invalid body."""
 
+FIELDS_NEEDED: dict[str, Callable[[_Field], bool]] = {
+    "wrong_type": lambda f: _kind(f) != "other",
+    "out_of_range": _is_number_field,
+    "nan_inf_string": _is_number_field,
+    "nan_inf_literal": _is_number_field,
+    "unseen_category": lambda f: _kind(f) == "category",
+}
+"""The field a mutation breaks, where it needs one of a kind: a schema without such a field
+(no categories, no numbers) is not fuzzed that way, rather than with an unknown field
+under the mutation's name."""
+
+
+def applicable_mutations(plan: FuzzPlan) -> list[str]:
+    """The mutations this plan's schema has a field for, in MUTATIONS order."""
+    fields = _fields(plan.items)
+    return [name for name in MUTATIONS
+            if name not in FIELDS_NEEDED or any(map(FIELDS_NEEDED[name], fields))]  # fmt: skip
+
 
 def fuzz_cases(plan: FuzzPlan, mutation: str) -> st.SearchStrategy[FuzzCase]:
     """Requests made by breaking a valid body (generated from the plan's schema) the
@@ -542,10 +560,10 @@ def fuzz_cases(plan: FuzzPlan, mutation: str) -> st.SearchStrategy[FuzzCase]:
     return case()
 
 
-def _quotas(count: int) -> dict[str, int]:
-    """`count` cases shared out evenly over the mutations, in MUTATIONS order."""
-    share, extra = divmod(count, len(MUTATIONS))
-    return {name: share + (index < extra) for index, name in enumerate(MUTATIONS)}
+def _quotas(count: int, names: list[str]) -> dict[str, int]:
+    """`count` cases shared out evenly over the mutations `names`, in their order."""
+    share, extra = divmod(count, len(names))
+    return {name: share + (index < extra) for index, name in enumerate(names)}
 
 
 def drive_cases(plan: FuzzPlan, count: int, seed: int, visit: Callable[[FuzzCase], None]) -> None:
@@ -554,7 +572,7 @@ def drive_cases(plan: FuzzPlan, count: int, seed: int, visit: Callable[[FuzzCase
     depend on what `visit` does, nor on what the process imported, so the same seed gives
     the same cases whether they are sent or only collected, here or in another process."""
     with _without_local_constants():
-        for mutation, quota in _quotas(count).items():
+        for mutation, quota in _quotas(count, applicable_mutations(plan)).items():
             _drive_one(plan, mutation, quota, seed, visit)
 
 

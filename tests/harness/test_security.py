@@ -39,6 +39,7 @@ from harness.security import (
     predict_schema,
     run_security_probes,
 )
+from harness.security.generation import applicable_mutations
 from harness.security.plans import system_plan
 from harness.system.canaries import PATTERN
 from harness.system.loading import load_system
@@ -285,6 +286,18 @@ def test_a_document_without_the_predict_operation_falls_back_to_the_instance() -
     cases = generate_fuzz_cases(plan, 30, seed=0)
     assert {c.mutation for c in cases} == set(MUTATIONS)
     assert not any(c.valid for c in cases if c.mutation in ("wrong_type", "null", "not_json"))
+
+
+def test_a_schema_without_numbers_or_categories_is_not_fuzzed_those_ways() -> None:
+    """Nothing is sent under a mutation's name that breaks the body another way."""
+    plan = plan_from_openapi({"paths": {}}, PREDICT_URL, {"name": "Ana", "city": "Lyon"})
+    cases = generate_fuzz_cases(plan, 40, seed=0)
+    assert len(cases) == 40
+    used = {c.mutation for c in cases}
+    assert used.isdisjoint({"out_of_range", "nan_inf_string", "nan_inf_literal",
+                            "unseen_category"})  # fmt: skip
+    assert used == set(applicable_mutations(plan))
+    assert {"wrong_type", "null", "unknown_field", "deep_nesting"} <= used
 
 
 # --- the schema helpers ------------------------------------------------------------------

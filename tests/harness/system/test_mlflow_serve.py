@@ -186,6 +186,7 @@ def test_init_discovers_the_server_and_writes_a_descriptor_that_runs(served: Ser
     assert result.exit_code == 0, result.output
     assert "found   protocol: mlflow (the path ends in /invocations (MLflow))" in result.output
     assert f"found   health: {served.base}/health" in result.output
+    assert f"found   ready: {served.base}/ping" in result.output
     assert "request schema: 7 columns from mlflow-signature" in result.output
     assert "rows: 5 of 5 answered 2xx" in result.output
     assert "missing metrics: none of the usual routes answered 2xx" in result.output
