@@ -235,8 +235,13 @@ def mature_facts(**replaced: Any) -> list[Fact]:
                 }
             ]
         },
-        "request_schema": {"source": "openapi", "predict": "/p", "required_fields": ["age"],
-                           "columns": 1, "passed_over": []},
+        "request_schema": {
+            "source": "openapi",
+            "predict": "/p",
+            "required_fields": ["age"],
+            "columns": 1,
+            "passed_over": [],
+        },
         "service_metrics": SERVICE_METRICS,
         "monitor_metrics": MONITOR_METRICS,
         "model_info": [{"model": "m", "version": "2", "sha256": SHA}],

@@ -27,7 +27,9 @@ def evidence(schema: dict[str, object] | None) -> Evidence:
     return Evidence("declares_input_schema", ("request_schema",), {"request_schema": fact})
 
 
-def schema(source: str, required: list[str], passed_over: list[str] | None = None) -> dict:
+def schema(
+    source: str, required: list[str], passed_over: list[str] | None = None
+) -> dict[str, object]:
     return {"source": source, "predict": "http://127.0.0.1:1/p", "required_fields": required,
             "columns": 7, "passed_over": passed_over or []}  # fmt: skip
 
