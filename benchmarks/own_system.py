@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,7 @@ def timed(arguments: list[str], home: Path, extra: dict[str, str] | None = None)
 def measure(name: str, work: Path, scenarios: bool) -> dict[str, Any]:
     folder, bundles = work / name, BUNDLES / name
     folder.mkdir(parents=True)
+    shutil.rmtree(bundles, ignore_errors=True)  # the last run's bundles, replaced
     with served(name, folder) as (descriptor, init):
         token = {"CREDIT_TOKEN": "team-token-3141"}
         found = timed(["init", *init, "-o", str(folder / "init.yaml")], work / "home", token)

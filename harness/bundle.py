@@ -28,6 +28,7 @@ from harness.events import Evidence, RunObserver, ScenarioResult, StepRecord
 from harness.recording import SAMPLE_COLUMNS, Recording
 from harness.scenario import LoadedScenario
 from readiness import __version__
+from readiness.errors import InvalidInput
 from readiness.provenance import code_version
 
 SCHEMA_VERSION = 1
@@ -133,10 +134,19 @@ def traffic_series(requests: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=list(SAMPLE_COLUMNS))
 
 
+def refuse_existing_bundle(folder: Path) -> None:
+    """InvalidInput when `folder` already holds a bundle: a second run's journal and
+    evidence appended to the first's would mix two runs under one manifest."""
+    if any((folder / name).is_file() for name in ("manifest.json", "journal.jsonl")):
+        raise InvalidInput(f"--out {folder} already holds a run's bundle: choose another "
+                           "folder, or remove it first")  # fmt: skip
+
+
 class BundleWriter(RunObserver):
     """Writes the bundle as the run goes, so an interrupted run still leaves its journal."""
 
     def __init__(self, folder: Path) -> None:
+        refuse_existing_bundle(folder)
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("timeseries", "requests", "scenarios"):

@@ -304,6 +304,13 @@ def run(
     if target not in ARCHITECTURES and not descriptor_file.is_file():
         raise fail(InvalidInput(f"TARGET: '{target}' is neither an architecture "
                                 f"({', '.join(ARCHITECTURES)}) nor a descriptor file"))  # fmt: skip
+    if out is not None:
+        from harness.bundle import refuse_existing_bundle
+
+        try:
+            refuse_existing_bundle(out)
+        except ReadinessError as error:
+            raise fail(error) from error
     names = [] if no_scenarios else scenario or list(default_scenarios(_pattern(target)))
     try:
         scenarios = [load_scenario(name) for name in names]

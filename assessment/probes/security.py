@@ -56,7 +56,7 @@ def _check(evidence: Evidence, *names: str) -> Verdict:
             f"not checked: {', '.join(n for n, c in zip(names, found, strict=True) if c is None)}"
         )
     outcomes = [CHECK_OUTCOMES.get(c["outcome"], Outcome.ERROR) for c in found]  # type: ignore[index]
-    details = "; ".join(str(c["detail"]) for c in found)  # type: ignore[index]
+    details = "; ".join(dict.fromkeys(str(c["detail"]) for c in found))  # type: ignore[index]
     if all(o is Outcome.NOT_APPLICABLE for o in outcomes):
         return not_applicable(details)
     if any(o is Outcome.FAIL for o in outcomes):

@@ -53,3 +53,14 @@ def test_a_target_that_does_not_answer_exits_1_and_leaves_a_bundle(tmp_path: Pat
     assert "did not answer" in result.output
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["status"] == "target-unavailable"
+
+
+def test_an_out_folder_that_already_holds_a_bundle_exits_2_and_keeps_it(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "manifest.json").write_text('{"status": "complete"}')
+    result = runner.invoke(app, ["run", "microservice", "--out", str(bundle)])
+    assert result.exit_code == 2
+    assert f"--out {bundle} already holds a run's bundle" in result.output
+    assert (bundle / "manifest.json").read_text() == '{"status": "complete"}'
+    assert not (bundle / "journal.jsonl").exists()
