@@ -40,7 +40,9 @@ from reference.platform.fault_commands import hook_command
 from reference.platform.processes import pid_of, running, stop_session
 
 KINDS = ("corrupt", "unsigned", "broken", "slow")
-SLOW_STEPS, SLOW_WIDTH = 24, 512
+SLOW_STEPS, SLOW_WIDTH = 64, 512
+"""About 100 ms on one thread of this project's 2-core machine (24 steps took 39 ms there, under
+the devices' 50 ms budget, so the fault was not a fault): twice the budget, measured."""
 
 
 def _cloud(place: Path) -> dict[str, str]:
@@ -130,8 +132,8 @@ def _marked(model: bytes, kind: str) -> bytes:
 
 def _slowed(model: bytes) -> bytes:
     """The same answers after a chain of large matrix products that depends on the input
-    (so no optimiser folds it away) and adds zero to the output: tens of milliseconds on
-    one thread."""
+    (so no optimiser folds it away) and adds zero to the output: well over the device's
+    latency budget (SLOW_STEPS)."""
     proto = onnx.load_from_string(model)
     graph = proto.graph
     output = graph.output[0].name

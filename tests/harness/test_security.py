@@ -284,7 +284,8 @@ def test_a_document_without_the_predict_operation_falls_back_to_the_instance() -
     )
     assert plan.instance == VALID_ROW
     cases = generate_fuzz_cases(plan, 30, seed=0)
-    assert {c.mutation for c in cases} == set(MUTATIONS)
+    # one instance names no categories, so no unseen category can be made of it
+    assert {c.mutation for c in cases} == set(MUTATIONS) - {"unseen_category"}
     assert not any(c.valid for c in cases if c.mutation in ("wrong_type", "null", "not_json"))
 
 
