@@ -14,8 +14,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from assessment.collectors import Provenances
 from assessment.facts import Fact
 from assessment.probes.signals import MODEL_INFO
-from harness.security.generation import FuzzPlan, branches
-from harness.security.plans import system_plan
 from harness.security.probes import TIMEOUT, run_security_probes
 from harness.system.loading import System, load_system
 from harness.target import Target
@@ -48,10 +46,9 @@ def collect_live(target: Target, stamp: Provenances, seed: int = 0) -> list[Fact
                    if name not in scraped]  # fmt: skip
         return [health, *missing, *_metrics(target, stamp)]
     with httpx.Client(timeout=TIMEOUT) as client:
-        plan = system_plan(system, client)
         facts = [
             _health(target, client, stamp),
-            _request_schema(system, plan, stamp),
+            _request_schema(system, stamp),
             _low_load(system, client, stamp),
             _explanation(system, client, stamp),
         ]
@@ -140,22 +137,16 @@ def _explanation(system: System, client: httpx.Client, stamp: Provenances) -> Fa
     )
 
 
-def _request_schema(system: System, plan: FuzzPlan, stamp: Provenances) -> Fact:
+def _request_schema(system: System, stamp: Provenances) -> Fact:
     """Where the request schema came from (the first of the descriptor's JSON Schema file,
     the model signature, the Open Inference metadata, the OpenAPI body, else the rows) and
     the fields it requires; the sources passed over say why."""
     schema, target = system.schema, system.target
-    if schema.source == "openapi":
-        fields = {name for branch in branches(plan.items) for name in branch.get("required", [])}
-        required = sorted(fields)
-        source = target.url("openapi")
-    else:
-        required = [column.name for column in schema.columns if not column.nullable]
-        source = target.url("predict")
-    return stamp.fact("request_schema", source, {
+    where = "openapi" if schema.source == "openapi" else "predict"
+    return stamp.fact("request_schema", target.url(where), {
         "source": schema.source,
         "predict": target.url("predict"),
-        "required_fields": required,
+        "required_fields": [column.name for column in schema.columns if not column.nullable],
         "columns": len(schema.columns),
         "passed_over": system.passed_over,
     })  # fmt: skip

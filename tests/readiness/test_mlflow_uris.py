@@ -23,10 +23,8 @@ def test_after_the_block_the_registry_follows_the_tracking_uri_again(
     assert "MLFLOW_REGISTRY_URI" not in os.environ
 
 
-def test_a_registry_set_before_the_block_is_set_after_it(tmp_path: Path) -> None:
+def test_the_registry_of_an_outer_block_is_back_after_an_inner_one(tmp_path: Path) -> None:
     chosen = f"sqlite:///{tmp_path / 'chosen.db'}"
-    with using_registry(chosen):
-        pass
     with using_registry(f"sqlite:///{tmp_path / 'other.db'}"):
         with using_registry(chosen):
             assert mlflow.get_registry_uri() == chosen
