@@ -6,7 +6,7 @@ Servers: `mlflow models serve` (MLflow protocol), MLServer (Open Inference V2, f
 Each command runs as a user runs it, in its own process; wall time and the CPU seconds of
 that process and its children are reported (CPU time survives noisy shared cores). With
 `--scenarios`, the default scenario set runs too and the dimension scores are printed: the
-README's table. Each server's security probes also run in-process with 200 fuzzed
+table in docs/own-system.md. Each server's security probes also run in-process with 200 fuzzed
 requests; the mutations that drew a 5xx or were accepted though invalid are its defects.
 Bundles are kept under benchmarks/results/own-system/SERVER/.
 

@@ -25,7 +25,7 @@ from readiness.errors import InvalidPolicy
 
 POLICY_FOLDER = Path(__file__).parent / "policies"
 USE_CASE_POLICY = POLICY_FOLDER / "income-eligibility.yaml"
-"""The reference use case's own fairness policy (README, "Fairness policies")."""
+"""The reference use case's own fairness policy (docs/training.md, "Fairness policies")."""
 
 
 class FairnessPolicy(BaseModel):

@@ -86,7 +86,8 @@ def test_every_accepted_event_has_exactly_one_message_on_the_actions_stream(
 
 
 def test_each_event_is_predicted_before_it_is_acted_on(pipeline: Home) -> None:
-    """The ordering promised (README): per event, stage after stage; none between events."""
+    """The ordering promised (docs/event-driven.md): per event, stage after stage; none
+    between events."""
     accepted = send(pipeline, requests=5)
     settled(pipeline, accepted)
     with create_engine(f"sqlite:///{deployment.folder(pipeline) / 'actions.db'}").connect() as c:
