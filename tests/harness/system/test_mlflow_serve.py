@@ -7,6 +7,7 @@ and served once; each test reads it through a descriptor, as a team's would.
 """
 
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 def run(served: Served, path: Path, *scenarios: str) -> RunOutcome:
     loaded = [parse_scenario(STEADY, Path("short-steady.yaml")) if name == "short-steady"
               else load_scenario(name) for name in scenarios]  # fmt: skip
-    return Environment(Target.from_file(path), served.folder / f"bundle-{path.stem}").run(loaded)
+    bundle = Path(tempfile.mkdtemp(prefix="bundle-", dir=served.folder))  # one run, one bundle
+    return Environment(Target.from_file(path), bundle).run(loaded)
 
 
 def test_the_request_schema_is_the_models_signature_with_the_label_left_out(
