@@ -66,6 +66,7 @@ def subject_of(manifest: Manifest) -> Subject:
         pattern=target.pattern if target else "unknown",
         profile=target.profile if target else "unknown",
         descriptor_digest=target.digest if target else "",
+        descriptor_file=target.descriptor if target else "",
         run_id=manifest.run_id,
         run_started=manifest.started,
         run_status=manifest.status,

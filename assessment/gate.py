@@ -8,6 +8,8 @@ waive nothing. Advisory dimensions are reported as warnings."""
 from dataclasses import dataclass, field
 from datetime import date
 
+from pydantic import BaseModel, ConfigDict
+
 from assessment.policy import Mode, Policy
 from assessment.result import Assessment
 from harness.events import Outcome
@@ -114,3 +116,40 @@ def summary(result: GateResult, assessment: Assessment) -> str:
         if items:
             lines += [f"### {title}", "", *[f"- {item}" for item in items], ""]
     return "\n".join([*lines, *scorecard(assessment), ""])
+
+
+class GateVerdict(BaseModel):
+    """`readiness gate --format json`: the verdict a pipeline step reads, with what made it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: str
+    passed: bool
+    subject: str
+    profile: str
+    total: int
+    max_total: int
+    violations: list[str]
+    warnings: list[str]
+    waived: list[str]
+    expired: list[str]
+    dimensions: dict[str, int]
+
+
+def verdict(result: GateResult, assessment: Assessment) -> GateVerdict:
+    return GateVerdict(
+        policy=result.policy, passed=result.passed, subject=assessment.subject.name,
+        profile=assessment.subject.profile, total=assessment.total,
+        max_total=assessment.max_total, violations=result.violations,
+        warnings=result.warnings, waived=result.waived, expired=result.expired,
+        dimensions={d.id: d.score for d in assessment.dimensions},
+    )  # fmt: skip
+
+
+def text(result: GateResult, assessment: Assessment) -> str:
+    """The verdict as lines for a terminal or a CI log."""
+    state = "passed" if result.passed else "failed"
+    lines = [f"gate {result.policy}: {state} ({assessment.total}/{assessment.max_total})"]
+    lines += [f"  violation: {line}" for line in result.violations]
+    lines += [f"  note: {line}" for line in result.warnings + result.waived + result.expired]
+    return "\n".join([*lines, ""])

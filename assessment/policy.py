@@ -14,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from assessment.rubric import DIMENSIONS, MAX_LEVEL, rubric
 from readiness.documents import load_document
 from readiness.errors import InvalidPolicy
+from readiness.resources import shipped
 
 POLICY_SCHEMA_VERSION = 1
-WHITEPAPER_POLICY = Path(__file__).parent / "policies" / "whitepaper.yaml"
+POLICY_FOLDER = shipped("assessment", "policies")
+WHITEPAPER_POLICY = POLICY_FOLDER / "whitepaper.yaml"
 
 
 class _Strict(BaseModel):
@@ -86,5 +88,22 @@ class Policy(_Strict):
         return self
 
 
-def load_policy(path: Path) -> Policy:
-    return load_document(path, Policy, InvalidPolicy, "gate policy")
+def shipped_policies() -> list[str]:
+    return sorted(path.stem for path in POLICY_FOLDER.glob("*.yaml"))
+
+
+def policy_path(name_or_path: str | Path) -> Path:
+    """A shipped gate policy by name (`whitepaper`), or a path to a policy of one's own."""
+    text = str(name_or_path)
+    candidate = Path(text)
+    if candidate.suffix in (".yaml", ".yml") or "/" in text or candidate.exists():
+        return candidate
+    shipped_file = POLICY_FOLDER / f"{text}.yaml"
+    if not shipped_file.is_file():
+        known = ", ".join(shipped_policies())
+        raise InvalidPolicy(f"--policy: '{text}' is neither a file nor a shipped policy ({known})")
+    return shipped_file
+
+
+def load_policy(name_or_path: str | Path) -> Policy:
+    return load_document(policy_path(name_or_path), Policy, InvalidPolicy, "gate policy")

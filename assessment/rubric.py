@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness.documents import load_document
 from readiness.errors import InvalidInput
+from readiness.resources import shipped
 
-RUBRIC_FILE = Path(__file__).with_name("rubric.yaml")
+RUBRIC_FILE = shipped("assessment", "rubric.yaml")
 DIMENSIONS = (
     "architecture",
     "mlops",

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from readiness.descriptor import ARCHITECTURES
 from readiness.errors import DeploymentFailed, InvalidInput
+from readiness.resources import shipped
 
-MONITOR_CONFIG = Path(__file__).resolve().parent / "deployments" / "monitor.yaml"
+MONITOR_CONFIG = shipped("harness", "deployments", "monitor.yaml")
 UP_TIMEOUT_S = 600.0
 
 

@@ -61,7 +61,7 @@ class Environment:
         self.manifest = Manifest.begin(out, seed, TargetEntry(
             name=descriptor.name, architecture=descriptor.architecture,
             pattern=descriptor.pattern.value, profile=descriptor.profile,
-            descriptor=str(target.path or ""), digest=target.digest,
+            descriptor=str(target.path.resolve()) if target.path else "", digest=target.digest,
         ))  # fmt: skip
 
     def _emit(self, event: str, *arguments: object) -> None:

@@ -27,8 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from harness.measures import MEASURES
 from readiness.errors import InvalidScenario
+from readiness.resources import shipped
 
-SCENARIO_FOLDER = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_FOLDER = shipped("harness", "scenarios")
 EXTENSION = "readiness"
 CONTEXT_PARAMETERS = frozenset({"configuration", "secrets"})
 UNDO_ATTRIBUTE = "__readiness_undo__"

@@ -61,7 +61,12 @@ def assess(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-) -> None:
+    sarif_root: Annotated[
+        Path | None,
+        typer.Option(help="SARIF: give the descriptor's path from this folder (default: the "
+                     "repository holding the descriptor)."),
+    ] = None,
+) -> None:  # fmt: skip
     """Score an evidence bundle against the 50-point framework; the same bundle always
     gives the same output."""
     from assessment.engine import assess as assess_folder
@@ -75,7 +80,7 @@ def assess(
     if not bundle.is_dir():
         raise fail(InvalidInput(f"BUNDLE: {bundle} is not a folder"))
     try:
-        text = render(assess_folder(bundle), chosen)
+        text = render(assess_folder(bundle), chosen, sarif_root)
     except ReadinessError as error:
         raise fail(error) from error
     if output is None:
@@ -94,25 +99,37 @@ def _load_assessment(path: Path, what: str) -> "Assessment":
     return read_assessment(path, what)
 
 
+GATE_FORMATS = ("text", "json", "md")
+
+
 def gate(
     assessment: Annotated[Path, typer.Argument(help="An assessment.json.")],
-    policy: Annotated[Path, typer.Option(help="A gate policy (YAML).")],
+    policy: Annotated[
+        str, typer.Option(help="A shipped gate policy by name (whitepaper) or a policy file.")
+    ],
     baseline: Annotated[
         Path | None, typer.Option(help="An earlier assessment.json: fail on any regression.")
     ] = None,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="text, json or md, on stdout.")
+    ] = "text",
     summary: Annotated[
         Path | None,
-        typer.Option(
-            help="Write the Markdown summary here (default: beside ASSESSMENT; "
-            "also appended to $GITHUB_STEP_SUMMARY when set)."
-        ),
+        typer.Option(help="Also write the Markdown summary to this file."),
     ] = None,
 ) -> None:
-    """Exit 0 when the assessment meets the policy, 1 when it violates it, 2 for bad input."""
+    """Exit 0 when the assessment meets the policy, 1 when it violates it, 2 for bad input.
+
+    The verdict goes to stdout in the chosen format; the Markdown summary is written where
+    asked (--summary) and appended to $GITHUB_STEP_SUMMARY when that is set."""
     from assessment.gate import gate as run_gate
     from assessment.gate import summary as gate_summary
+    from assessment.gate import text, verdict
     from assessment.policy import load_policy
 
+    if format not in GATE_FORMATS:
+        raise fail(InvalidInput(f"--format must be one of {', '.join(GATE_FORMATS)}, "
+                                f"not '{format}'"))  # fmt: skip
     try:
         chosen = load_policy(policy)
         found = _load_assessment(assessment, "ASSESSMENT")
@@ -120,19 +137,24 @@ def gate(
     except ReadinessError as error:
         raise fail(error) from error
     result = run_gate(found, chosen, before)
-    text = gate_summary(result, found)
-    target = summary or assessment.with_name("gate-summary.md")
-    target.write_text(text)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        with Path(step_summary).open("a") as handle:
-            handle.write(text)
-    verdict = "[green]passed[/]" if result.passed else "[bold red]failed[/]"
-    errors.print(f"gate {chosen.name}: {verdict} ({found.total}/{found.max_total})")
-    for line in result.violations:
-        errors.print(f"  violation: {line}", highlight=False)
-    for line in result.warnings + result.waived + result.expired:
-        errors.print(f"  note: {line}", highlight=False)
-    errors.print(f"summary: {target}", highlight=False)
+    markdown = gate_summary(result, found)
+    targets = [summary] if summary else []
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        targets.append(Path(os.environ["GITHUB_STEP_SUMMARY"]))
+    for target in targets:
+        try:
+            with target.open("a" if target != summary else "w") as handle:
+                handle.write(markdown)
+        except OSError as problem:
+            where = "--summary" if target == summary else "$GITHUB_STEP_SUMMARY"
+            raise fail(
+                InvalidInput(f"{where}: cannot write {target}: {problem.strerror}")
+            ) from None
+    outputs = {
+        "text": lambda: text(result, found),
+        "json": lambda: verdict(result, found).model_dump_json(indent=2) + "\n",
+        "md": lambda: markdown,
+    }
+    sys.stdout.write(outputs[format]())
     if not result.passed:
         raise typer.Exit(1)

@@ -45,9 +45,34 @@ app.command()(report)
 app.command()(dashboard)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from readiness import __version__
+
+        sys.stdout.write(f"readiness {__version__}\n")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_print_version,
+                     help="Print the version and exit."),
+    ] = False,
+) -> None:  # fmt: skip
     """readiness: prove an AI system is ready for production, from evidence."""
+
+
+def _needs(extra: str, command: str) -> None:
+    """Exit 2 saying which extra to install when `command` needs one that is absent."""
+    from readiness.errors import MissingExtra
+    from readiness.extras import require
+
+    try:
+        require(extra, command)
+    except MissingExtra as error:
+        raise fail(error) from error
 
 
 def quiet_libraries() -> None:
@@ -74,6 +99,7 @@ def train(
     ] = "",
 ) -> None:
     """Train teacher and student, distil, export ONNX, quantise INT8, evaluate, register."""
+    _needs("reference", "readiness train")
     from reference.platform.lifecycle import STAGES, TrainOptions
     from reference.platform.lifecycle import train as run_training
 
@@ -134,6 +160,7 @@ def approve(
     reason: Annotated[str, typer.Option(help="Why this version may serve (recorded).")] = "",
 ) -> None:
     """Record an approval (who, when, why); refused if the version broke its fairness policy."""
+    _needs("reference", "readiness approve")
     from reference.platform.registry import ModelRegistry
 
     quiet_libraries()
@@ -152,6 +179,7 @@ def promote(
     version: Annotated[str, typer.Argument(help="Registry version number.")],
 ) -> None:
     """Make an approved version champion; the champion it replaces becomes `previous`."""
+    _needs("reference", "readiness promote")
     from reference.platform.registry import ModelRegistry
 
     quiet_libraries()
@@ -206,6 +234,7 @@ def up(
     without: WithoutOption = None,
 ) -> None:
     """Start a reference deployment locally and print the path of its target descriptor."""
+    _needs("reference", "readiness up")
     _architecture(arch)
     if arch in ("event-driven", "edge"):
         starter = _up_event_driven if arch == "event-driven" else _up_edge
@@ -240,6 +269,7 @@ def up(
 @app.command()
 def down(arch: Annotated[str, typer.Argument(help="microservice, event-driven or edge.")]) -> None:
     """Stop a reference deployment started by `readiness up`."""
+    _needs("reference", "readiness down")
     _architecture(arch)
     if arch == "event-driven":
         from reference.event_driven.deployment import down as stop
@@ -321,6 +351,8 @@ def run(
         write_refusal(folder, "invalid-scenarios", [str(error)], names)
         errors.print(f"bundle: {folder}", highlight=False)
         raise fail(error) from error
+    if target in ARCHITECTURES:
+        _needs("reference", f"readiness run {target}")
     with ExitStack() as deployment:
         descriptor = descriptor_file
         if target in ARCHITECTURES:
@@ -417,6 +449,7 @@ def demo(
     run each reference architecture in both profiles through its pattern's default
     scenarios, assess them and print the scorecards side by side (about 50 minutes on 2
     cores for the three architectures)."""
+    _needs("reference", "readiness demo")
     from harness import default_scenarios
     from harness.deploy import deployed
     from harness.scenario import load_scenario
@@ -542,6 +575,7 @@ def audit_prune(
     url: UrlOption = None,
 ) -> None:
     """Delete rows older than the policy keeps; the prune is itself logged and chained."""
+    _needs("reference", "readiness audit prune")
     from datetime import UTC, datetime
 
     from reference.platform.audit.retention import prune, retention_policy
@@ -576,6 +610,7 @@ def audit_export(
     url: UrlOption = None,
 ) -> None:
     """Write one audited table for auditors, in chain order, hashes included."""
+    _needs("reference", "readiness audit export")
     from reference.platform.audit.export import ExportFormat, export
 
     try:
@@ -609,6 +644,8 @@ def monitor_report(
     url: UrlOption = None,
 ) -> None:
     """Render the Evidently drift report of a monitor window against the training rows."""
+    _needs("reference", "readiness monitor report")
+    _needs("drift-report", "readiness monitor report")
     from reference.platform.monitoring.window_report import report_window
 
     quiet_libraries()
@@ -635,6 +672,7 @@ def monitor_alerts(
     url: UrlOption = None,
 ) -> None:
     """The alerts the monitors raised, newest first, with the actions they took."""
+    _needs("reference", "readiness monitor alerts")
     from reference.platform.monitoring.store import MonitorStore
 
     try:
@@ -687,6 +725,7 @@ def retrain(
 ) -> None:
     """Train a challenger, judge it against the champion offline (and in shadow with a
     target), promote it if as good and fair, else keep the champion and alert."""
+    _needs("reference", "readiness retrain")
     from reference.platform.lifecycle import SERVED_MODEL, TrainOptions
     from reference.platform.retraining.outcome import RetrainingSkipped
     from reference.platform.retraining.pipeline import STEPS

@@ -3,6 +3,7 @@ input and 1 for everything else."""
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from readiness.errors import InvalidInput, ReadinessError
 
@@ -10,5 +11,5 @@ errors = Console(stderr=True)
 
 
 def fail(error: ReadinessError) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
     return typer.Exit(2 if isinstance(error, InvalidInput) else 1)

@@ -14,7 +14,9 @@ which always names what is wrong::
     │   ├── InvalidConfiguration an environment setting (READINESS_HOME, ...) is unusable
     │   ├── InvalidDescriptor   a target descriptor file is malformed, or lacks what a
     │   │                       scenario needs (an endpoint, a fault hook)
-    │   └── InvalidScenario     a scenario file is malformed or names an unknown activity
+    │   ├── InvalidScenario     a scenario file is malformed or names an unknown activity
+    │   └── MissingExtra        a command needs an optional part that is not installed (the
+    │                           message names the extra to install)
     ├── PolicyViolation         the input is well formed but a policy forbids the action
     │   ├── ApprovalRefused     a model version fails the fairness policy
     │   ├── PromotionRefused    a model version has no approval record
@@ -77,6 +79,12 @@ class InvalidDescriptor(InvalidInput):
 class InvalidScenario(InvalidInput):
     """A scenario file is malformed; the message names the file, the path in it and the
     problem."""
+
+
+class MissingExtra(InvalidInput):
+    """A command or an input needs an optional part of readiness that is not installed; the
+    message names the extra (`pip install 'readiness[reference]'`). Bad input: the same
+    command works once the extra is there."""
 
 
 class PolicyViolation(ReadinessError):

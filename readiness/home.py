@@ -62,6 +62,12 @@ class Home:
     def runs(self) -> Path:
         return self.root / "runs"
 
+    @property
+    def cache(self) -> Path:
+        """What libraries keep between runs (hypothesis' unicode tables), not in the user's
+        working folder."""
+        return self.root / "cache"
+
     def ensure(self) -> "Home":
         """Create the folder tree; idempotent."""
         for folder in (self.root, self.mlflow_artifacts, self.feature_repo, self.models, self.runs):

@@ -16,7 +16,13 @@ def _git(*arguments: str) -> str:
 
 
 def code_version() -> str:
-    """The git sha of the working tree, with `-dirty` when it has uncommitted changes."""
+    """The git sha of this checkout, with `-dirty` when it has uncommitted changes; for an
+    installed package (no checkout of its own: the folder above the packages may belong to
+    a user's repository, whose sha would be a false answer) the package's version."""
+    if not (PROJECT_ROOT / ".git").exists():
+        from readiness import __version__
+
+        return f"readiness {__version__}"
     try:
         sha = _git("rev-parse", "HEAD")
         dirty = _git("status", "--porcelain", "--untracked-files=no")

@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 
 from readiness.console import errors, fail
-from readiness.errors import InvalidInput, ReadinessError
+from readiness.errors import InvalidInput, MissingExtra, ReadinessError
+from readiness.extras import require
 from readiness.home import readiness_home
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8501
 STREAMLIT_SETTINGS = {
-    "server.address": HOST,
     "server.headless": "true",
     "server.fileWatcherType": "none",
     "browser.gatherUsageStats": "false",
@@ -25,22 +25,22 @@ STREAMLIT_SETTINGS = {
 }
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         try:
-            probe.bind((HOST, port))
+            probe.bind((host, port))
         except OSError:
             return False
         return True
 
 
-def dashboard_command(runs: Path, port: int) -> list[str]:
+def dashboard_command(runs: Path, port: int, host: str = HOST) -> list[str]:
     """The `streamlit run` command line of the app on `port` (the runs folder goes in the
     environment, see `reports.app.state.RUNS_VARIABLE`)."""
     from reports.app import state
 
     main = Path(state.__file__).parent / "main.py"
-    chosen = {**STREAMLIT_SETTINGS, "server.port": str(port)}
+    chosen = {**STREAMLIT_SETTINGS, "server.address": host, "server.port": str(port)}
     settings = [f"--{key}={value}" for key, value in chosen.items()]
     return [sys.executable, "-m", "streamlit", "run", str(main), *settings]
 
@@ -50,25 +50,43 @@ def dashboard(
         Path | None,
         typer.Option(help="Folder of evidence bundles (default: READINESS_HOME/runs)."),
     ] = None,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = DEFAULT_PORT,
-) -> None:
-    """Start the app on 127.0.0.1: scores, evidence, scenario timelines, the roadmap,
-    comparisons and exports of the bundles under RUNS. Stop it with Ctrl-C."""
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = DEFAULT_PORT,
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on: 0.0.0.0 to serve from a container "
+                     "(the app has no login: publish it only where its readers may see it)."),
+    ] = HOST,
+) -> None:  # fmt: skip
+    """Start the app (default on 127.0.0.1): scores, evidence, scenario timelines, the
+    roadmap, comparisons and exports of the bundles under RUNS. Stop it with Ctrl-C."""
+    _needs_app("readiness dashboard")
     from reports.app.state import RUNS_VARIABLE
 
     folder = (runs or readiness_home().runs).expanduser().resolve()
     if not folder.is_dir():
         hint = "" if runs else " (run `readiness run` or `readiness demo` first, or pass --runs)"
         raise fail(InvalidInput(f"--runs: {folder} is not a folder{hint}"))
-    if not _port_is_free(port):
-        raise fail(InvalidInput(f"--port: {port} is in use on {HOST}; choose another"))
-    errors.print(f"readiness dashboard: http://{HOST}:{port} (bundles under {folder})")
+    try:
+        free = _port_is_free(host, port)
+    except (OSError, UnicodeError) as problem:
+        raise fail(InvalidInput(f"--host: cannot listen on '{host}': {problem}")) from None
+    if not free:
+        raise fail(InvalidInput(f"--port: {port} is in use on {host}; choose another"))
+    shown = f"[{host}]" if ":" in host else host
+    errors.print(f"readiness dashboard: http://{shown}:{port} (bundles under {folder})")
     environment = {**os.environ, RUNS_VARIABLE: str(folder)}
     try:
-        code = subprocess.call(dashboard_command(folder, port), env=environment)
+        code = subprocess.call(dashboard_command(folder, port, host), env=environment)
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+def _needs_app(command: str) -> None:
+    try:
+        require("app", command)
+    except MissingExtra as error:
+        raise fail(error) from error
 
 
 def report(
@@ -87,13 +105,15 @@ def report(
     from assessment.policy import load_policy
     from reports.bundles import load_run
     from reports.document import build, default_name
-    from reports.exports import ReportFormat, html, pdf
+    from reports.exports import ReportFormat, html
 
     try:
         chosen = ReportFormat(format)
     except ValueError:
         choices = ", ".join(f.value for f in ReportFormat)
         raise fail(InvalidInput(f"--format must be one of {choices}, not '{format}'")) from None
+    if chosen is ReportFormat.PDF:
+        _needs_app("readiness report -f pdf")
     if not bundle.is_dir():
         raise fail(InvalidInput(f"BUNDLE: {bundle} is not a folder"))
     try:
@@ -101,11 +121,12 @@ def report(
         rules = load_policy(policy) if policy else None
         with errors.status("drawing the report ..."):
             blocks = build(run, rules)
-            content = (
-                html.render(blocks).encode()
-                if chosen is ReportFormat.HTML
-                else pdf.render(blocks, run.started)
-            )
+            if chosen is ReportFormat.HTML:
+                content = html.render(blocks).encode()
+            else:
+                from reports.exports import pdf
+
+                content = pdf.render(blocks, run.started)
     except ReadinessError as error:
         raise fail(error) from error
     target = output or default_name(run, f".{chosen.value}")

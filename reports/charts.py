@@ -17,7 +17,7 @@ from matplotlib.patches import Patch
 from assessment.result import Assessment
 from assessment.roadmap import BUCKETS, PERSON_WEEKS
 from assessment.rubric import Effort
-from reports.timeline import Marker, MarkerKind, ScenarioTimeline
+from reports.timeline import MarkerKind, ScenarioTimeline, labelled_markers
 
 MET, BELOW, TARGET = "#2a9d5c", "#d9822b", "#1a1a1a"
 MARKER_STYLE = {
@@ -73,18 +73,12 @@ def scorecard(assessment: Assessment) -> Figure:
     return figure
 
 
-def _labelled(scenario: ScenarioTimeline) -> list[Marker]:
-    """The markers worth a number and a line in the caption (steps and undos are drawn but
-    not named: the journal has them)."""
-    return [m for m in scenario.markers if m.kind not in (MarkerKind.STEP, MarkerKind.UNDO)]
-
-
 def _markers(axes: Axes, scenario: ScenarioTimeline, numbered: bool) -> None:
     for marker in scenario.markers:
         colour, style = MARKER_STYLE[marker.kind]
         axes.axvline(marker.at_s, color=colour, linestyle=style, linewidth=1.2, alpha=0.9)
     if numbered:
-        for number, marker in enumerate(_labelled(scenario), start=1):
+        for number, marker in enumerate(labelled_markers(scenario), start=1):
             axes.annotate(
                 str(number), (marker.at_s, 1.0), xycoords=("data", "axes fraction"),
                 xytext=(0, 2 + 9 * ((number - 1) % 2)), textcoords="offset points",
@@ -92,18 +86,10 @@ def _markers(axes: Axes, scenario: ScenarioTimeline, numbered: bool) -> None:
             )  # fmt: skip
 
 
-def marker_caption(scenario: ScenarioTimeline) -> list[str]:
-    """The numbered markers in words, as the chart's caption lists them."""
-    return [
-        f"{number}. {marker.at_s:.1f} s, {marker.kind}: {marker.label}"
-        for number, marker in enumerate(_labelled(scenario), start=1)
-    ]
-
-
 def timeline(scenario: ScenarioTimeline) -> Figure:
     """The scenario's panels over time, sharing the time axis; numbered markers where the
     fault was injected, each alert fired, and the measured detection, rollback and recovery
-    happened (`marker_caption` lists them in words)."""
+    happened (`reports.timeline.marker_caption` lists them in words)."""
     rows = max(len(scenario.panels), 1)
     figure = Figure(figsize=(9, 1.8 * rows + 0.9), layout="constrained")
     axes_list = figure.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]

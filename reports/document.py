@@ -8,16 +8,18 @@ they were shown. The app's pages draw the same data with Streamlit's widgets.
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from matplotlib.figure import Figure
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from assessment.gate import GateResult, gate
 from assessment.policy import Policy
 from assessment.result import Assessment, DimensionResult
-from reports import charts
 from reports.bundles import Run
 from reports.evidence import EvidenceIndex, EvidenceView, seal_line, served_line, when
-from reports.timeline import ScenarioTimeline, scenario_timelines
+from reports.timeline import ScenarioTimeline, marker_caption, scenario_timelines
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DETAIL_CHARACTERS = 240
 
@@ -49,11 +51,18 @@ class Table:
 @dataclass(frozen=True)
 class Chart:
     title: str
-    draw: Callable[[], Figure]
+    draw: Callable[[], "Figure"]
+    """Draws it with matplotlib (the `charts` extra), only when a format shows it."""
     caption: list[str]
 
 
 Block = Heading | Paragraph | Table | Chart
+
+
+def _charts() -> "ModuleType":
+    from reports import charts  # matplotlib: imported only to draw
+
+    return charts
 
 
 def _cut(text: str, limit: int = DETAIL_CHARACTERS) -> str:
@@ -148,8 +157,8 @@ def _timeline_blocks(timeline: ScenarioTimeline) -> list[Block]:
     if notes:
         blocks.append(Paragraph(" ".join(notes)))
     if timeline.panels:
-        blocks.append(Chart(f"Timeline of {timeline.name}", lambda: charts.timeline(timeline),
-                            charts.marker_caption(timeline)))  # fmt: skip
+        blocks.append(Chart(f"Timeline of {timeline.name}", lambda: _charts().timeline(timeline),
+                            marker_caption(timeline)))  # fmt: skip
     return blocks
 
 
@@ -166,7 +175,7 @@ def build(run: Run, policy: Policy | None = None) -> list[Block]:
         blocks.append(Paragraph(verdict_line(gate(assessment, policy))))
     blocks += [
         Heading(2, "Scorecard", "scorecard"),
-        Chart("Scorecard", lambda: charts.scorecard(assessment), []),
+        Chart("Scorecard", lambda: _charts().scorecard(assessment), []),
         Table(["dimension", "score", "target", "why not higher"], scorecard_rows(assessment),
               [2.0, 0.8, 0.8, 8.0]),
         Heading(2, "Dimensions", "dimensions"),
@@ -189,7 +198,7 @@ def build(run: Run, policy: Policy | None = None) -> list[Block]:
         blocks += _timeline_blocks(timeline)
     blocks += [
         Heading(2, "Roadmap", "roadmap"),
-        Chart("Roadmap", lambda: charts.roadmap(assessment), []),
+        Chart("Roadmap", lambda: _charts().roadmap(assessment), []),
         Table(["#", "days", "dimension", "probe", "what to do", "effort", "done right in",
                "total after"], roadmap_rows(assessment),
               [0.4, 0.5, 1.2, 2.6, 4.2, 0.6, 2.4, 0.7]),

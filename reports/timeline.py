@@ -313,3 +313,17 @@ def scenario_timelines(bundle: Path, manifest: Manifest) -> list[ScenarioTimelin
 def _journal(bundle: Path) -> list[dict[str, object]]:
     path = bundle / "journal.jsonl"
     return read_jsonl(path) if path.is_file() else []
+
+
+def labelled_markers(scenario: ScenarioTimeline) -> list[Marker]:
+    """The markers worth a number and a line in the caption (steps and undos are drawn but
+    not named: the journal has them)."""
+    return [m for m in scenario.markers if m.kind not in (MarkerKind.STEP, MarkerKind.UNDO)]
+
+
+def marker_caption(scenario: ScenarioTimeline) -> list[str]:
+    """The numbered markers in words, as the chart's caption lists them."""
+    return [
+        f"{number}. {marker.at_s:.1f} s, {marker.kind}: {marker.label}"
+        for number, marker in enumerate(labelled_markers(scenario), start=1)
+    ]

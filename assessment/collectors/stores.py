@@ -15,6 +15,7 @@ from assessment.collectors import Provenances
 from assessment.facts import Fact
 from harness.system.canaries import found_in
 from readiness.descriptor import TargetDescriptor
+from readiness.extras import missing_modules, registry_reader_missing
 
 PROVIDES = ("registry", "feature_store", "audit_store", "tamper_check")
 MAX_VERSIONS = 50
@@ -39,9 +40,12 @@ def collect_stores(
 def _registry(descriptor: TargetDescriptor, stamp: Provenances) -> Fact:
     if descriptor.registry is None:
         return stamp.unavailable("registry", "descriptor", "no registry declared")
+    uri, model = descriptor.registry.uri, descriptor.registry.model
+    cannot = registry_reader_missing(uri)
+    if cannot:
+        return stamp.unavailable("registry", uri, cannot)
     from mlflow import MlflowClient
 
-    uri, model = descriptor.registry.uri, descriptor.registry.model
     try:
         client = MlflowClient(uri, registry_uri=uri)
         found = client.search_model_versions(f"name = '{model}'", max_results=MAX_VERSIONS)
@@ -86,6 +90,9 @@ def _feature_store(descriptor: TargetDescriptor, base: Path, stamp: Provenances)
     path = descriptor.resolve(declared.registry, base)
     if not path.is_file():
         return stamp.unavailable("feature_store", str(path), f"no Feast registry at {path}")
+    if missing_modules("feast"):
+        why = "reading a Feast registry needs the 'feast' extra: pip install 'readiness[feast]'"
+        return stamp.unavailable("feature_store", str(path), why)
     try:
         from feast.infra.registry.registry import Registry
         from feast.repo_config import RegistryConfig

@@ -3,8 +3,10 @@ show readiness gaps beside code findings. Every probe is a rule; a result's leve
 from its dimension's risk and gap to target (`security-severity` too, on GitHub's 0-10)."""
 
 import json
+from pathlib import Path
 from typing import Any
 
+from assessment.exports.locations import descriptor_locations
 from assessment.result import Assessment, DimensionResult, Finding
 from assessment.rubric import rubric
 from harness.events import Outcome
@@ -48,10 +50,12 @@ def _rule(finding: Finding) -> dict[str, Any]:
     }
 
 
-def render(assessment: Assessment) -> str:
+def render(assessment: Assessment, root: Path | None = None) -> str:
+    """`root`: the repository root the descriptor's path is given from (default: the
+    repository holding the descriptor)."""
     findings = [f for d in assessment.dimensions for f in d.findings]
     index = {f.probe: position for position, f in enumerate(findings)}
-    descriptor = assessment.subject.descriptor_file or "target.yaml"
+    where = descriptor_locations(assessment, root)
     results = []
     for dimension in assessment.dimensions:
         level, score = severity(dimension)
@@ -70,8 +74,8 @@ def render(assessment: Assessment) -> str:
                     "locations": [
                         {
                             "physicalLocation": {
-                                "artifactLocation": {"uri": descriptor},
-                                "region": {"startLine": 1},
+                                "artifactLocation": {"uri": where.uri},
+                                "region": {"startLine": where.line(finding)},
                             }
                         }
                     ],

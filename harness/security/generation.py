@@ -1,139 +1,88 @@
-"""Malformed predict bodies generated with hypothesis: a valid body (one of the system's
-own rows in its protocol, else one generated from the request schema), broken one way each
-(`MUTATIONS`), reproducible by seed across processes."""
+"""Malformed predict bodies: a valid body (one of the system's own rows in its protocol,
+else one that hypothesis-jsonschema generates from the request schema), broken one way each
+(`MUTATIONS`), judged valid or not by jsonschema.
+
+The JSON Schema work is the libraries' (hypothesis-jsonschema generates, jsonschema
+validates); what is written here is only what they do not know: the ways an ML endpoint is
+broken (a NaN where a number goes, an unseen category, a value out of its training range,
+a renamed or missing column, a batch past its limit, JSON nested past a parser's depth).
+
+The mutations draw from a `random.Random` seeded per campaign and mutation, so the same
+seed gives the same cases in any process, whatever it imported (hypothesis mixes literals
+of the local modules imported so far into what it draws). Bodies generated from a schema,
+used only when the system has no rows of its own, come from hypothesis and are reproducible
+for a given seed in the same program.
+"""
 
 import copy
 import json
-import math
+import random
 import string
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import hypothesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from hypothesis.internal.conjecture import providers
-from hypothesis.internal.constants_ast import Constants
+from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import seed as seeded
+from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.errors import HypothesisException
+from hypothesis.strategies import SearchStrategy
 
 from harness.security.report import DEFAULT_MAX_BATCH, JSON
 from harness.system.requests import body_conforms, conforms, is_number, predict_schema
+from readiness.home import readiness_home
 
-_SCALARS = st.none() | st.booleans() | st.integers(-1000, 1000) | st.text(max_size=12)
-MAX_GENERATED_ITEMS = 3
-MAX_GENERATED_TEXT = 24
-
-
-def _bounds(schema: Mapping[str, Any]) -> tuple[float | None, float | None, bool, bool]:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    exclude_low = exclude_high = False
-    if is_number(schema.get("exclusiveMinimum")):
-        low, exclude_low = schema["exclusiveMinimum"], True
-    if is_number(schema.get("exclusiveMaximum")):
-        high, exclude_high = schema["exclusiveMaximum"], True
-    return low, high, exclude_low, exclude_high
+GENERATED_BODIES = 32
+"""Valid bodies generated from the schema when the system has none of its own."""
+_QUIET = settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-def values(schema: Any) -> st.SearchStrategy[Any]:
-    """Values that conform to an inlined JSON schema (lists and texts kept short)."""
-    if not isinstance(schema, dict) or not schema:
-        return _SCALARS
-    if "enum" in schema:
-        return st.sampled_from(list(schema["enum"]))
-    if "const" in schema:
-        return st.just(schema["const"])
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            return st.one_of([values(alternative) for alternative in schema[key]])
-    if "allOf" in schema:
-        merged: dict[str, Any] = {}
-        for part in schema["allOf"]:
-            merged.update(part if isinstance(part, dict) else {})
-        return values({**merged, **{k: v for k, v in schema.items() if k != "allOf"}})
-    kind = schema.get("type", "object" if "properties" in schema else None)
-    if isinstance(kind, list):
-        return st.one_of([values({**schema, "type": k}) for k in kind])
-    return _typed_values(schema, kind)
+def _from_schema(schema: dict[str, Any]) -> SearchStrategy[Any]:
+    """hypothesis-jsonschema's strategy for `schema`. Hypothesis caches its unicode tables
+    in `./.hypothesis`, and hypothesis-jsonschema reads them on import: both go under
+    READINESS_HOME instead, so a CI job's workspace holds only what the user asked for."""
+    set_hypothesis_home_dir(readiness_home().cache / "hypothesis")
+    from hypothesis_jsonschema import from_schema
+
+    return from_schema(schema)
 
 
-def _typed_values(schema: Mapping[str, Any], kind: str | None) -> st.SearchStrategy[Any]:
-    if kind == "object":
-        properties: dict[str, Any] = schema.get("properties", {})
-        required = [name for name in schema.get("required", []) if name in properties]
-        return st.fixed_dictionaries(
-            {name: values(properties[name]) for name in required},
-            optional={n: values(s) for n, s in properties.items() if n not in required},
-        )
-    if kind == "array":
-        fewest = int(schema.get("minItems", 0))
-        most = min(int(schema.get("maxItems", MAX_GENERATED_ITEMS)), MAX_GENERATED_ITEMS)
-        return st.lists(
-            values(schema.get("items", {})), min_size=fewest, max_size=max(fewest, most)
-        )
-    if kind in ("number", "integer"):
-        low, high, exclude_low, exclude_high = _bounds(schema)
-        whole_low = None if low is None else math.floor(low) + 1 if exclude_low else math.ceil(low)
-        whole_high = (
-            None if high is None else math.ceil(high) - 1 if exclude_high else math.floor(high)
-        )
-        whole = st.integers(whole_low, whole_high)
-        if kind == "integer":
-            return whole
-        real = st.floats(low, high, exclude_min=exclude_low, exclude_max=exclude_high,
-                         allow_nan=False, allow_infinity=False)  # fmt: skip
-        empty = whole_low is not None and whole_high is not None and whole_low > whole_high
-        return real if empty else real | whole
-    if kind == "string":
-        if "pattern" in schema:
-            return st.from_regex(schema["pattern"], fullmatch=True)
-        shortest = int(schema.get("minLength", 0))
-        longest = min(int(schema.get("maxLength", MAX_GENERATED_TEXT)), MAX_GENERATED_TEXT)
-        return st.text(min_size=shortest, max_size=max(shortest, longest))
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "null":
-        return st.none()
-    return _SCALARS
+def _generation_failed(error: Exception) -> bool:
+    """What hypothesis-jsonschema raises for a schema it cannot generate from (an
+    unsatisfiable one, a keyword it does not support, a $ref it cannot resolve)."""
+    return isinstance(error, HypothesisException | ValueError | TypeError | KeyError)
 
 
-def example_instance(schema: Any) -> Any:
-    """One simple value conforming to `schema`, built without randomness (the first enum
-    value, a bound's midpoint, required properties only); None where it cannot build one
-    (a string pattern)."""
+def minimal_instance(schema: Any) -> Any:
+    """The simplest value conforming to `schema` (hypothesis shrinks to it, so it is the
+    same on every call); None where none can be generated."""
     if not isinstance(schema, dict):
         return None
-    if "enum" in schema:
-        return schema["enum"][0] if schema["enum"] else None
-    if "const" in schema:
-        return schema["const"]
-    for key in ("anyOf", "oneOf"):
-        for alternative in schema.get(key, []):
-            found = example_instance(alternative)
-            if found is not None and conforms(found, schema):
-                return found
-    kind = schema.get("type", "object" if "properties" in schema else None)
-    kind = kind[0] if isinstance(kind, list) and kind else kind
-    if kind == "object":
-        properties = schema.get("properties", {})
-        built = {
-            name: example_instance(properties.get(name)) for name in schema.get("required", [])
-        }
-        return None if any(v is None for v in built.values()) else built
-    if kind == "array":
-        item = example_instance(schema.get("items"))
-        return None if item is None else [item] * max(1, int(schema.get("minItems", 1)))
-    if kind in ("number", "integer"):
-        low, high, _, _ = _bounds(schema)
-        if low is not None and high is not None:
-            middle = (low + high) / 2
-            return math.floor(middle) if kind == "integer" else middle
-        return low if low is not None else high if high is not None else 0
-    if kind == "string" and "pattern" not in schema:
-        return "x" * int(schema.get("minLength", 1))
-    if kind == "boolean":
-        return False
-    return None
+    try:
+        found = find(_from_schema(schema), lambda _: True, settings=_QUIET,
+                     random=random.Random(0))  # fmt: skip
+    except Exception as error:
+        if _generation_failed(error):
+            return None
+        raise
+    return found if conforms(found, schema) else None
+
+
+def generated_bodies(schema: dict[str, Any], count: int, seed: int) -> list[Any]:
+    """Up to `count` distinct valid bodies that hypothesis-jsonschema draws from `schema`."""
+    found: list[Any] = []
+
+    def collect(body: Any) -> None:
+        if len(found) < count and body not in found:
+            found.append(body)
+
+    try:
+        drawing = given(_from_schema(schema))(collect)
+        seeded(seed)(settings(_QUIET, max_examples=count * 2, phases=[Phase.generate])(drawing))()
+    except Exception as error:
+        if not _generation_failed(error):
+            raise
+    return found
 
 
 @dataclass(frozen=True)
@@ -164,9 +113,12 @@ class FuzzPlan:
     """Valid bodies of the system's own rows: what the mutations break (without any, bodies
     are generated from the schema)."""
 
+    def body_of(self, instance: dict[str, Any]) -> Any:
+        return {self.list_key: [instance]} if self.list_key else instance
+
 
 def plan_from_openapi(
-    openapi: Any, predict_url: str, valid_instance: Mapping[str, Any] | None = None
+    openapi: Any, predict_url: str, valid_instance: dict[str, Any] | None = None
 ) -> FuzzPlan:
     """The plan for a target's OpenAPI document; the fallback plan (mutating the valid
     instance) when the document has no usable predict request schema. LookupError when
@@ -185,16 +137,18 @@ def plan_from_openapi(
     )  # fmt: skip
     items = properties[list_key].get("items", {}) if list_key else schema
     max_items = properties[list_key].get("maxItems") if list_key else None
-    candidates = [valid_instance, example_instance(items)]
-    instance = next((dict(c) for c in candidates if c is not None and conforms(c, items)), None)
-    if instance is None:
+    if valid_instance is not None and conforms(valid_instance, items):
+        instance: Any = dict(valid_instance)
+    else:
+        instance = minimal_instance(items)
+    if not isinstance(instance, dict):
         if valid_instance is None:
             raise LookupError("cannot build a valid instance of its request schema")
         return fallback_plan("cannot build a valid instance of its request schema", valid_instance)
     return FuzzPlan(schema, "openapi", list_key, items, max_items, instance)
 
 
-def fallback_plan(reason: str, valid_instance: Mapping[str, Any]) -> FuzzPlan:
+def fallback_plan(reason: str, valid_instance: dict[str, Any]) -> FuzzPlan:
     """Mutations of `valid_instance` in a predict body {"instances": [...]}, judged against a
     schema read off the instance: its value types, its non-null fields required, no other
     field allowed."""
@@ -214,6 +168,9 @@ def fallback_plan(reason: str, valid_instance: Mapping[str, Any]) -> FuzzPlan:
         "properties": {"instances": {"type": "array", "minItems": 1, "items": items}},
     }  # fmt: skip
     return FuzzPlan(schema, f"fallback: {reason}", "instances", items, None, instance)
+
+
+# --- the fields of an instance schema, as the mutations see them ---------------------------
 
 
 @dataclass(frozen=True)
@@ -260,9 +217,24 @@ def _kind(field: _Field) -> str:
     return kind if kind in ("number", "integer", "string", "boolean") else "other"
 
 
-Draw = st.DrawFn
+def _is_number_field(field: _Field) -> bool:
+    return _kind(field) in ("number", "integer")
+
+
+def _bounds(schema: dict[str, Any]) -> tuple[float | None, float | None]:
+    low = schema.get("exclusiveMinimum", schema.get("minimum"))
+    high = schema.get("exclusiveMaximum", schema.get("maximum"))
+    return (low if is_number(low) else None), (high if is_number(high) else None)
+
+
+# --- the mutations --------------------------------------------------------------------------
+
 Mutated = tuple[str, bytes, str]
 """(description, content, content type)."""
+UNKNOWN_FIELD = "readiness_probe_field"
+ODD_CHARACTERS = "é漢🙂\u200b\u202e\x00\\\"'<>{}%$"
+"""What a text field may meet besides letters: accents, CJK, an emoji, a zero-width space,
+a right-to-left override, a NUL, quotes and markup."""
 
 
 def dump_body(value: Any) -> bytes:
@@ -274,6 +246,15 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else f"{text[:37]}..."
 
 
+def _text(rng: random.Random, longest: int, alphabet: str | None = None) -> str:
+    letters = alphabet or string.ascii_letters + string.digits + " -_." + ODD_CHARACTERS
+    return "".join(rng.choice(letters) for _ in range(rng.randint(0, longest)))
+
+
+def _scalar(rng: random.Random) -> Any:
+    return rng.choice([None, True, False, rng.randint(-1000, 1000), _text(rng, 12)])
+
+
 def _instances(plan: FuzzPlan, body: Any) -> list[Any]:
     if plan.list_key is None:
         return [body]
@@ -281,177 +262,177 @@ def _instances(plan: FuzzPlan, body: Any) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
-def _pick_instance(draw: Draw, plan: FuzzPlan, body: Any) -> tuple[str, dict[str, Any]]:
+def _pick_instance(rng: random.Random, plan: FuzzPlan, body: Any) -> tuple[str, dict[str, Any]]:
     """An instance of the body to break, and where it is."""
     instances = [i for i in _instances(plan, body) if isinstance(i, dict)]
     if not instances:  # a schema whose valid bodies may hold none: break the plan's own
         instances = [copy.deepcopy(plan.instance)]
         if plan.list_key is not None and isinstance(body, dict):
             body[plan.list_key] = instances
-    index = draw(st.integers(0, len(instances) - 1))
+    index = rng.randrange(len(instances))
     where = f"{plan.list_key}[{index}]" if plan.list_key else "body"
     return where, instances[index]
 
 
-def _branch_of(plan: FuzzPlan, instance: Mapping[str, Any]) -> dict[str, Any]:
+def _branch_of(plan: FuzzPlan, instance: dict[str, Any]) -> dict[str, Any]:
     """The branch of the instance schema an instance was generated from."""
     return next((b for b in branches(plan.items) if conforms(instance, b)), plan.items)
 
 
-UNKNOWN_FIELD = "readiness_probe_field"
-
-
 def _set_field(
-    draw: Draw, plan: FuzzPlan, body: Any, wanted: Callable[[_Field], bool],
+    rng: random.Random, plan: FuzzPlan, body: Any, wanted: Callable[[_Field], bool],
     make: Callable[[_Field], Any],
 ) -> str:  # fmt: skip
     """Set a `wanted` field of one instance (of the schema branch that instance matches)
     to `make(field)`; the description. Without such a field, an unknown one is set."""
-    where, instance = _pick_instance(draw, plan, body)
+    where, instance = _pick_instance(rng, plan, body)
     fields = [f for f in _fields(_branch_of(plan, instance)) if wanted(f)]
     fields = fields or [f for f in _fields(plan.items) if wanted(f)]
     fields = fields or [_Field(UNKNOWN_FIELD, {}, True)]
-    field = draw(st.sampled_from(fields))
+    field = rng.choice(fields)
     instance[field.name] = value = make(field)
     shown = f"<{len(value)} chars>" if isinstance(value, str) and len(value) > 40 else _short(value)
     return f"{where}.{field.name} = {shown}"
 
 
-def _is_number_field(field: _Field) -> bool:
-    return _kind(field) in ("number", "integer")
-
-
-def _wrong_type(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
-    wrong_for_numbers = st.sampled_from(["40", "forty", True, [], {"value": 1}, [40]])
-    wrong_for_text = st.sampled_from([0, 1.5, True, [], {"value": "x"}, ["Private"]])
-    description = _set_field(draw, plan, body, lambda f: _kind(f) != "other", lambda f: draw(
-        wrong_for_numbers if _is_number_field(f) else wrong_for_text
+def _wrong_type(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
+    for_numbers = ["40", "forty", True, [], {"value": 1}, [40]]
+    for_text = [0, 1.5, True, [], {"value": "x"}, ["Private"]]
+    description = _set_field(rng, plan, body, lambda f: _kind(f) != "other", lambda f: rng.choice(
+        for_numbers if _is_number_field(f) else for_text
     ))  # fmt: skip
     return description, dump_body(body), JSON
 
 
-def _out_of_range(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+EXTREMES = [1e308, -1e308, 10**30, -(10**30), 2**63]
+
+
+def _out_of_range(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
+    """Past the schema's bounds where it has them, else far past any training range."""
+
     def outside(field: _Field) -> Any:
-        low, high, _, _ = _bounds(field.schema)
-        extremes = [1e308, -1e308, 10**30, -(10**30), 2**63]
-        options = [
-            *(["below"] if low is not None else []),
-            *(["above"] if high is not None else []),
-        ]
-        side = draw(st.sampled_from([*options, "extreme"]))
-        step = draw(st.sampled_from([1, 0.5, 1e-6, 1000, 1e9]))
+        low, high = _bounds(field.schema)
+        sides = [*(["below"] if low is not None else []), *(["above"] if high is not None else [])]
+        side = rng.choice([*sides, "extreme"])
+        step = rng.choice([1, 0.5, 1e-6, 1000, 1e9])
         if side == "below" and low is not None:
             return low - step
         if side == "above" and high is not None:
             return high + step
-        return draw(st.sampled_from(extremes))
+        return rng.choice(EXTREMES)
 
-    return _set_field(draw, plan, body, _is_number_field, outside), dump_body(body), JSON
+    return _set_field(rng, plan, body, _is_number_field, outside), dump_body(body), JSON
 
 
 NAN_STRINGS = ["NaN", "nan", "Infinity", "-Infinity", "inf", "-inf", "1e999"]
 
 
-def _nan_inf_string(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
-    nan = st.sampled_from(NAN_STRINGS)
-    return (
-        _set_field(draw, plan, body, _is_number_field, lambda _: draw(nan)),
-        dump_body(body),
-        JSON,
-    )
-
-
-def _nan_inf_literal(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
-    """NaN or Infinity as a bare token: what Python's json.dumps writes, and not JSON."""
-    special = st.sampled_from([math.nan, math.inf, -math.inf])
-    described = _set_field(draw, plan, body, _is_number_field, lambda _: draw(special))
+def _nan_inf_string(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
+    described = _set_field(rng, plan, body, _is_number_field, lambda _: rng.choice(NAN_STRINGS))
     return described, dump_body(body), JSON
 
 
-def _unseen_category(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+def _nan_inf_literal(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
+    """NaN or Infinity as a bare token: what Python's json.dumps writes, and not JSON."""
+    special = [float("nan"), float("inf"), float("-inf")]
+    described = _set_field(rng, plan, body, _is_number_field, lambda _: rng.choice(special))
+    return described, dump_body(body), JSON
+
+
+def _unseen_category(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
     def unseen(field: _Field) -> Any:
         known = [str(v) for v in field.schema.get("enum", ["x"])]
-        seen = draw(st.sampled_from(known))
-        value: str = draw(st.sampled_from(
-            [seen.lower(), seen.upper(), f"{seen} ", f" {seen}", "", "Unknown", "?", "other"]
-        ) | st.text(max_size=16))  # fmt: skip
+        seen = rng.choice(known)
+        near = [seen.lower(), seen.upper(), f"{seen} ", f" {seen}", "", "Unknown", "?", "other"]
+        value = rng.choice([*near, _text(rng, 16)])
         return value if value not in known else f"{value}?"
 
-    described = _set_field(draw, plan, body, lambda f: _kind(f) == "category", unseen)
+    described = _set_field(rng, plan, body, lambda f: _kind(f) == "category", unseen)
     return described, dump_body(body), JSON
 
 
-def _missing_required(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
-    if plan.list_key is not None and draw(st.integers(0, 4)) == 0:
+def _missing_required(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
+    if plan.list_key is not None and rng.randrange(5) == 0:
         del body[plan.list_key]
         return f"no {plan.list_key}", dump_body(body), JSON
-    where, instance = _pick_instance(draw, plan, body)
+    where, instance = _pick_instance(rng, plan, body)
     required = [n for n in _branch_of(plan, instance).get("required", []) if n in instance]
-    name = draw(st.sampled_from(required or list(instance) or [UNKNOWN_FIELD]))
+    name = rng.choice(required or list(instance) or [UNKNOWN_FIELD])
     instance.pop(name, None)
     return f"{where} without {name}", dump_body(body), JSON
 
 
-def _unknown_field(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+def _unknown_field(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
     known = {f.name for f in _fields(plan.items)} | set(plan.schema.get("properties", {}))
-    name = draw(st.text(string.ascii_lowercase + "_", min_size=1, max_size=12))
+    name = _text(rng, 12, string.ascii_lowercase + "_") or "x"
     name = name if name not in known else f"{name}_unknown"
-    value = draw(_SCALARS)
-    if draw(st.booleans()) and isinstance(body, dict) and plan.list_key is not None:
+    value = _scalar(rng)
+    if rng.random() < 0.5 and isinstance(body, dict) and plan.list_key is not None:
         body[name] = value
         return f"body.{name} = {_short(value)}", dump_body(body), JSON
-    where, instance = _pick_instance(draw, plan, body)
+    where, instance = _pick_instance(rng, plan, body)
     instance[name] = value
     return f"{where}.{name} = {_short(value)}", dump_body(body), JSON
 
 
-def _null(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
-    choice = draw(st.sampled_from(["field", "field", "instance", "list"]))
+def _renamed_column(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
+    """A column sent under another name (a schema change upstream): the value kept, the
+    name the model knows missing and an unknown one in its place."""
+    where, instance = _pick_instance(rng, plan, body)
+    name = rng.choice(sorted(instance) or [UNKNOWN_FIELD])
+    renamed = rng.choice([name.upper(), name.replace("_", "-"), f"{name}_v2", f"{name} ", name[:-1]
+                          or "x"])  # fmt: skip
+    renamed = renamed if renamed != name else f"{name}_renamed"
+    instance[renamed] = instance.pop(name, None)
+    return f"{where}.{name} renamed {renamed}", dump_body(body), JSON
+
+
+def _null(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
+    choice = rng.choice(["field", "field", "instance", "list"])
     if choice == "list" and plan.list_key is not None:
         body[plan.list_key] = None
         return f"{plan.list_key} = None", dump_body(body), JSON
     if choice == "instance" and plan.list_key is not None and _instances(plan, body):
         body[plan.list_key][0] = None
         return f"{plan.list_key}[0] = None", dump_body(body), JSON
-    described = _set_field(draw, plan, body, lambda f: not f.nullable, lambda _: None)
+    described = _set_field(rng, plan, body, lambda f: not f.nullable, lambda _: None)
     return described, dump_body(body), JSON
 
 
 HUGE_SIZES = [4_096, 65_536, 1_100_000]
 
 
-def _huge_string(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
-    size = draw(st.sampled_from(HUGE_SIZES))
-    filler = draw(st.sampled_from(["x", "é", "A0", "\\"]))
-    value = (filler * size)[:size]
-    return _set_field(draw, plan, body, lambda _: True, lambda _: value), dump_body(body), JSON
+def _huge_string(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
+    size = rng.choice(HUGE_SIZES)
+    value = (rng.choice(["x", "é", "A0", "\\"]) * size)[:size]
+    return _set_field(rng, plan, body, lambda _: True, lambda _: value), dump_body(body), JSON
 
 
-def _empty_instances(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+def _empty_instances(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
     if plan.list_key is None:
         return "{}", b"{}", JSON
     body[plan.list_key] = []
     return f"{plan.list_key} = []", dump_body(body), JSON
 
 
-def _oversized_instances(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+def _oversized_instances(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
     if plan.list_key is None:
-        return _wrong_shape(draw, plan, body)
+        return _wrong_shape(rng, plan, body)
     limit = plan.max_items if plan.max_items is not None else DEFAULT_MAX_BATCH
-    count = limit + draw(st.integers(1, 64))
+    count = limit + rng.randint(1, 64)
     body[plan.list_key] = [copy.deepcopy(plan.instance)] * count
     return f"{count} {plan.list_key} (max {limit})", dump_body(body), JSON
 
 
-def _not_json(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+def _not_json(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
     text = dump_body(body)
-    kind = draw(st.sampled_from(["truncated", "bytes", "text", "empty", "python", "bad utf-8"]))
+    kind = rng.choice(["truncated", "bytes", "text", "empty", "python", "bad utf-8"])
     if kind == "truncated":
-        content = text[: draw(st.integers(0, max(0, len(text) - 1)))]
+        content = text[: rng.randint(0, max(0, len(text) - 1))]
     elif kind == "bytes":
-        content = draw(st.binary(max_size=200))
+        content = rng.randbytes(rng.randint(0, 200))
     elif kind == "text":
-        content = draw(st.text(max_size=80)).encode()
+        content = _text(rng, 80).encode()
     elif kind == "python":
         content = repr(body).encode()
     elif kind == "bad utf-8":
@@ -467,16 +448,16 @@ WRONG_CONTENT_TYPES = [
 ]  # fmt: skip
 
 
-def _wrong_content_type(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+def _wrong_content_type(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
     """A valid body under another content type: a 2xx is recorded, not held against it."""
-    content_type = draw(st.sampled_from(WRONG_CONTENT_TYPES))
-    if content_type.startswith("application/x-www") and draw(st.booleans()):
+    content_type = rng.choice(WRONG_CONTENT_TYPES)
+    if content_type.startswith("application/x-www") and rng.random() < 0.5:
         key = plan.list_key or "body"
         return f"form-encoded {key}", f"{key}={dump_body(body).decode()}".encode(), content_type
     return f"valid body as {content_type}", dump_body(body), content_type
 
 
-def _wrong_shape(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+def _wrong_shape(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
     instance = copy.deepcopy(plan.instance)
     key = plan.list_key or "instances"
     shapes: list[tuple[str, Any]] = [
@@ -486,17 +467,17 @@ def _wrong_shape(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
         (f"{key} of scalars", {key: [1, "a", None, True]}),
         (f"{key} of lists", {key: [list(instance.values())]}),
     ]  # fmt: skip
-    description, value = draw(st.sampled_from(shapes))
+    description, value = rng.choice(shapes)
     return f"body is {description}", dump_body(value), JSON
 
 
 NESTING_DEPTHS = [1_000, 10_000, 100_000]
 
 
-def _deep_nesting(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
+def _deep_nesting(rng: random.Random, plan: FuzzPlan, body: Any) -> Mutated:
     """Well-formed JSON nested deeper than a recursive parser goes."""
-    depth = draw(st.sampled_from(NESTING_DEPTHS))
-    shape = draw(st.sampled_from(["arrays", "objects"]))
+    depth = rng.choice(NESTING_DEPTHS)
+    shape = rng.choice(["arrays", "objects"])
     if shape == "arrays":
         nested = b"[" * depth + b"]" * depth
     else:
@@ -505,7 +486,7 @@ def _deep_nesting(draw: Draw, plan: FuzzPlan, body: Any) -> Mutated:
     return f"{key} = {depth} nested {shape}", b'{"' + key.encode() + b'": ' + nested + b"}", JSON
 
 
-Mutator = Callable[[Draw, FuzzPlan, Any], Mutated]
+Mutator = Callable[[random.Random, FuzzPlan, Any], Mutated]
 MUTATIONS: dict[str, Mutator] = {
     "wrong_type": _wrong_type,
     "out_of_range": _out_of_range,
@@ -514,6 +495,7 @@ MUTATIONS: dict[str, Mutator] = {
     "unseen_category": _unseen_category,
     "missing_required": _missing_required,
     "unknown_field": _unknown_field,
+    "renamed_column": _renamed_column,
     "null": _null,
     "huge_string": _huge_string,
     "empty_instances": _empty_instances,
@@ -544,82 +526,39 @@ def applicable_mutations(plan: FuzzPlan) -> list[str]:
             if name not in FIELDS_NEEDED or any(map(FIELDS_NEEDED[name], fields))]  # fmt: skip
 
 
-def fuzz_cases(plan: FuzzPlan, mutation: str) -> st.SearchStrategy[FuzzCase]:
-    """Requests made by breaking a valid body (generated from the plan's schema) the
-    `mutation` way."""
-    mutate = MUTATIONS[mutation]
-    bodies = st.sampled_from(list(plan.bodies)) if plan.bodies else values(plan.schema)
-
-    @st.composite
-    def case(draw: Draw) -> FuzzCase:
-        body = copy.deepcopy(draw(bodies))
-        description, content, content_type = mutate(draw, plan, body)
-        valid = body_conforms(content, plan.schema)
-        return FuzzCase(mutation, description, content, content_type, valid)
-
-    return case()
-
-
 def _quotas(count: int, names: list[str]) -> dict[str, int]:
     """`count` cases shared out evenly over the mutations `names`, in their order."""
     share, extra = divmod(count, len(names))
     return {name: share + (index < extra) for index, name in enumerate(names)}
 
 
+def valid_bodies(plan: FuzzPlan, seed: int) -> list[Any]:
+    """What the mutations start from: the system's own bodies, else bodies generated from
+    the schema, else the plan's one instance in a body."""
+    if plan.bodies:
+        return list(plan.bodies)
+    return generated_bodies(plan.schema, GENERATED_BODIES, seed) or [plan.body_of(plan.instance)]
+
+
+def cases(plan: FuzzPlan, count: int, seed: int) -> Iterable[FuzzCase]:
+    """`count` cases from `seed`, an even share per applicable mutation, lazily (the
+    campaign sends each before the next is made)."""
+    bodies = valid_bodies(plan, seed)
+    for mutation, quota in _quotas(count, applicable_mutations(plan)).items():
+        rng = random.Random(f"{seed}/{mutation}")  # a str seed is hashed the same everywhere
+        for _ in range(quota):
+            body = copy.deepcopy(rng.choice(bodies))
+            description, content, content_type = MUTATIONS[mutation](rng, plan, body)
+            yield FuzzCase(mutation, description, content, content_type,
+                           body_conforms(content, plan.schema))  # fmt: skip
+
+
 def drive_cases(plan: FuzzPlan, count: int, seed: int, visit: Callable[[FuzzCase], None]) -> None:
-    """Hypothesis as a generator: `count` cases from `seed`, an even share per mutation,
-    each handed to `visit`, which must not raise (nothing is shrunk). Generation does not
-    depend on what `visit` does, nor on what the process imported, so the same seed gives
-    the same cases whether they are sent or only collected, here or in another process."""
-    with _without_local_constants():
-        for mutation, quota in _quotas(count, applicable_mutations(plan)).items():
-            _drive_one(plan, mutation, quota, seed, visit)
-
-
-@contextmanager
-def _without_local_constants() -> Iterator[None]:
-    """Hypothesis mixes the literals of every local module imported so far into what it
-    draws (`providers._get_local_constants`), so the same seed would generate other bodies
-    in a process that had imported other modules. Switch that off while a campaign
-    generates; where a hypothesis release no longer has it, there is nothing to switch."""
-    original = getattr(providers, "_get_local_constants", None)
-    cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if original is None or cache is None:
-        yield
-        return
-    nothing = Constants()
-    providers._get_local_constants = lambda: nothing
-    cache.cache.clear()  # holds the constants allowed per kind of draw, locals included
-    try:
-        yield
-    finally:
-        providers._get_local_constants = original
-        cache.cache.clear()
-
-
-def _drive_one(
-    plan: FuzzPlan, mutation: str, quota: int, seed: int, visit: Callable[[FuzzCase], None]
-) -> None:
-    visited = 0
-
-    def count(case: FuzzCase) -> None:
-        nonlocal visited
-        if visited < quota:
-            visited += 1
-            visit(case)
-
-    for attempt in range(quota + 1):  # hypothesis may stop early on a small search space
-        if visited >= quota:
-            return
-        run = settings(
-            max_examples=quota - visited, database=None, phases=[Phase.generate],
-            deadline=None, suppress_health_check=list(HealthCheck),
-        )(given(fuzz_cases(plan, mutation))(count))  # fmt: skip
-        hypothesis.seed(seed + attempt)(run)()
+    """Hand each of the campaign's cases to `visit`, in order."""
+    for case in cases(plan, count, seed):
+        visit(case)
 
 
 def generate_fuzz_cases(plan: FuzzPlan, count: int, seed: int = 0) -> list[FuzzCase]:
     """The requests a campaign of `count` with `seed` sends, without sending them."""
-    cases: list[FuzzCase] = []
-    drive_cases(plan, count, seed, cases.append)
-    return cases
+    return list(cases(plan, count, seed))

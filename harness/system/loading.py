@@ -39,9 +39,9 @@ class System:
         """Valid instances with canaries planted: the system's rows from `start` (in turn),
         or one built from its schema where it declares no rows."""
         if not self.traffic:
-            from harness.security.generation import example_instance  # the fuzzer imports us
+            from harness.security.generation import minimal_instance  # the fuzzer imports us
 
-            built = example_instance(self.schema.json_schema())
+            built = minimal_instance(self.schema.json_schema())
             return [built] if isinstance(built, dict) else []
         count = len(self.traffic) if count is None else count
         chosen = [self.traffic[(start + i) % len(self.traffic)] for i in range(count)]

@@ -1,14 +1,18 @@
-"""The predict operation's request schema from an OpenAPI document ($refs followed), and
-whether a body conforms to a JSON Schema: what the request schema sources and the fuzzer
-both read."""
+"""The predict operation's request schema from an OpenAPI document ($refs followed, OpenAPI
+3.0's `nullable` and boolean exclusive bounds written as JSON Schema), and whether a body
+conforms to a JSON Schema (jsonschema judges): what the request schema sources and the
+fuzzer both read."""
 
 import json
-import math
-import operator
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, UnknownType
+from referencing.exceptions import Unresolvable
 
 MAX_REF_DEPTH = 16
 
@@ -60,6 +64,33 @@ def _inline(node: Any, roots: Sequence[Any], depth: int = 0) -> Any:
     }
 
 
+def _as_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0's dialect as JSON Schema 2020-12: `nullable: true` as a null type, and
+    boolean `exclusiveMinimum`/`exclusiveMaximum` (draft 4) as the bound they qualify."""
+    if isinstance(node, list):
+        return [_as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    schema = {k: _as_json_schema(v) for k, v in node.items() if k != "nullable"}
+    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        flag = schema.get(exclusive)
+        if isinstance(flag, bool):
+            del schema[exclusive]
+            if flag and bound in schema:
+                schema[exclusive] = schema.pop(bound)
+    if node.get("nullable") is True:
+        kind = schema.get("type")
+        if isinstance(kind, str):
+            schema["type"] = [kind, "null"]
+        elif isinstance(kind, list) and "null" not in kind:
+            schema["type"] = [*kind, "null"]
+        elif kind is None:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+        if "enum" in schema and None not in schema["enum"]:
+            schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
 def _template_pattern(template: str) -> re.Pattern[str]:
     pieces = re.split(r"(\{[^}/]+\})", template)
     regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in pieces)
@@ -91,87 +122,28 @@ def predict_schema(openapi: Any, predict_url: str) -> dict[str, Any]:
         schema = media.get("schema")
         if not isinstance(schema, dict) or not schema:
             raise LookupError(f"POST {path} declares no JSON request body schema")
-        return dict(_inline(schema, [openapi]))
+        return dict(_as_json_schema(_inline(schema, [openapi])))
     except _Unresolvable as error:
         raise LookupError(f"POST {path}: cannot resolve $ref '{error}'") from error
 
 
-def _is_type(value: Any, kind: str) -> bool:
-    if kind == "null":
-        return value is None
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if kind == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    checks: dict[str, type | tuple[type, ...]] = {
-        "number": (int, float), "string": str, "array": list, "object": dict,
-    }  # fmt: skip
-    expected = checks.get(kind)
-    return expected is None or isinstance(value, expected)
-
-
-def _same(value: Any, other: Any) -> bool:
-    return isinstance(value, bool) == isinstance(other, bool) and bool(value == other)
+@lru_cache(maxsize=256)
+def _validator(text: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(text))
 
 
 def conforms(value: Any, schema: Any) -> bool:
-    """Whether a parsed JSON value conforms to an inlined JSON schema (the keywords request
-    schemas use: type, enum, const, bounds, lengths, pattern, required, properties,
-    additionalProperties, items, anyOf, oneOf, allOf, not)."""
+    """Whether a parsed JSON value conforms to a JSON Schema (2020-12, as OpenAPI 3.1 and
+    pydantic write it), judged by jsonschema; a schema jsonschema cannot use judges nothing
+    wrong."""
     if isinstance(schema, bool):
         return schema
     if not isinstance(schema, dict):
         return True
-    if "enum" in schema and not any(_same(value, e) for e in schema["enum"]):
-        return False
-    if "const" in schema and not _same(value, schema["const"]):
-        return False
-    kinds = schema.get("type")
-    if kinds is not None:
-        kinds = [kinds] if isinstance(kinds, str) else kinds
-        if not any(_is_type(value, k) for k in kinds):
-            return False
-    if not _fits_own_keywords(value, schema):
-        return False
-    if "anyOf" in schema and not any(conforms(value, s) for s in schema["anyOf"]):
-        return False
-    if "oneOf" in schema and sum(conforms(value, s) for s in schema["oneOf"]) != 1:
-        return False
-    if "allOf" in schema and not all(conforms(value, s) for s in schema["allOf"]):
-        return False
-    return not ("not" in schema and conforms(value, schema["not"]))
-
-
-def _fits_own_keywords(value: Any, schema: dict[str, Any]) -> bool:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        bounds = [("minimum", operator.ge), ("maximum", operator.le),
-                  ("exclusiveMinimum", operator.gt), ("exclusiveMaximum", operator.lt)]  # fmt: skip
-        return all(
-            bool(fits(value, schema[key])) for key, fits in bounds if is_number(schema.get(key))
-        )
-    if isinstance(value, str):
-        pattern = schema.get("pattern")
-        return (
-            len(value) >= schema.get("minLength", 0)
-            and len(value) <= schema.get("maxLength", math.inf)
-            and (pattern is None or re.search(pattern, value) is not None)
-        )
-    if isinstance(value, list):
-        items = schema.get("items", True)
-        return (
-            len(value) >= schema.get("minItems", 0)
-            and len(value) <= schema.get("maxItems", math.inf)
-            and all(conforms(item, items) for item in value)
-        )
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        return all(name in value for name in schema.get("required", [])) and all(
-            conforms(item, properties.get(name, extra)) for name, item in value.items()
-        )
-    return True
+    try:
+        return bool(_validator(json.dumps(schema, sort_keys=True)).is_valid(value))
+    except (SchemaError, UnknownType, Unresolvable, TypeError, ValueError, RecursionError):
+        return True
 
 
 def is_number(value: Any) -> bool:

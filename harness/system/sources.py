@@ -24,6 +24,7 @@ from harness.system.rows import SystemRows
 from harness.target import Target
 from readiness.descriptor import ProtocolKind
 from readiness.errors import InvalidDescriptor
+from readiness.extras import registry_reader_missing
 from readiness.mlflow_uris import using_registry
 
 TIMEOUT_S = 10.0
@@ -64,6 +65,9 @@ def _from_mlflow(target: Target, rows: SystemRows | None) -> InstanceSchema:
     registry = target.descriptor.registry
     if registry is None:
         raise _NotHere("no registry declared")
+    cannot = registry_reader_missing(registry.uri)
+    if cannot:
+        raise _NotHere(cannot)
     try:
         from mlflow import MlflowClient
         from mlflow.models import get_model_info

@@ -24,9 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness.documents import load_document
 from readiness.errors import InvalidPolicy
+from readiness.resources import shipped
 from reference.platform.schema import ColumnKind, ColumnSpec, FeatureSchema, load_schema
 
-POLICY_PATH = Path(__file__).parent / "policies" / "counterfactual.yaml"
+POLICY_PATH = shipped("reference.platform", "policies", "counterfactual.yaml")
 MAX_GRID_POINTS = 1000
 """A numeric grid larger than this is a mistake (a step too small) that would slow every search."""
 

@@ -20,12 +20,13 @@ from readiness.descriptor import (
     Team,
 )
 from readiness.home import Home
+from readiness.resources import shipped
 from reference.platform.fairness import USE_CASE_POLICY
 from reference.platform.request_rows import declare_adult
 
-PLATFORM = Path(__file__).resolve().parent
-REPOSITORY = PLATFORM.parent.parent
-"""The repository root: the alert rules' runbook links (docs/runbooks.md) resolve from it."""
+PLATFORM = shipped("reference.platform")
+RUNBOOKS = PLATFORM / "alerting"
+"""Where the alert rules' runbook links (runbooks.md#...) resolve: beside the rules."""
 CONTROLS = PLATFORM / "compliance" / "controls.yaml"
 ALERT_RULES = PLATFORM / "alerting" / "prometheus-rules.yml"
 
@@ -36,7 +37,7 @@ def platform_declarations(home: Home, logs: list[Path]) -> dict[str, Any]:
     return {
         "governance": Governance(fairness_policy=USE_CASE_POLICY, retention_years=2),
         "compliance": Compliance(regime="standard", controls=CONTROLS),
-        "team": Team(owners=["ml-platform"], runbook_root=REPOSITORY),
+        "team": Team(owners=["ml-platform"], runbook_root=RUNBOOKS),
         "alert_rules": ALERT_RULES,
         "feature_store": FeatureStoreRef(registry=home.feature_repo / "registry.db",
                                          project=FEATURE_PROJECT),

@@ -22,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.documents import load_document
 from readiness.errors import InvalidPolicy
+from readiness.resources import shipped
 
-POLICY_FOLDER = Path(__file__).parent / "policies"
+POLICY_FOLDER = shipped("reference.platform", "policies")
 USE_CASE_POLICY = POLICY_FOLDER / "income-eligibility.yaml"
 """The reference use case's own fairness policy (docs/training.md, "Fairness policies")."""
 

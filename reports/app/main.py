@@ -5,14 +5,13 @@ The navigation is declared before the sidebar's widgets: with widgets created be
 `st.navigation`, Streamlit 1.67 dropped a choice made in the sidebar on the rerun it
 caused (seen in the browser test)."""
 
-from pathlib import Path
-
 import streamlit as st
 
+from readiness.resources import shipped
 from reports.app import state
 from reports.evidence import when
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = shipped("reports.app", "pages")
 
 st.set_page_config(page_title="readiness", layout="wide")
 navigation = st.navigation(

@@ -1,11 +1,15 @@
 """The report as one self-contained HTML file: charts inlined as SVG, styles inline, no
 script and no external asset, so it opens the same in a client's browser, offline, or as a
-mail attachment years later."""
+mail attachment years later.
+
+The charts are drawn with matplotlib, the `charts` extra (95 MB with its font and image
+libraries, a quarter of the core install): without it the report has every table and text
+and says, where each chart would be, how to add them."""
 
 from html import escape
 
-from reports import charts
-from reports.document import Block, Heading, Paragraph, Table, evidence_anchor
+from readiness.extras import missing_modules
+from reports.document import Block, Chart, Heading, Paragraph, Table, evidence_anchor
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1a1a1a;
@@ -49,12 +53,22 @@ def _block(block: Block) -> str:
         head = "".join(f"<th>{escape(c)}</th>" for c in block.columns)
         rows = "".join(_row(block, row) for row in block.rows)
         return f"<table><tr>{head}</tr>{rows}</table>"
-    figure = block.draw()
-    caption = "\n".join(block.caption)
-    return (
-        f'<figure aria-label="{escape(block.title)}">{charts.svg(figure)}'
-        f"<figcaption>{escape(caption)}</figcaption></figure>"
-    )
+    return _figure(block)
+
+
+CHARTS_MISSING = "chart not drawn: matplotlib is not installed (pip install 'readiness[charts]')"
+
+
+def _figure(block: Chart) -> str:
+    caption = escape("\n".join(block.caption))
+    if missing_modules("charts"):
+        drawn = f'<p class="missing">{escape(block.title)}: {escape(CHARTS_MISSING)}</p>'
+    else:
+        from reports import charts
+
+        drawn = charts.svg(block.draw())
+    label = escape(block.title)
+    return f'<figure aria-label="{label}">{drawn}<figcaption>{caption}</figcaption></figure>'
 
 
 def render(blocks: list[Block]) -> str:

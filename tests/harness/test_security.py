@@ -7,8 +7,10 @@ at the same time and no other test sends it traffic: the campaign's refusals are
 traffic that production's monitors act on.
 """
 
+import dataclasses
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -39,7 +41,7 @@ from harness.security import (
     predict_schema,
     run_security_probes,
 )
-from harness.security.generation import applicable_mutations
+from harness.security.generation import applicable_mutations, minimal_instance, valid_bodies
 from harness.security.plans import system_plan
 from harness.system.canaries import PATTERN
 from harness.system.loading import load_system
@@ -208,11 +210,12 @@ def test_the_same_seed_generates_the_same_requests(plan: FuzzPlan) -> None:
 
 
 DIGEST = """
-import hashlib, json, sys
+import dataclasses, hashlib, json, sys
 from pathlib import Path
-from harness.security import generate_fuzz_cases, plan_from_openapi
-plan = plan_from_openapi(json.loads(Path(sys.argv[1]).read_text()), sys.argv[2])
-cases = generate_fuzz_cases(plan, int(sys.argv[3]), seed=int(sys.argv[4]))
+from harness.security import FuzzPlan, generate_fuzz_cases
+fields = json.loads(Path(sys.argv[1]).read_text())
+plan = FuzzPlan(**{**fields, "bodies": tuple(fields["bodies"])})
+cases = generate_fuzz_cases(plan, int(sys.argv[2]), seed=int(sys.argv[3]))
 print(hashlib.sha256(b"".join(c.content + c.description.encode() for c in cases)).hexdigest())
 """
 
@@ -220,15 +223,15 @@ print(hashlib.sha256(b"".join(c.content + c.description.encode() for c in cases)
 def test_another_process_generates_the_same_requests_from_the_same_seed(
     production: Probed, tmp_path: Path
 ) -> None:
-    """Hypothesis draws literals of the local modules a process imported; the campaign
-    must not depend on them (this process has imported far more than the other)."""
-    document = tmp_path / "openapi.json"
-    document.write_text(json.dumps(production.openapi))
-    plan = plan_from_openapi(production.openapi, PREDICT_URL)
-    here = generate_fuzz_cases(plan, 45, seed=5)
+    """Hypothesis draws literals of the local modules a process imported; the campaign's
+    mutations do not use it, so they do not depend on them (this process has imported far
+    more than the other)."""
+    document = tmp_path / "plan.json"
+    document.write_text(json.dumps(dataclasses.asdict(production.plan)))
+    here = generate_fuzz_cases(production.plan, 45, seed=5)
     digest = hashlib.sha256(b"".join(c.content + c.description.encode() for c in here))
     there = subprocess.run(
-        [sys.executable, "-c", DIGEST, str(document), PREDICT_URL, "45", "5"],
+        [sys.executable, "-c", DIGEST, str(document), "45", "5"],
         cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert there.stdout.strip() == digest.hexdigest()
@@ -346,6 +349,51 @@ def test_predict_schema_picks_the_longest_path_and_follows_its_refs() -> None:
     }  # fmt: skip
     schema = predict_schema(openapi, PREDICT_URL)
     assert schema["properties"]["instances"]["items"] == ROW_SCHEMA
+
+
+def test_openapi_3_0_nullable_and_boolean_bounds_are_read_as_json_schema() -> None:
+    row = {"type": "object", "required": ["age"], "properties": {
+        "age": {"type": "integer", "minimum": 16, "exclusiveMinimum": True},
+        "job": {"type": "string", "enum": ["a", "b"], "nullable": True}}}  # fmt: skip
+    openapi = {"paths": {"/predict": {"post": {"requestBody": {"content": {
+        "application/json": {"schema": row}}}}}}}  # fmt: skip
+    schema = predict_schema(openapi, "http://127.0.0.1:1/predict")
+    assert schema["properties"]["age"] == {"type": "integer", "exclusiveMinimum": 16}
+    assert conforms({"age": 17, "job": None}, schema)
+    assert not conforms({"age": 16}, schema)
+    assert not conforms({"age": 17, "job": "c"}, schema)
+
+
+def test_a_schema_alone_gives_valid_bodies_and_a_minimal_instance() -> None:
+    plan = plan_from_openapi({"paths": {"/v1/models/{m}/predict": {"post": {"requestBody": {
+        "content": {"application/json": {"schema": {
+            "type": "object", "required": ["instances"], "properties": {"instances": {
+                "type": "array", "minItems": 1, "items": ROW_SCHEMA}}}}}}}}}},
+        PREDICT_URL)  # fmt: skip
+    assert plan.instance == {"age": 16}
+    bodies = valid_bodies(plan, seed=0)
+    assert len(bodies) > 1
+    assert all(conforms(body, plan.schema) for body in bodies)
+    assert minimal_instance({"type": "string", "pattern": "^[0-9]{3}$"}) == "000"
+    assert minimal_instance({"type": "integer", "minimum": 3, "maximum": 2}) is None
+
+
+@pytest.mark.parametrize(
+    ("mutation", "said"),
+    [("renamed_column", "renamed"), ("out_of_range", "age = "), ("unseen_category", "job = "),
+     ("nan_inf_literal", "age = "), ("missing_required", "without|^no instances$"),
+     ("oversized_instances", r"\(max 256\)")],
+)  # fmt: skip
+def test_each_mutation_breaks_the_body_the_way_it_says(mutation: str, said: str) -> None:
+    plan = FuzzPlan(
+        {"type": "object", "required": ["instances"], "properties": {"instances": {
+            "type": "array", "minItems": 1, "maxItems": 256, "items": ROW_SCHEMA}}},
+        "test", "instances", ROW_SCHEMA, 256, {"age": 40, "job": "a"},
+        ({"instances": [{"age": 40, "job": "a"}]},),
+    )  # fmt: skip
+    cases = [c for c in generate_fuzz_cases(plan, 160, seed=1) if c.mutation == mutation]
+    assert cases
+    assert all(re.search(said, c.description) and not c.valid for c in cases), cases
 
 
 def test_the_fallback_plan_reads_its_schema_off_the_instance() -> None:

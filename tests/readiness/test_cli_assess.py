@@ -2,7 +2,9 @@
 format; `readiness gate` exits 0, 1 or 2. Against the test double, a user's system."""
 
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -161,5 +163,94 @@ def test_the_gate_exits_2_on_bad_input(
     result = runner.invoke(
         app, ["gate", str(bundle / "assessment.json"), "--policy", str(tmp_path / "p.yaml"), *extra]
     )
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def _lines_of(descriptor: Path) -> dict[str, int]:
+    return {line.split(":", 1)[0]: number for number, line
+            in enumerate(descriptor.read_text().splitlines(), start=1)
+            if line and not line.startswith((" ", "#", "-"))}  # fmt: skip
+
+
+def test_sarif_places_each_result_at_its_field_in_the_descriptor_from_the_repository_root(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """The double's descriptor sits in the bundle's parent folder; with that folder as the
+    root its path is `double.yaml`, and each result is on the line of the field it is about."""
+    root = bundle.parent
+    result = runner.invoke(app, ["assess", str(bundle), "-f", "sarif", "--sarif-root", str(root)])
+    assert result.exit_code == 0, result.output
+    results = json.loads(result.stdout)["runs"][0]["results"]
+    lines = _lines_of(root / "double.yaml")
+    where = {r["ruleId"]: r["locations"][0]["physicalLocation"] for r in results}
+    assert {place["artifactLocation"]["uri"] for place in where.values()} == {"double.yaml"}
+    assert where["declares_registry"]["region"]["startLine"] == 1  # no registry declared
+    endpoints = lines["endpoints"]
+    assert endpoints < where["exports_drift_per_feature"]["region"]["startLine"] < endpoints + 9
+    assert len({place["region"]["startLine"] for place in where.values()}) > 2
+
+
+def test_sarif_of_a_descriptor_that_changed_since_the_run_points_at_its_first_line(
+    bundle: Path, tmp_path: Path
+) -> None:
+    moved = tmp_path / "bundle"
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    changed = tmp_path / "double.yaml"
+    changed.write_text(
+        (bundle.parent / "double.yaml").read_text().replace("profile: test", "profile: other")
+    )
+    manifest["target"]["descriptor"] = str(changed)
+    shutil.copytree(bundle, moved)
+    (moved / "manifest.json").write_text(json.dumps(manifest))
+    result = runner.invoke(
+        app, ["assess", str(moved), "-f", "sarif", "--sarif-root", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    places = [r["locations"][0]["physicalLocation"] for r
+              in json.loads(result.stdout)["runs"][0]["results"]]  # fmt: skip
+    assert {(p["artifactLocation"]["uri"], p["region"]["startLine"]) for p in places} == {
+        ("double.yaml", 1)
+    }
+
+
+@pytest.mark.parametrize(
+    ("format", "check"),
+    [
+        ("text", lambda out: out.startswith("gate whitepaper: failed (")),
+        ("json", lambda out: json.loads(out)["passed"] is False
+         and "total" in json.loads(out) and json.loads(out)["policy"] == "whitepaper"),
+        ("md", lambda out: out.startswith("## Readiness gate (whitepaper): **failed**")),
+    ],
+)  # fmt: skip
+def test_the_gate_writes_its_verdict_to_stdout_in_the_format_asked_and_nothing_beside(
+    bundle: Path, format: str, check: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in bundle.iterdir())
+    result = runner.invoke(
+        app, ["gate", str(bundle / "assessment.json"), "--policy", "whitepaper", "-f", format]
+    )
+    assert result.exit_code == 1
+    assert check(result.stdout), result.stdout
+    assert sorted(p.name for p in bundle.iterdir()) == before
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--policy", "whitepaper", "-f", "xml"],
+         "--format must be one of text, json, md, not 'xml'"),
+        (["--policy", "strictest"],
+         "--policy: 'strictest' is neither a file nor a shipped policy (whitepaper)"),
+        (["--policy", "whitepaper", "--summary", "/nonexistent/s.md"],
+         "--summary: cannot write /nonexistent/s.md"),
+    ],
+    ids=["an unknown format", "an unknown policy name", "a summary that cannot be written"],
+)  # fmt: skip
+def test_the_gate_names_a_bad_option(bundle: Path, arguments: list[str], message: str) -> None:
+    result = runner.invoke(app, ["gate", str(bundle / "assessment.json"), *arguments])
     assert result.exit_code == 2
     assert message in result.output

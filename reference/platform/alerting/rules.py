@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from readiness.documents import load_document
 from readiness.errors import InvalidPolicy
+from readiness.resources import shipped
 
-DEFAULT_RULES = Path(__file__).parent / "rules.yaml"
+DEFAULT_RULES = shipped("reference.platform.alerting", "rules.yaml")
 
 
 class Severity(StrEnum):

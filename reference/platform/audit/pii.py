@@ -31,11 +31,12 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration, InvalidPolicy
+from readiness.resources import shipped
 from reference.platform.schema import ColumnRole, ColumnSpec, FeatureSchema
 
 KEY_VARIABLE = "READINESS_PII_KEY"
 MIN_KEY_CHARACTERS = 16
-POLICY_FOLDER = Path(__file__).parent.parent / "policies"
+POLICY_FOLDER = shipped("reference.platform", "policies")
 
 
 class PiiAction(StrEnum):

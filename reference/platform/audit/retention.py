@@ -26,8 +26,9 @@ from readiness.audit.tables import AT, CHAINED, ROW_HASH, SEQ
 from readiness.audit.verify import verify
 from readiness.documents import load_document
 from readiness.errors import AuditStoreFailed, InvalidInput, InvalidPolicy, PruneRefused
+from readiness.resources import shipped
 
-POLICY_FILE = Path(__file__).parent.parent / "policies" / "retention.yaml"
+POLICY_FILE = shipped("reference.platform", "policies", "retention.yaml")
 
 
 class RetentionPolicy(BaseModel):

@@ -15,7 +15,7 @@ from reference.platform.alerting.rules import Action, Severity
 from reference.platform.retraining.offline import Check
 
 RULE = "retraining-refused"
-RUNBOOK = "docs/runbooks.md#retraining-refused"
+RUNBOOK = "runbooks.md#retraining-refused"
 
 
 def default_sinks(home: Home) -> Sinks:

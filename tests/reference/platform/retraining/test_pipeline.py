@@ -243,5 +243,5 @@ def test_a_target_serving_from_another_registry_is_refused(isolated_home: Path) 
 
 
 def test_the_refusal_runbook_exists() -> None:
-    runbooks = (Path(__file__).parents[4] / "docs/runbooks.md").read_text()
+    runbooks = (Path(__file__).parents[4] / "reference/platform/alerting/runbooks.md").read_text()
     assert f"## {RUNBOOK.partition('#')[2]}" in runbooks.splitlines()
