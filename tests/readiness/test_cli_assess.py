@@ -185,7 +185,7 @@ def test_sarif_places_each_result_at_its_field_in_the_descriptor_from_the_reposi
     lines = _lines_of(root / "double.yaml")
     where = {r["ruleId"]: r["locations"][0]["physicalLocation"] for r in results}
     assert {place["artifactLocation"]["uri"] for place in where.values()} == {"double.yaml"}
-    assert where["declares_registry"]["region"]["startLine"] == 1  # no registry declared
+    assert where["declares_registry"]["region"]["startLine"] == lines.get("registry", 1)
     endpoints = lines["endpoints"]
     assert endpoints < where["exports_drift_per_feature"]["region"]["startLine"] < endpoints + 9
     assert len({place["region"]["startLine"] for place in where.values()}) > 2
