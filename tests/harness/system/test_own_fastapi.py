@@ -70,7 +70,7 @@ def test_the_security_probes_use_the_bearer_scheme_and_find_the_services_defects
     them too, so the model is asked about NaN and the service answers 500; lax parsing also
     takes the text "40" for a number its schema says is one."""
     report = run_security_probes(load_system(Target.from_file(service.descriptor)),
-                                 fuzz_requests=60, seed=2, burst_limit=16)  # fmt: skip
+                                 fuzz_requests=200, seed=2, burst_limit=16)  # fmt: skip
     assert report.check(NO_CREDENTIALS).outcome is Outcome.PASS
     assert report.check(WRONG_KEY).outcome is Outcome.PASS
     fuzz = report.fuzz
