@@ -6,8 +6,6 @@ The descriptor is read as it is now only when it still describes the system that
 assessed (its digest is the one recorded in the run); otherwise the finding is placed at
 line 1 rather than beside a field that may since have moved or changed."""
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import yaml
 
 from assessment.result import Assessment, Finding
 from assessment.rubric import rubric
-from readiness.descriptor import load_descriptor
+from harness.target import Target
 from readiness.errors import ReadinessError
 
 FIELD_OF_EVIDENCE: dict[str, str] = {
@@ -84,12 +82,11 @@ def _repository_root(start: Path) -> Path:
 
 
 def _digest_of(path: Path) -> str | None:
+    """The digest the run recorded for a descriptor (`Target.digest`), of the file now."""
     try:
-        descriptor = load_descriptor(path)
+        return Target.from_file(path).digest
     except (ReadinessError, OSError):
         return None
-    canonical = json.dumps(descriptor.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
