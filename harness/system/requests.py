@@ -122,9 +122,27 @@ def predict_schema(openapi: Any, predict_url: str) -> dict[str, Any]:
         schema = media.get("schema")
         if not isinstance(schema, dict) or not schema:
             raise LookupError(f"POST {path} declares no JSON request body schema")
-        return dict(_as_json_schema(_inline(schema, [openapi])))
+        found = dict(_as_json_schema(_inline(schema, [openapi])))
     except _Unresolvable as error:
         raise LookupError(f"POST {path}: cannot resolve $ref '{error}'") from error
+    problem = schema_problem(found)
+    if problem is not None:
+        raise LookupError(
+            f"POST {path} declares a request schema that is not JSON Schema: {problem}"
+        )
+    return found
+
+
+def schema_problem(schema: Mapping[str, Any]) -> str | None:
+    """Why jsonschema cannot judge bodies against `schema` (its metaschema's complaint, with
+    where in the schema), or None: a schema nothing can be judged against must not pass for
+    one that judges every body valid."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        where = "/".join(str(part) for part in error.path)
+        return f"{error.message} (at {where or 'the top'})"
+    return None
 
 
 @lru_cache(maxsize=256)
@@ -134,8 +152,9 @@ def _validator(text: str) -> Draft202012Validator:
 
 def conforms(value: Any, schema: Any) -> bool:
     """Whether a parsed JSON value conforms to a JSON Schema (2020-12, as OpenAPI 3.1 and
-    pydantic write it), judged by jsonschema; a schema jsonschema cannot use judges nothing
-    wrong."""
+    pydantic write it), judged by jsonschema. `predict_schema` refuses a schema that fails
+    the metaschema; one that still cannot be used here (an unresolvable remote $ref) judges
+    nothing wrong rather than failing a body for the schema's fault."""
     if isinstance(schema, bool):
         return schema
     if not isinstance(schema, dict):

@@ -12,6 +12,8 @@ Serve application, so a canary or a shadow has replicas of its own.
 import asyncio
 import os
 import signal
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +24,9 @@ import numpy.typing as npt
 from ray import serve
 from ray.serve._private.common import ReplicaState
 from ray.serve.handle import DeploymentHandle
+from ray.serve.schema import ApplicationStatus
 
+from readiness.errors import OperationFailed
 from reference.microservice.backends import FaultUnsupported, InferenceFailed, Predictions
 from reference.microservice.batching import CallBatcher
 from reference.microservice.faults import Fault, FaultFile, FaultRequest, FaultState
@@ -54,12 +58,45 @@ class ReplicaSettings:
     look_back_period_s: float = 5.0
 
 
+SERVE_CONFIGS = threading.Lock()
+"""Held wherever this process builds Serve configs: deploying, and reading `serve.status()`.
+Ray Serve 2.60 builds each deployment's request-router config by registering a module in
+cloudpickle's process-wide pickle-by-value set, dumping, and unregistering it, unlocked; a
+/metrics scrape (serve.status) building configs in one thread while a promotion deploys in
+another made the second unregister raise ValueError, and every second deploy of a
+service under scrape failed with 500 (in 7 service logs of one `make test`)."""
+
+DEPLOY_POLL_S = 0.25
+
+
 def application_name(model: str, version: str) -> str:
     return f"{model}-v{version}"
 
 
 def deploy(config: ReplicaConfig, settings: ReplicaSettings) -> DeploymentHandle[Any]:
-    """Run one model version's replicas as a Serve application of its own."""
+    """Run one model version's replicas as a Serve application of its own, and wait until
+    Serve calls it RUNNING. The configs are built under SERVE_CONFIGS; the wait is not, so
+    /metrics keeps answering while replicas start."""
+    name = application_name(config.model, config.version)
+    with SERVE_CONFIGS:
+        handle = serve._run(_bound(config, settings), _blocking=False, name=name,
+                            route_prefix=None)  # fmt: skip
+    while (found := serve_status().applications.get(name)) is None or (
+        found.status != ApplicationStatus.RUNNING
+    ):
+        if found is not None and found.status == ApplicationStatus.DEPLOY_FAILED:
+            raise OperationFailed(f"Ray Serve could not deploy {name}: {found.message}")
+        time.sleep(DEPLOY_POLL_S)
+    return handle
+
+
+def serve_status() -> Any:
+    """`serve.status()`, built under SERVE_CONFIGS."""
+    with SERVE_CONFIGS:
+        return serve.status()
+
+
+def _bound(config: ReplicaConfig, settings: ReplicaSettings) -> Any:
     deployment = serve.deployment(
         name="replica",
         ray_actor_options={"num_cpus": settings.cpus_per_replica},
@@ -74,8 +111,7 @@ def deploy(config: ReplicaConfig, settings: ReplicaSettings) -> DeploymentHandle
         max_ongoing_requests=64,
         health_check_period_s=settings.health_check_period_s,
     )(ModelReplica)
-    name = application_name(config.model, config.version)
-    return serve.run(deployment.bind(config), name=name, route_prefix=None)
+    return deployment.bind(config)
 
 
 class _Version:
@@ -134,7 +170,7 @@ class RayServeBackend:
         return self.fault_file is not None
 
     async def replicas(self, model: str) -> dict[str, int]:
-        status = await asyncio.to_thread(serve.status)
+        status = await asyncio.to_thread(serve_status)
         counts: dict[str, int] = {}
         for version in self.loaded(model):
             application = status.applications.get(application_name(model, version))

@@ -364,6 +364,18 @@ def test_openapi_3_0_nullable_and_boolean_bounds_are_read_as_json_schema() -> No
     assert not conforms({"age": 17, "job": "c"}, schema)
 
 
+def test_a_request_schema_that_is_not_json_schema_falls_back_and_says_where() -> None:
+    """A misspelt type would otherwise judge every mutated body valid: no defect found."""
+    row = {"type": "object", "properties": {"age": {"type": "int"}}}
+    openapi = {"paths": {"/predict": {"post": {"requestBody": {"content": {
+        "application/json": {"schema": row}}}}}}}  # fmt: skip
+    with pytest.raises(LookupError, match=r"not JSON Schema: .*properties/age/type"):
+        predict_schema(openapi, PREDICT_URL)
+    plan = plan_from_openapi(openapi, PREDICT_URL, {"age": 41})
+    assert plan.source.startswith("fallback: POST /v1/models/adult-income/predict declares")
+    assert not conforms({"instances": [{"age": "41"}]}, plan.schema)
+
+
 def test_a_schema_alone_gives_valid_bodies_and_a_minimal_instance() -> None:
     plan = plan_from_openapi({"paths": {"/v1/models/{m}/predict": {"post": {"requestBody": {
         "content": {"application/json": {"schema": {
