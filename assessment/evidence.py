@@ -17,7 +17,7 @@ EVIDENCE: dict[str, str] = {
     "monitor_metrics": "metrics: the monitors' metrics endpoint, scraped",
     "model_info": "metrics: the served model's version and artifact sha256 (`*_model_info`)",
     "health": "live: the health and readiness endpoints",
-    "low_load": "live: sequential predictions at low load",
+    "low_load": "live: sequential predictions at low load (after untimed warm-up ones)",
     "access_control": "live: credential, entitlement, admin-role and quota checks",
     "input_validation": "live: a short campaign of malformed requests",
     "explanation": "live: the explanation of one prediction",

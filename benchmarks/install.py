@@ -15,10 +15,8 @@ Usage: python -m benchmarks.install
 
 import os
 import resource
-import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import venv
@@ -29,6 +27,7 @@ from rich.table import Table
 
 from benchmarks.common import print_checks
 from tests.reports.samples import PRODUCTION, SAMPLE_RUNS
+from tests.wheel import build_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "ray", "feast", "shap", "streamlit", "evidently")
@@ -56,11 +55,7 @@ def main() -> None:
     clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps",
-                        "--no-build-isolation", "--quiet", "--wheel-dir", str(work)],
-                       cwd=work, check=True, capture_output=True)  # fmt: skip
-        shutil.rmtree(ROOT / "build", ignore_errors=True)
-        (wheel,) = work.glob("readiness-*.whl")
+        wheel = build_wheel(work)
         environment = work / "venv"
         venv.create(environment, with_pip=True)
         empty_mb = folder_mb(environment)

@@ -24,6 +24,7 @@ from readiness import __version__
 from tests.harness.double import double_descriptor, running_double
 from tests.harness.system.third_party import API_TOKEN, fastapi_served
 from tests.reports.samples import PRODUCTION, SAMPLE_RUNS
+from tests.wheel import build_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "ray", "feast", "shap", "streamlit", "evidently")
@@ -96,14 +97,7 @@ SHIPPED = [
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
-         "--quiet", "--wheel-dir", str(folder)],
-        cwd=folder, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    (built,) = folder.glob("readiness-*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 def test_the_wheel_ships_every_file_the_code_reads(wheel: Path) -> None:

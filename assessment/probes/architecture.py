@@ -77,9 +77,13 @@ def predicts_within_slo_at_low_load(evidence: Evidence) -> Verdict:
     slo = float(declared["slos"]["p99_latency_ms"])
     if load["answered"] < load["requests"]:
         refused = load.get("refusals") or []
-        why = f"; it refused valid rows: {refused[0]}" if refused else ""
+        if load.get("rows") == "one built from its schema":
+            sent = "of the one instance built from its request schema (no data.rows declared)"
+            why = f"; it refused it: {refused[0]}" if refused else ""
+        else:
+            sent, why = "of valid rows", f"; it refused valid rows: {refused[0]}" if refused else ""
         return fails(
-            f"{load['answered']} of {load['requests']} predictions of valid rows answered 2xx "
+            f"{load['answered']} of {load['requests']} predictions {sent} answered 2xx "
             f"(statuses {load['statuses']}){why}"
         )
     p99 = float(load["p99_ms"])

@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from assessment.collectors import Provenances
+from assessment.collectors.live import LOW_LOAD_REQUESTS, LOW_LOAD_WARMUP, collect_live
 from harness.environment import Environment, RunOutcome
 from harness.scenario import load_scenario, parse_scenario
 from harness.security import NO_CREDENTIALS, Outcome, run_security_probes
@@ -143,6 +145,21 @@ def test_the_security_probes_find_the_servers_own_defects(served: Served) -> Non
     # the known defect: deeply nested JSON is a RecursionError, answered 500
     assert 500 in fuzz.by_mutation["deep_nesting"]
     assert all(s < 500 for m, c in fuzz.by_mutation.items() if m != "deep_nesting" for s in c)
+
+
+def test_a_system_without_rows_is_sent_one_instance_built_from_its_schema_and_says_so(
+    served: Served,
+) -> None:
+    """The signature names no categories, so the built instance's empty strings are ones
+    the model never saw: it refuses every one of the 30 (tests/assessment/probes says how
+    the probe words it)."""
+    target = Target.from_file(served.descriptor(data=None))
+    facts = {f.name: f for f in collect_live(target, Provenances("live", target.digest))}
+    measured = facts["low_load"].value
+    assert measured["rows"] == "one built from its schema"
+    assert measured["warmup_statuses"] == {"400": LOW_LOAD_WARMUP}
+    assert measured["statuses"] == {"400": LOW_LOAD_REQUESTS}
+    assert len(measured["refusals"]) == 3
 
 
 def findings_of(bundle: Path) -> dict[str, dict[str, Any]]:
