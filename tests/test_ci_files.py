@@ -131,7 +131,7 @@ def _scripts(node: Any) -> list[str]:
 
 
 def test_the_ci_examples_in_the_documentation_use_the_light_install_and_real_options() -> None:
-    text = (ROOT / "docs" / "ci.md").read_text()
+    text = (ROOT / "docs" / "ci.md").read_text() + (ROOT / "README.md").read_text()
     scripts = [s for block in _yaml_blocks(text) for s in _scripts(block)]
     calls = [call for script in scripts for call in readiness_calls(script)]
     assert len(calls) >= 6
@@ -139,4 +139,6 @@ def test_the_ci_examples_in_the_documentation_use_the_light_install_and_real_opt
         _check_call(call)
     installs = [s for s in scripts if "pip install" in s]
     assert installs
+    readme = _yaml_blocks((ROOT / "README.md").read_text())
+    assert any(isinstance(b, dict) and "script" in b.get("readiness", {}) for b in readme)
     assert not any(re.search(r"\[(reference|app|dev)", s) for s in installs)
