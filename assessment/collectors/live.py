@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from assessment.collectors import Provenances
 from assessment.facts import Fact
+from assessment.probes.architecture import BUILT_FROM_SCHEMA, OWN_ROWS
 from assessment.probes.signals import MODEL_INFO
 from harness.security.probes import TIMEOUT, run_security_probes
 from harness.system.loading import System, load_system
@@ -38,6 +39,8 @@ microservice, just deployed, in seven deployments of one build (tests/assessment
 test_mutations.py, 2026-12-03): without a warm-up the p99 of 30 ranged 51-125 ms (p50
 10-17 ms) and failed a 100 ms SLO in two; with three, 6-60 ms (p50 3-9 ms). A cold start is
 a scenario's concern, not low-load latency."""
+REFUSALS_KEPT = 3
+"""Refusals of valid rows quoted in the fact: enough to see whether they differ."""
 FUZZ_REQUESTS = 40
 """A short campaign for the level-4 check; the security-probes scenario runs the long one."""
 
@@ -86,26 +89,26 @@ def _health(target: Target, client: httpx.Client, stamp: Provenances) -> Fact:
 
 def _low_load(system: System, client: httpx.Client, stamp: Provenances) -> Fact:
     """Sequential predictions, each of another of the system's rows (so a cache cannot
-    answer them); a 4xx on a valid row is a failure like any other, said as such."""
+    answer them; a system without rows is sent its built instance each time, and the fact
+    says so); a 4xx on a valid row is a failure like any other, said as such."""
     target = system.target
     url = target.url("predict")
     latencies, statuses, versions, ids = [], Counter[str](), set(), []
     refusals: list[str] = []
-    wanted = LOW_LOAD_WARMUP + LOW_LOAD_REQUESTS
-    found = system.instances(wanted)  # one instance only where it is built from the schema
-    rows = [found[i % len(found)] for i in range(wanted)] if found else []
+    rows = system.instances(LOW_LOAD_WARMUP + LOW_LOAD_REQUESTS)
+
+    def predict(instance: dict[str, Any]) -> httpx.Response:
+        return client.post(url, json=system.adapter.body([instance]), headers=target.headers())
+
     warmup = Counter[str]()
     for instance in rows[:LOW_LOAD_WARMUP]:
         try:
-            warmed = client.post(url, json=system.adapter.body([instance]),
-                                 headers=target.headers())  # fmt: skip
-            warmup[str(warmed.status_code)] += 1
+            warmup[str(predict(instance).status_code)] += 1
         except httpx.HTTPError as error:
             warmup[type(error).__name__] += 1
     for instance in rows[LOW_LOAD_WARMUP:]:
         try:
-            answer = client.post(url, json=system.adapter.body([instance]),
-                                 headers=target.headers())  # fmt: skip
+            answer = predict(instance)
         except httpx.HTTPError as error:
             statuses[type(error).__name__] += 1
             continue
@@ -115,7 +118,7 @@ def _low_load(system: System, client: httpx.Client, stamp: Provenances) -> Fact:
             read = system.adapter.read(_json(answer), dict(answer.headers))
             versions |= {read.version} if read.version else set()
             ids += [read.request_id] if read.request_id else []
-        elif 400 <= answer.status_code < 500 and len(refusals) < 3:
+        elif 400 <= answer.status_code < 500 and len(refusals) < REFUSALS_KEPT:
             refusals.append(f"{answer.status_code} {answer.text[:200]}")
     value = {
         "requests": LOW_LOAD_REQUESTS,
@@ -127,7 +130,7 @@ def _low_load(system: System, client: httpx.Client, stamp: Provenances) -> Fact:
         "versions": sorted(versions),
         "request_ids": ids,
         "refusals": refusals,
-        "rows": "the system's own rows" if system.traffic else "one built from its schema",
+        "rows": OWN_ROWS if system.traffic else BUILT_FROM_SCHEMA,
     }
     return stamp.fact("low_load", url, value)
 

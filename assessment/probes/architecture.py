@@ -4,6 +4,9 @@ from typing import Any
 
 from assessment.probes import Evidence, Verdict, fails, judge, passes, unknown
 
+OWN_ROWS, BUILT_FROM_SCHEMA = "the system's own rows", "one built from its schema"
+"""What the low-load fact's predictions were made of (its `rows`)."""
+
 SLO_CLASSES: dict[str, tuple[float, float]] = {
     "real-time": (0.0, 100.0),
     "streaming": (100.0, 1000.0),
@@ -77,11 +80,10 @@ def predicts_within_slo_at_low_load(evidence: Evidence) -> Verdict:
     slo = float(declared["slos"]["p99_latency_ms"])
     if load["answered"] < load["requests"]:
         refused = load.get("refusals") or []
-        if load.get("rows") == "one built from its schema":
-            sent = "of the one instance built from its request schema (no data.rows declared)"
-            why = f"; it refused it: {refused[0]}" if refused else ""
-        else:
-            sent, why = "of valid rows", f"; it refused valid rows: {refused[0]}" if refused else ""
+        built = load.get("rows") == BUILT_FROM_SCHEMA
+        sent = ("of the one instance built from its request schema (no data.rows declared)"
+                if built else "of valid rows")  # fmt: skip
+        why = f"; it refused {'it' if built else 'valid rows'}: {refused[0]}" if refused else ""
         return fails(
             f"{load['answered']} of {load['requests']} predictions {sent} answered 2xx "
             f"(statuses {load['statuses']}){why}"

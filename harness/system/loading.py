@@ -36,13 +36,14 @@ class System:
         return self.shaping.personal if self.shaping else []
 
     def instances(self, count: int | None = None, start: int = 0) -> list[dict[str, Any]]:
-        """Valid instances with canaries planted: the system's rows from `start` (in turn),
-        or one built from its schema where it declares no rows."""
+        """`count` valid instances with canaries planted: the system's rows from `start` (in
+        turn; all of them once without `count`), or where it declares no rows the one built
+        from its schema, `count` times (once without), so a burst of a batch holds the batch."""
         if not self.traffic:
             from harness.security.generation import minimal_instance  # the fuzzer imports us
 
             built = minimal_instance(self.schema.json_schema())
-            return [built] if isinstance(built, dict) else []
+            return [built] * (1 if count is None else count) if isinstance(built, dict) else []
         count = len(self.traffic) if count is None else count
         chosen = [self.traffic[(start + i) % len(self.traffic)] for i in range(count)]
         return [plant(row.instance, self.planted, self.canary_token, start + i + 1)

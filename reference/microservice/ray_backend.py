@@ -78,7 +78,7 @@ def deploy(config: ReplicaConfig, settings: ReplicaSettings) -> DeploymentHandle
     Serve calls it RUNNING. The configs are built under SERVE_CONFIGS; the wait is not, so
     /metrics keeps answering while replicas start."""
     name = application_name(config.model, config.version)
-    with SERVE_CONFIGS:
+    with SERVE_CONFIGS:  # serve.run is this call with the wait inside; Ray marks _run stable
         handle = serve._run(_bound(config, settings), _blocking=False, name=name,
                             route_prefix=None)  # fmt: skip
     while (found := serve_status().applications.get(name)) is None or (

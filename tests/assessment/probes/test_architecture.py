@@ -2,28 +2,26 @@
 figures, and predictions not all answered 2xx fail saying what was sent: the system's own
 rows, or the one instance built from its request schema where it declared none."""
 
-import time
 from typing import Any
 
 import pytest
 
-from assessment.facts import Fact, FactProvenance, FactStatus
 from assessment.probes import Evidence
 from assessment.probes.architecture import predicts_within_slo_at_low_load
 from harness.events import Outcome
+from tests.assessment.probes.facts import collected, evidence_of
 
 DESCRIPTOR = {"slos": {"p99_latency_ms": 100}}
 REFUSAL = '400 {"message": "unknown category"}'
 
 
 def evidence(low_load: dict[str, Any]) -> Evidence:
-    stamp = FactProvenance(
-        collector="live", source="test", observed_at=time.time(), tool_version="test",
-        code_version="test", deployment_digest="d",
-    )  # fmt: skip
-    facts = {name: Fact(name=name, status=FactStatus.COLLECTED, value=value, provenance=stamp)
-             for name, value in (("descriptor", DESCRIPTOR), ("low_load", low_load))}  # fmt: skip
-    return Evidence("predicts_within_slo_at_low_load", ("descriptor", "low_load"), facts)
+    return evidence_of(
+        "predicts_within_slo_at_low_load",
+        ("descriptor", "low_load"),
+        collected("descriptor", DESCRIPTOR),
+        collected("low_load", low_load),
+    )
 
 
 def measured(answered: int, p99: float | None, rows: str, statuses: dict[str, int]) -> Any:

@@ -2,27 +2,24 @@
 team calls its champion `prod` is judged by `prod`, and one without it says which alias it
 looked for (never "champion None")."""
 
-import time
 from typing import Any
 
 import pytest
 
-from assessment.facts import Fact, FactProvenance, FactStatus
 from assessment.probes import Evidence
 from assessment.probes.operations import previous_version_kept_for_rollback
 from harness.events import Outcome
+from tests.assessment.probes.facts import collected, evidence_of
 
 APPROVED = {"tags": {"approval.by": "ana"}}
 
 
 def evidence(registry: dict[str, Any]) -> Evidence:
-    stamp = FactProvenance(
-        collector="registry", source="test", observed_at=time.time(), tool_version="test",
-        code_version="test", deployment_digest="d",
-    )  # fmt: skip
-    facts = {"registry": Fact(name="registry", status=FactStatus.COLLECTED, value=registry,
-                              provenance=stamp)}  # fmt: skip
-    return Evidence("previous_version_kept_for_rollback", ("registry", "audit_store"), facts)
+    return evidence_of(
+        "previous_version_kept_for_rollback",
+        ("registry", "audit_store"),
+        collected("registry", registry, "registry"),
+    )
 
 
 def registry(aliases: dict[str, str], names: dict[str, str] | None) -> dict[str, Any]:

@@ -2,29 +2,23 @@
 body, an MLflow signature, Open Inference metadata, a JSON Schema file the descriptor
 names) and fails, naming what was tried, where the harness had to infer one from rows."""
 
-import time
-
 import pytest
 
-from assessment.facts import Fact, FactProvenance, FactStatus
+from assessment.facts import Fact, FactStatus
 from assessment.probes import Evidence
 from assessment.probes.security import declares_input_schema
 from harness.events import Outcome
+from tests.assessment.probes.facts import collected, evidence_of, stamp
 
 PASSED_OVER = ["open-inference: the model metadata declares no inputs",
                "openapi: no openapi endpoint declared"]  # fmt: skip
 
 
 def evidence(schema: dict[str, object] | None) -> Evidence:
-    stamp = FactProvenance(
-        collector="live", source="test", observed_at=time.time(), tool_version="test",
-        code_version="test", deployment_digest="d",
-    )  # fmt: skip
-    fact = (Fact(name="request_schema", status=FactStatus.COLLECTED, value=schema,
-                 provenance=stamp) if schema is not None else
+    fact = (collected("request_schema", schema) if schema is not None else
             Fact(name="request_schema", status=FactStatus.UNAVAILABLE, value=None,
-                 provenance=stamp, reason="no rows declared"))  # fmt: skip
-    return Evidence("declares_input_schema", ("request_schema",), {"request_schema": fact})
+                 provenance=stamp(), reason="no rows declared"))  # fmt: skip
+    return evidence_of("declares_input_schema", ("request_schema",), fact)
 
 
 def schema(

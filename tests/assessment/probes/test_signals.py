@@ -2,18 +2,16 @@
 descriptor maps: a table of cases, each an exposition text parsed as the live collector
 parses a scrape."""
 
-import time
-
 import pytest
 
 from assessment.collectors.live import parse_families
-from assessment.facts import Fact, FactProvenance, FactStatus
 from assessment.probes import Evidence
 from assessment.probes.observability import (
     exports_latency_histogram,
     exports_request_and_error_counters,
 )
 from harness.events import Outcome
+from tests.assessment.probes.facts import collected, evidence_of
 
 INSTRUMENTATOR = """# TYPE http_requests_total counter
 http_requests_total{handler="/predict",method="POST",status="2xx"} 12.0
@@ -52,17 +50,11 @@ api_call_time_sum 0.2
 
 
 def evidence(text: str, mapped: dict[str, str] | None = None) -> Evidence:
-    stamp = FactProvenance(
-        collector="live", source="test", observed_at=time.time(), tool_version="test",
-        code_version="test", deployment_digest="d",
+    return evidence_of(
+        "probe", ("service_metrics", "descriptor"),
+        collected("service_metrics", parse_families(text)),
+        collected("descriptor", {"conventions": {"metrics": mapped or {}}}),
     )  # fmt: skip
-    facts = {
-        "service_metrics": Fact(name="service_metrics", status=FactStatus.COLLECTED,
-                                value=parse_families(text), provenance=stamp),
-        "descriptor": Fact(name="descriptor", status=FactStatus.COLLECTED,
-                           value={"conventions": {"metrics": mapped or {}}}, provenance=stamp),
-    }  # fmt: skip
-    return Evidence("probe", ("service_metrics", "descriptor"), facts)
 
 
 CASES = {

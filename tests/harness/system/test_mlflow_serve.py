@@ -18,7 +18,12 @@ import pytest
 from typer.testing import CliRunner
 
 from assessment.collectors import Provenances
-from assessment.collectors.live import LOW_LOAD_REQUESTS, LOW_LOAD_WARMUP, collect_live
+from assessment.collectors.live import (
+    LOW_LOAD_REQUESTS,
+    LOW_LOAD_WARMUP,
+    REFUSALS_KEPT,
+    collect_live,
+)
 from harness.environment import Environment, RunOutcome
 from harness.scenario import load_scenario, parse_scenario
 from harness.security import NO_CREDENTIALS, Outcome, run_security_probes
@@ -159,7 +164,7 @@ def test_a_system_without_rows_is_sent_one_instance_built_from_its_schema_and_sa
     assert measured["rows"] == "one built from its schema"
     assert measured["warmup_statuses"] == {"400": LOW_LOAD_WARMUP}
     assert measured["statuses"] == {"400": LOW_LOAD_REQUESTS}
-    assert len(measured["refusals"]) == 3
+    assert len(measured["refusals"]) == REFUSALS_KEPT
 
 
 def findings_of(bundle: Path) -> dict[str, dict[str, Any]]:

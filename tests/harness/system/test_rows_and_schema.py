@@ -2,6 +2,7 @@
 rows show, and the errors that name the field at fault."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -123,6 +124,21 @@ def test_the_request_schema_file_comes_first(tmp_path: Path) -> None:
     system = load_system(Target.from_file(path))
     assert system.schema.source == "file"
     assert system.instances(2) == [{"age": 20}, {"age": 21}]
+
+
+def test_a_system_without_rows_repeats_its_built_instance_as_often_as_asked(
+    tmp_path: Path,
+) -> None:
+    """A burst of a batch of 8 holds 8 instances, whether or not the system has rows."""
+    schema = {"type": "object", "required": ["age"], "properties": {"age": {"type": "integer"}}}
+    (tmp_path / "instance.json").write_text(json.dumps(schema))
+    (tmp_path / "rows.csv").write_text("age,label\n20,0\n")
+    data = DataSpec(rows=Path("rows.csv"), label="label", instance_schema=Path("instance.json"))
+    system = load_system(Target.from_file(double_descriptor("http://127.0.0.1:9", tmp_path,
+                                                            data=data)))  # fmt: skip
+    without_rows = replace(system, traffic=[])
+    assert without_rows.instances(8) == [{"age": 0}] * 8
+    assert without_rows.instances() == [{"age": 0}]
 
 
 def test_no_rows_and_no_schema_source_is_a_clear_error(tmp_path: Path) -> None:
