@@ -12,14 +12,14 @@ from pydantic import ValidationError
 from assessment.collectors.bundle import bundle_facts
 from assessment.evaluate import evaluate
 from assessment.facts import Fact, FactProvenance, FactStatus, read_facts
-from assessment.probes import Evidence, UndeclaredEvidence, Verdict
+from assessment.probes import Evidence, Verdict
 from assessment.registry import ProbeRegistry, RegisteredProbe, default_registry
 from assessment.result import Assessment, Finding, Subject
 from assessment.roadmap import plan
 from harness.bundle import Manifest
 from harness.events import Outcome
 from readiness import __version__
-from readiness.errors import InvalidInput
+from readiness.errors import InvalidInput, UndeclaredEvidence
 
 ATTESTATIONS = "attestations"
 FINDINGS = "findings"

@@ -11,10 +11,7 @@ from assessment.evidence import EVIDENCE
 from assessment.probes import ProbeFunction
 from assessment.probes.scenarios import scenario_probe
 from assessment.rubric import ProbeDefinition, Rubric, rubric
-
-
-class RegistryError(Exception):
-    """The rubric and the probes disagree: a programming error, raised at import."""
+from readiness.errors import RubricMismatch
 
 
 @dataclass(frozen=True)
@@ -32,16 +29,16 @@ class ProbeRegistry:
     def register(self, function: ProbeFunction, name: str | None = None) -> None:
         id = name or getattr(function, "__name__", "")
         if not id:
-            raise RegistryError("a probe needs a name")
+            raise RubricMismatch("a probe needs a name")
         if id in self._probes:
-            raise RegistryError(f"probe '{id}' is registered twice")
+            raise RubricMismatch(f"probe '{id}' is registered twice")
         definitions = {p.id: p for p in self.rubric.probes}
         if id not in definitions:
-            raise RegistryError(f"probe '{id}' has no entry in the rubric")
+            raise RubricMismatch(f"probe '{id}' has no entry in the rubric")
         definition = definitions[id]
         unknown = [name for name in definition.evidence if name not in self.evidence]
         if unknown:
-            raise RegistryError(
+            raise RubricMismatch(
                 f"probe '{id}' needs evidence nobody collects: {', '.join(unknown)}"
             )
         self._probes[id] = RegisteredProbe(definition, function)
@@ -49,7 +46,7 @@ class ProbeRegistry:
     def complete(self) -> "ProbeRegistry":
         missing = [p.id for p in self.rubric.probes if p.id not in self._probes]
         if missing:
-            raise RegistryError(f"rubric probes without an implementation: {', '.join(missing)}")
+            raise RubricMismatch(f"rubric probes without an implementation: {', '.join(missing)}")
         return self
 
     def probes(self) -> list[RegisteredProbe]:

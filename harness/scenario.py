@@ -224,7 +224,7 @@ def parse_scenario(text: str, path: Path) -> LoadedScenario:
     return LoadedScenario(name=path.stem, path=path, text=text, scenario=scenario)
 
 
-class _Problem(Exception):
+class _Problem(InvalidScenario):
     def __init__(self, location: str, message: str) -> None:
         super().__init__(message)
         self.location = location

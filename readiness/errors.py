@@ -20,24 +20,38 @@ which always names what is wrong::
     ├── PolicyViolation         the input is well formed but a policy forbids the action
     │   ├── ApprovalRefused     a model version fails the fairness policy
     │   ├── PromotionRefused    a model version has no approval record
-    │   └── PruneRefused        the audit store's chains are broken: pruning would destroy
-    │                           the evidence
-    └── OperationFailed         something outside the caller's input failed at run time
-        ├── RegistryUnavailable the MLflow tracking/registry store cannot be reached
-        ├── FeatureStoreFailed  Feast could not apply, materialise or retrieve
-        ├── ExportFailed        an exported model does not reproduce the source model
-        ├── IntegrityFailed     a model artifact's sha256 differs from its registry record,
-        │                       or an edge release's signature does not verify
-        ├── ModelRefused        a verified model fails its smoke test on an edge device
-        ├── AuditStoreFailed    the audit store (prediction log, lineage, audit trail)
-        │                       cannot be opened, written or read
-        ├── DeploymentFailed    a reference deployment did not start or become ready (the
-        │                       message quotes its log)
-        ├── TargetUnavailable   a scenario's target does not answer on its endpoints
-        └── InjectionFailed     a fault hook or the traffic of a scenario failed
+    │   ├── PruneRefused        the audit store's chains are broken: pruning would destroy
+    │   │                       the evidence
+    │   └── ModelRefused        a verified release fails its smoke test on an edge device
+    ├── OperationFailed         something outside the caller's input failed at run time
+    │   ├── RegistryUnavailable the MLflow tracking/registry store cannot be reached
+    │   ├── FeatureStoreFailed  Feast could not apply, materialise or retrieve
+    │   ├── ExportFailed        an exported model does not reproduce the source model
+    │   ├── IntegrityFailed     a model artifact's sha256 differs from its registry record,
+    │   │                       or an edge release's signature does not verify
+    │   ├── AuditStoreFailed    the audit store (prediction log, lineage, audit trail)
+    │   │                       cannot be opened, written or read
+    │   ├── MonitorStoreFailed  the monitor store (windows, alerts) cannot be written or read
+    │   ├── DeploymentFailed    a reference deployment did not start or become ready (the
+    │   │                       message quotes its log)
+    │   ├── TargetUnavailable   a scenario's target does not answer on its endpoints
+    │   ├── InjectionFailed     a fault hook or the traffic of a scenario failed
+    │   ├── FaultUnsupported    a serving backend cannot simulate the fault asked for
+    │   ├── AcceleratorFailed   the accelerator path failed; the CPU fallback answers
+    │   └── InferenceFailed     every attempt at a prediction failed (the gateway answers 503)
+    ├── Problem                 a refusal a reference service answers over HTTP: its status
+    │                           and a body that names the field and the problem
+    └── Defect                  a bug in readiness itself, never the user's input
+        ├── RubricMismatch      the rubric and the probes disagree (raised at import)
+        └── UndeclaredEvidence  a probe read evidence its rubric entry does not declare
 
-`InvalidInput` maps to exit code 2 in the CLI, the other families to exit code 1.
+`InvalidInput` maps to exit code 2 in the CLI, the other families to exit code 1. Every
+exception class of the project sits here; a module may keep a private one (`_Name`) for its
+own control flow, still under this root (`tests/readiness/test_errors.py` walks them all).
 """
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class ReadinessError(Exception):
@@ -99,6 +113,11 @@ class PromotionRefused(PolicyViolation):
     """A model version cannot become champion because it has no approval record."""
 
 
+class ModelRefused(PolicyViolation):
+    """A release verified but its model fails the device's smoke test (canary answers
+    differ, it cannot load): it is never swapped in, and the model serving keeps serving."""
+
+
 class PruneRefused(PolicyViolation):
     """Retention would delete rows of an audit store whose chains do not verify; the
     tampering is investigated first, so its evidence is not pruned away."""
@@ -124,14 +143,13 @@ class IntegrityFailed(OperationFailed):
     """A model artifact does not match the sha256 its registry record holds; never served."""
 
 
-class ModelRefused(OperationFailed):
-    """A release verified but its model fails on the device (canary answers differ, it
-    cannot load): it is never swapped in, and the model serving keeps serving."""
-
-
 class AuditStoreFailed(OperationFailed):
     """The audit store cannot be opened, written or read. Tampering is not this error: it
     is a finding of `verify`, reported with the table and row where the chain breaks."""
+
+
+class MonitorStoreFailed(OperationFailed):
+    """The monitor store could not be written or read."""
 
 
 class DeploymentFailed(OperationFailed):
@@ -145,3 +163,47 @@ class TargetUnavailable(OperationFailed):
 class InjectionFailed(OperationFailed):
     """A scenario could not inject its fault or load: a hook answered an error, the traffic
     process died."""
+
+
+class FaultUnsupported(OperationFailed):
+    """This serving backend cannot simulate the fault asked for."""
+
+
+class AcceleratorFailed(OperationFailed):
+    """The accelerator path failed (a device error); the CPU fallback answers instead."""
+
+
+class InferenceFailed(OperationFailed):
+    """Every attempt at a prediction failed; the gateway answers 503."""
+
+
+class Problem(ReadinessError):
+    """A refusal a reference service answers over HTTP: its status, and a body that names
+    what is wrong. Raised inside a request handler and turned into an RFC 9457 answer by the
+    service's handler, never shown as a traceback."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: object,
+        headers: Mapping[str, str] | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
+    ):
+        super().__init__(str(detail))
+        self.status, self.detail, self.headers = status, detail, dict(headers or {})
+        self.errors = errors
+        """Pydantic's own errors behind a 422 (type, input): what the data-quality monitor
+        classifies; never sent to the client beyond `detail`."""
+
+
+class Defect(ReadinessError):
+    """A bug in readiness itself, not the user's input or environment: report it."""
+
+
+class RubricMismatch(Defect):
+    """The rubric and the probes disagree (a duplicate, a probe the rubric does not define,
+    evidence no collector provides): raised when the registry is built, at import."""
+
+
+class UndeclaredEvidence(Defect):
+    """A probe read evidence its rubric entry does not declare."""

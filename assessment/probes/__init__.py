@@ -12,10 +12,7 @@ from typing import Any
 
 from assessment.facts import Fact
 from harness.events import Outcome
-
-
-class UndeclaredEvidence(Exception):
-    """A probe read evidence its rubric entry does not declare (a bug, not bad input)."""
+from readiness.errors import UndeclaredEvidence
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, UnknownType
 from referencing.exceptions import Unresolvable
 
+from readiness.errors import InvalidDescriptor
+
 MAX_REF_DEPTH = 16
 
 
-class _Unresolvable(Exception):
-    pass
+class _Unresolvable(InvalidDescriptor):
+    """A `$ref` of the target's request schema that points nowhere in its documents."""
 
 
 def _resolve(ref: str, roots: Sequence[Any]) -> Any:

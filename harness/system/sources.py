@@ -42,7 +42,7 @@ class SchemaChoice:
     """`source: why not`, for every source tried before the one chosen."""
 
 
-class _NotHere(Exception):
+class _NotHere(InvalidDescriptor):
     """This source has no schema; the message says why."""
 
 

@@ -19,11 +19,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from readiness.documents import load_document
-from readiness.errors import InvalidConfiguration
+from readiness.errors import InvalidConfiguration, Problem
 from reference.edge.metrics import REGISTRY
 from reference.edge.runtime import DeviceConfig, EdgeRuntime
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import Problem, answer_problems, read_body
+from reference.platform.problems import answer_problems, read_body
 from reference.platform.schema import FeatureSchema, load_schema
 
 MAX_BODY_BYTES = 1_000_000

@@ -27,11 +27,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.documents import load_document
-from readiness.errors import InvalidConfiguration
+from readiness.errors import InvalidConfiguration, Problem
 from reference.platform.admin_routes import add_admin_routes
 from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import Problem, answer_problems, count_requests, read_body
+from reference.platform.problems import answer_problems, count_requests, read_body
 from reference.platform.ratelimit import RateLimit, TenantLimiter
 from reference.platform.schema import load_schema
 

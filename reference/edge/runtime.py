@@ -27,7 +27,7 @@ from nats.aio.client import Client
 from nats.js.client import JetStreamContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from readiness.errors import IntegrityFailed, ModelRefused
+from readiness.errors import IntegrityFailed, ModelRefused, Problem
 from readiness.provenance import sha256_file
 from reference.edge import metrics
 from reference.edge.channel import fetch_files, latest_entry
@@ -40,7 +40,7 @@ from reference.edge.telemetry import DeviceTelemetry, Forwarder, TelemetryRecord
 from reference.platform.audit.pii import PiiRedactor, load_pii_key, load_pii_policy
 from reference.platform.evaluation import DECISION_THRESHOLD
 from reference.platform.models.runtime import OnnxModel
-from reference.platform.problems import Problem, refused_instances
+from reference.platform.problems import refused_instances
 from reference.platform.schema import FeatureSchema, RecordEncoder
 
 log = logging.getLogger(__name__)

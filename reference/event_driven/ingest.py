@@ -31,6 +31,7 @@ from nats.aio.client import Client
 from nats.js.client import JetStreamContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from readiness.errors import Problem
 from reference.event_driven.messages import EVENT_ID, ApplicationEvent
 from reference.event_driven.metrics import INGEST_LATENCY, INGEST_REQUESTS
 from reference.event_driven.stage import DEDUP_HEADER
@@ -39,7 +40,6 @@ from reference.platform.admin_routes import add_admin_routes
 from reference.platform.auth import KeyStore, Role, TenantKey
 from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.problems import (
-    Problem,
     answer_problems,
     count_requests,
     read_body,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from reference.microservice.backends import FaultUnsupported
+from readiness.errors import FaultUnsupported, Problem
 from reference.microservice.control import (
     BatchPauseRequest,
     ModelControl,
@@ -24,7 +24,7 @@ from reference.microservice.faults import ROLLOUT_FAULTS, Fault, FaultRequest
 from reference.microservice.routing import RoutingUpdate
 from reference.platform.admin_routes import RollbackRequest
 from reference.platform.auth import Identity, Role
-from reference.platform.problems import Problem, read_body
+from reference.platform.problems import read_body
 
 if TYPE_CHECKING:
     from reference.microservice.gateway import GatewaySettings, Serving

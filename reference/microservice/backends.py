@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from readiness.errors import OperationFailed
+from readiness.errors import FaultUnsupported, OperationFailed
 from reference.microservice.faults import FaultRequest
 from reference.platform.attributions import Attribution, LocalExplainer
 from reference.platform.counterfactual import Counterfactual, CounterfactualSearch
@@ -27,14 +27,6 @@ from reference.platform.models.runtime import OnnxModel
 from reference.platform.schema import FeatureSchema
 
 Background = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
-
-
-class InferenceFailed(OperationFailed):
-    """Every attempt at a prediction failed; the gateway answers 503."""
-
-
-class FaultUnsupported(OperationFailed):
-    """This backend cannot simulate the fault asked for."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,9 +27,8 @@ from mlflow.exceptions import MlflowException
 from onnx import helper, numpy_helper
 from pydantic import BaseModel
 
-from readiness.errors import RegistryUnavailable
+from readiness.errors import FaultUnsupported, RegistryUnavailable
 from readiness.provenance import sha256_file
-from reference.microservice.backends import FaultUnsupported
 from reference.microservice.control import ModelControl, PromoteRequest
 from reference.platform.admin_routes import RollbackRequest
 from reference.platform.artifacts import MODEL_FILE, SHA_TAG, fetch_version

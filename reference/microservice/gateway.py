@@ -23,10 +23,17 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness.errors import IntegrityFailed, InvalidInput, OperationFailed, PolicyViolation
+from readiness.errors import (
+    FaultUnsupported,
+    IntegrityFailed,
+    InvalidInput,
+    OperationFailed,
+    PolicyViolation,
+    Problem,
+)
 from reference.microservice.admin import add_admin_routes
 from reference.microservice.admission import EarlyRefusal
-from reference.microservice.backends import FaultUnsupported, InferenceBackend
+from reference.microservice.backends import InferenceBackend
 from reference.microservice.cache import PredictionCache
 from reference.microservice.control import ModelControl
 from reference.microservice.metrics import GatewayMetrics
@@ -41,7 +48,6 @@ from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_mode
 from reference.platform.monitoring.recorder import SketchRecorder
 from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
 from reference.platform.problems import (
-    Problem,
     answer_problems,
     read_body,
     read_json,

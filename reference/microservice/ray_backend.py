@@ -26,8 +26,8 @@ from ray.serve._private.common import ReplicaState
 from ray.serve.handle import DeploymentHandle
 from ray.serve.schema import ApplicationStatus
 
-from readiness.errors import OperationFailed
-from reference.microservice.backends import FaultUnsupported, InferenceFailed, Predictions
+from readiness.errors import FaultUnsupported, InferenceFailed, OperationFailed
+from reference.microservice.backends import Predictions
 from reference.microservice.batching import CallBatcher
 from reference.microservice.faults import Fault, FaultFile, FaultRequest, FaultState
 from reference.microservice.replica import ModelReplica, ReplicaConfig

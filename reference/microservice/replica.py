@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from ray import serve
 
+from readiness.errors import AcceleratorFailed, OperationFailed
 from reference.microservice.backends import Predictions
 from reference.microservice.faults import Fault, FaultFile
 from reference.platform.attributions import Attribution, LocalExplainer
@@ -28,10 +29,6 @@ from reference.platform.models.runtime import OnnxModel
 from reference.platform.schema import load_schema
 
 Rows = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
-
-
-class AcceleratorError(RuntimeError):
-    """The accelerator path failed (a device error); the CPU fallback answers instead."""
 
 
 @dataclass(frozen=True)
@@ -81,9 +78,9 @@ class ModelReplica:
             await asyncio.sleep(state.delay_ms / 1000)
         try:
             if state is not None and state.fault is Fault.DEVICE_ERROR:
-                raise AcceleratorError("injected device error")
+                raise AcceleratorFailed("injected device error")
             answered = Predictions.of(self.primary.predict(numeric, categorical))
-        except AcceleratorError:
+        except AcceleratorFailed:
             self.fallback_calls += 1
             answered = Predictions.of(self.fallback.predict(numeric, categorical), fallback=True)
         return answered.split(sizes)
@@ -92,7 +89,7 @@ class ModelReplica:
         self, numeric: npt.NDArray[np.float32], categorical: npt.NDArray[np.int64]
     ) -> list[Attribution]:
         if self.config.background is None:
-            raise RuntimeError("this replica was given no background data to explain")
+            raise OperationFailed("this replica was given no background data to explain")
         if self.explainer is None:
             self.explainer = LocalExplainer(
                 self.primary.predict, load_schema(), *self.config.background

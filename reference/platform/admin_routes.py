@@ -14,9 +14,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from readiness.errors import PolicyViolation
+from readiness.errors import PolicyViolation, Problem
 from reference.platform.auth import Role
-from reference.platform.problems import Problem, read_body
+from reference.platform.problems import read_body
 
 if TYPE_CHECKING:
     from reference.platform.prediction_log import PredictionLog

@@ -79,7 +79,7 @@ class KeyStore:
     def authorise(self, presented: str | None, role: Role, model: str | None) -> Identity:
         """The caller's identity; a `Problem` (401 without a known key, 403 without the
         role or the model's entitlement) otherwise, before any other work is done."""
-        from reference.platform.problems import Problem
+        from readiness.errors import Problem
 
         identity = self.identify(presented)
         if identity is None:

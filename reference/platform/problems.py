@@ -6,7 +6,6 @@ before parsing and auth is checked before the body's rules are revealed.
 
 import json
 import time
-from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request, Response
@@ -14,24 +13,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
+from readiness.errors import Problem
+
 Body = TypeVar("Body", bound=BaseModel)
-
-
-class Problem(Exception):
-    """A refusal: its status and a body that names what is wrong."""
-
-    def __init__(
-        self,
-        status: int,
-        detail: object,
-        headers: Mapping[str, str] | None = None,
-        errors: Sequence[Mapping[str, Any]] = (),
-    ):
-        super().__init__(str(detail))
-        self.status, self.detail, self.headers = status, detail, dict(headers or {})
-        self.errors = errors
-        """Pydantic's own errors behind a 422 (type, input): what the data-quality monitor
-        classifies; never sent to the client beyond `detail`."""
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from readiness.errors import OperationFailed
+from readiness.errors import MonitorStoreFailed
 from reference.platform.alerting.engine import Alert
 from reference.platform.monitoring.sketch import Sketch
 
@@ -72,10 +72,6 @@ alerts = Table(
     Column("inhibited", Boolean, nullable=False),
     Column("document", Text, nullable=False),
 )  # fmt: skip
-
-
-class MonitorStoreFailed(OperationFailed):
-    """The monitor store could not be written or read."""
 
 
 class MonitorStore:
