@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from assessment.result import DimensionResult, Finding
 from assessment.rubric import MAX_LEVEL, MIN_LEVEL, Dimension
 from harness.events import Outcome
+from readiness.errors import Defect
 
 ATTESTED_CAP = 4
 
@@ -40,7 +41,7 @@ def score_of(findings: Sequence[Finding]) -> tuple[int, bool]:
 def evaluate(dimension: Dimension, findings: Sequence[Finding]) -> DimensionResult:
     expected = {f.dimension for f in findings}
     if expected - {dimension.id}:
-        raise ValueError(f"{dimension.id} was given findings of {', '.join(sorted(expected))}")
+        raise Defect(f"{dimension.id} was given findings of {', '.join(sorted(expected))}")
     score, capped = score_of(findings)
     passed = {
         level: [f.probe for f in applicable(findings, level)]

@@ -20,6 +20,7 @@ import yaml
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from readiness.errors import InvalidConfiguration
 from reference.microservice.gateway import GatewaySettings, Serving, create_app
 from reference.microservice.routing import ModelRoutes, Router
 from reference.platform.schema import FeatureSchema
@@ -87,7 +88,7 @@ def build_app(config: ServiceConfig) -> FastAPI:
         from reference.microservice.backends import LocalBackend
 
         if config.model_file is None:
-            raise ValueError("the prototype profile serves a model file: set model_file")
+            raise InvalidConfiguration("model_file: the prototype profile serves a model file")
         local = LocalBackend(schema)
         local.load_now(config.model, PROTOTYPE_VERSION, config.model_file)
         router = Router()

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from readiness.errors import InvalidConfiguration
+
 KEY_PREFIX = "rk_"
 HASH_PREFIX = "sha256:"
 
@@ -61,7 +63,9 @@ class KeyStore:
     def __init__(self, keys: list[TenantKey]) -> None:
         tenants = [k.tenant for k in keys]
         if len(set(tenants)) != len(tenants):
-            raise ValueError("a tenant is configured twice")
+            raise InvalidConfiguration(
+                f"tenants: configured twice: {sorted({t for t in tenants if tenants.count(t) > 1})}"
+            )
         self._keys = keys
 
     def identify(self, presented: str | None) -> Identity | None:

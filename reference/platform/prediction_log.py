@@ -35,7 +35,7 @@ from readiness.audit.tables import (
     predictions,
     shadow_predictions,
 )
-from readiness.errors import AuditStoreFailed
+from readiness.errors import AuditStoreFailed, Defect
 from reference.platform.audit.pii import PiiRedactor
 
 __all__ = [
@@ -357,7 +357,7 @@ def prediction_rows(
     """Rows for `write_predictions`; `features[i]` is the row answered at position i, raw:
     the log applies the PII policy when it writes them."""
     if features is not None and len(features) != len(answers):
-        raise ValueError(f"{len(answers)} answers but {len(features)} feature rows")
+        raise Defect(f"{len(answers)} answers but {len(features)} feature rows")
     now = _now()
     return [
         {"request_id": request_id, "position": a.position, "at": now, "tenant": tenant,

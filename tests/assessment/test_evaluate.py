@@ -6,6 +6,7 @@ from assessment.evaluate import evaluate
 from assessment.result import Finding
 from assessment.rubric import Effort, Remediation, rubric
 from harness.events import Outcome
+from readiness.errors import Defect
 
 P, F, NA, NAP = Outcome.PASS, Outcome.FAIL, Outcome.NOT_AVAILABLE, Outcome.NOT_APPLICABLE
 FIX = Remediation(text="fix it", effort=Effort.S, reference="README.md")
@@ -73,5 +74,5 @@ def test_the_explanation_names_the_probes_that_block_the_next_level() -> None:
 
 
 def test_an_evaluator_refuses_another_dimensions_findings() -> None:
-    with pytest.raises(ValueError, match="was given findings of security"):
+    with pytest.raises(Defect, match="was given findings of security"):
         evaluate(rubric().dimension("cost"), [finding(2, P)])
