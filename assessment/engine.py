@@ -16,9 +16,8 @@ from assessment.probes import Evidence, Verdict
 from assessment.registry import ProbeRegistry, RegisteredProbe, default_registry
 from assessment.result import Assessment, Finding, Subject
 from assessment.roadmap import plan
-from harness.bundle import Manifest
-from harness.events import Outcome
 from readiness import __version__
+from readiness.bundle import Manifest, Outcome
 from readiness.errors import InvalidInput, UndeclaredEvidence
 
 ATTESTATIONS = "attestations"

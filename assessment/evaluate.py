@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from assessment.result import DimensionResult, Finding
 from assessment.rubric import MAX_LEVEL, MIN_LEVEL, Dimension
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from readiness.errors import Defect
 
 ATTESTED_CAP = 4

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assessment.policy import Mode, Policy
 from assessment.result import Assessment
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 
 @dataclass

@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assessment.rubric import Remediation
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from readiness.errors import InvalidInput
 
 SCHEMA_VERSION = 1

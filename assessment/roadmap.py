@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from assessment.evaluate import score_of
 from assessment.result import DimensionResult, Finding, RoadmapStep
 from assessment.rubric import DIMENSIONS, Effort
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 PERSON_WEEKS = {Effort.S: 0.5, Effort.M: 2.0, Effort.L: 6.0}
 BUCKETS = ((4.0, 30), (8.0, 60))

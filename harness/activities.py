@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness import traffic
-from harness.metrics import firing_alert, scrape
+from harness.metrics import scrape
 from harness.scenario import UNDO_ATTRIBUTE
 from harness.system.loading import system_of
 from harness.target import Target
 from harness.traffic.spec import Stage, TrafficSpec
+from readiness.bundle import firing_alert
 from readiness.errors import InjectionFailed, InvalidDescriptor, InvalidScenario
 
 Configuration = dict[str, Any] | None

@@ -1,97 +1,21 @@
-"""The evidence bundle: one folder per run, everything downstream reads.
-
-manifest.json        what ran against what: target and its digest, profile, tool and
-                     package versions, git sha, seeds, times, per-scenario status
-journal.jsonl        every step of every scenario (start, end, duration, status, output,
-                     error), as Chaos Toolkit journals activities
-evidence.jsonl       facts with provenance: each expectation's measure against its
-                     tolerance, each steady-state probe
-timeseries/NAME.parquet  samples of the target's metrics and per-second traffic series
-                     (latency percentiles, throughput, error rate), long format
-requests/NAME.parquet    every request the scenario's traffic made
-scenarios/NAME.yaml  the scenario files as run
-"""
+"""Writing the evidence bundle as a run goes (its format is `readiness.bundle`'s)."""
 
 import hashlib
 import json
-import platform
 import time
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from harness.events import Evidence, RunObserver, ScenarioResult, StepRecord
+from harness.events import RunObserver
 from harness.recording import SAMPLE_COLUMNS, Recording
 from harness.scenario import LoadedScenario
-from readiness import __version__
+from readiness.bundle import Evidence, Manifest, ScenarioEntry, ScenarioResult, StepRecord
 from readiness.errors import InvalidInput
-from readiness.provenance import code_version
 
-SCHEMA_VERSION = 1
-PACKAGES = ("readiness", "locust", "chaostoolkit-lib", "httpx", "pydantic", "pandas", "pyarrow")
 TRAFFIC_QUANTILES = {"latency_p50_ms": 0.5, "latency_p95_ms": 0.95, "latency_p99_ms": 0.99}
-
-
-class ScenarioEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    file: str
-    sha256: str
-    seed: int
-    status: str = "not_run"
-
-
-class TargetEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    architecture: str
-    pattern: str
-    profile: str
-    descriptor: str
-    digest: str
-
-
-class Manifest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: int = SCHEMA_VERSION
-    run_id: str
-    status: str = "running"
-    """running | complete | target-unavailable | invalid-scenarios | interrupted"""
-    errors: list[str] = []
-    target: TargetEntry | None = None
-    code_version: str
-    tool_version: str
-    versions: dict[str, str]
-    seed: int
-    scenarios: list[ScenarioEntry] = []
-    results: list[ScenarioResult] = []
-    started: float
-    ended: float | None = None
-
-    @classmethod
-    def begin(cls, folder: Path, seed: int, target: TargetEntry | None = None) -> "Manifest":
-        """The manifest of a run starting now: what ran it (tool, code, packages)."""
-        return cls(
-            run_id=folder.name, code_version=code_version(), tool_version=__version__,
-            versions=package_versions(), seed=seed, started=time.time(), target=target,
-        )  # fmt: skip
-
-
-def package_versions() -> dict[str, str]:
-    found = {"python": platform.python_version(), "platform": platform.platform()}
-    for package in PACKAGES:
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = "not installed"
-    return found
 
 
 def scenario_entry(loaded: LoadedScenario, seed: int) -> ScenarioEntry:
@@ -208,27 +132,5 @@ def write_refusal(folder: Path, status: str, errors: list[str], scenarios: list[
     return folder
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def new_run_id(target_name: str) -> str:
     return f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{target_name}"
-
-
-DIGESTS_FILE = "digests.json"
-DERIVED = "assessment."
-"""Files written after the evidence is sealed besides the digests: what is derived from the
-evidence (`assessment.json` and its renderings can always be recomputed from it)."""
-
-
-def write_digests(folder: Path) -> Path:
-    """Seal the bundle: the sha256 of every evidence file, so an edit shows."""
-    digests = {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.name != DIGESTS_FILE and not path.name.startswith(DERIVED)
-    }
-    target = folder / DIGESTS_FILE
-    target.write_text(json.dumps({"algorithm": "sha256", "files": digests}, indent=1))
-    return target

@@ -14,18 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import traffic
-from harness.events import (
-    Evidence,
-    ExpectationResult,
-    Outcome,
-    Phase,
-    Provenance,
-    RunObserver,
-    ScenarioResult,
-    ScenarioStatus,
-    StepRecord,
-    StepStatus,
-)
+from harness.events import RunObserver
 from harness.measures import MEASURES
 from harness.recording import Recording, StepTimes
 from harness.results import reconcile
@@ -33,6 +22,17 @@ from harness.sampler import Sampler
 from harness.scenario import Activity, LoadedScenario, RangeTolerance, Tolerance, resolve
 from harness.target import Target
 from harness.validity import not_applicable, refused_valid_rows
+from readiness.bundle import (
+    Evidence,
+    ExpectationResult,
+    Outcome,
+    Phase,
+    Provenance,
+    ScenarioResult,
+    ScenarioStatus,
+    StepRecord,
+    StepStatus,
+)
 
 
 def tolerance_met(tolerance: Tolerance | None, output: Any) -> bool:

@@ -16,17 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.bundle import (
-    BundleWriter,
-    Manifest,
-    TargetEntry,
-    scenario_entry,
-)
+from harness.bundle import BundleWriter, scenario_entry
 from harness.engine import Provenances, ScenarioEngine
-from harness.events import Evidence, Outcome, RunObserver, ScenarioResult
+from harness.events import RunObserver
 from harness.scenario import LoadedScenario
 from harness.target import Target
 from readiness import __version__
+from readiness.bundle import Evidence, Manifest, Outcome, ScenarioResult, TargetEntry
 from readiness.errors import ReadinessError, TargetUnavailable
 
 

@@ -6,7 +6,7 @@ cannot be computed (the step never ran, no alert was ever seen, the target expor
 metric) answers None with the reason: not measured is never a pass and never a zero.
 
 Alerts are read from the target's metrics endpoints in either convention
-(`harness.metrics.firing_alert`).
+(`readiness.bundle.firing_alert`).
 """
 
 import json
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.metrics import ALERT_METRICS, firing_alert
 from harness.recording import Recording
+from readiness.bundle import ALERT_METRICS, firing_alert
 
 PREDICT = "predict"
 

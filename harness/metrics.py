@@ -7,9 +7,6 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 SKIPPED_SUFFIXES = ("_bucket", "_created")
-ALERT_METRICS = ("readiness_alerts_firing", "ALERTS")
-"""Alerts are read in either convention: our `readiness_alerts_firing{rule,severity}` gauge,
-or Prometheus's own `ALERTS{alertname,severity,alertstate}` series."""
 
 
 @dataclass(frozen=True)
@@ -18,17 +15,6 @@ class Sample:
     labels: str
     """The labels as canonical JSON, so samples group and compare as strings."""
     value: float
-
-
-def firing_alert(metric: str, labels: str, value: float) -> tuple[str, str] | None:
-    """(rule, severity) when this sample says an alert is firing (a pending one is not),
-    else None; `labels` as a `Sample` holds them."""
-    if metric not in ALERT_METRICS or value <= 0:
-        return None
-    found: dict[str, str] = json.loads(labels) if labels else {}
-    if found.get("alertstate", "firing") != "firing":
-        return None
-    return found.get("rule") or found.get("alertname", ""), found.get("severity", "")
 
 
 def parse_metrics(text: str) -> list[Sample]:

@@ -12,9 +12,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from harness.events import Phase, RunObserver, ScenarioResult, StepRecord
+from harness.events import RunObserver
 from harness.recording import Recording
 from harness.scenario import Activity, LoadedScenario
+from readiness.bundle import Phase, ScenarioResult, StepRecord
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "not_measured": "yellow", "aborted": "red",
                 "invalid": "red", "not_applicable": "dim"}  # fmt: skip

@@ -42,7 +42,7 @@ def assess_bundle(folder: Path, target: "Target | None" = None, seed: int = 0) -
     write `assessment.json` into it."""
     from assessment.collect import collect
     from assessment.engine import assess, write_assessment
-    from harness.bundle import write_digests
+    from readiness.bundle import write_digests
 
     if target is not None:
         with errors.status("collecting evidence ...") as status:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assessment.result import ASSESSMENT_FILE, Assessment, read_assessment
-from harness.bundle import Manifest
+from readiness.bundle import Manifest
 from readiness.errors import InvalidInput
 
 MANIFEST_FILE = "manifest.json"

@@ -18,7 +18,7 @@ from assessment.collectors.bundle import bundle_facts
 from assessment.engine import FINDINGS, load_manifest
 from assessment.facts import Fact, read_facts
 from assessment.result import ASSESSMENT_FILE, Assessment
-from harness.events import Evidence
+from readiness.bundle import Evidence
 
 EVIDENCE_FILE = "evidence.jsonl"
 VALUE_CHARACTERS = 400

@@ -17,9 +17,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from harness.bundle import Manifest, read_jsonl
-from harness.events import Evidence, Phase, ScenarioResult
-from harness.metrics import ALERT_METRICS, firing_alert
+from readiness.bundle import (
+    ALERT_METRICS,
+    Evidence,
+    Manifest,
+    Phase,
+    ScenarioResult,
+    firing_alert,
+    read_jsonl,
+)
 from reports.evidence import read_evidence
 
 TIMESERIES = "timeseries"

@@ -12,7 +12,7 @@ import pandas as pd
 from assessment.collectors import Provenances
 from assessment.facts import Fact
 from assessment.probes.signals import ACCELERATOR_BUSY, CPU_SECONDS, KNOWN_REQUEST_COUNTERS
-from harness.bundle import DIGESTS_FILE, Manifest
+from readiness.bundle import DIGESTS_FILE, Manifest
 
 PROVIDES = ("scenarios", "scenario_metrics", "bundle_digests")
 NOMINAL_SCENARIO = "steady-state"

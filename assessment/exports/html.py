@@ -5,7 +5,7 @@ evidence, and the roadmap."""
 from html import escape
 
 from assessment.result import Assessment, DimensionResult
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:70rem;color:#1a1a1a}

@@ -4,7 +4,7 @@ as tests: fail and error as failures and errors, unknown and not applicable as s
 from xml.etree import ElementTree
 
 from assessment.result import Assessment
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 
 def render(assessment: Assessment) -> str:

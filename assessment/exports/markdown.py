@@ -2,7 +2,7 @@
 why each dimension below target is where it is, and the first steps of the roadmap."""
 
 from assessment.result import Assessment, DimensionResult
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 ROADMAP_STEPS = 10
 MARK = {

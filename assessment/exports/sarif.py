@@ -9,7 +9,7 @@ from typing import Any
 from assessment.exports.locations import descriptor_locations
 from assessment.result import Assessment, DimensionResult, Finding
 from assessment.rubric import rubric
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/readiness/readiness"

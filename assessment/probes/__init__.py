@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assessment.facts import Fact
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from readiness.errors import UndeclaredEvidence
 
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from assessment.probes import Evidence, Verdict, fails, judge, passes, unknown
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 SEVERITIES = ("critical", "high", "medium", "low")
 RETENTION_YEARS = {"regulated": 7, "standard": 2}

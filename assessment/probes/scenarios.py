@@ -5,7 +5,7 @@ from functools import partial
 
 from assessment.probes import Evidence, ProbeFunction, Verdict, fails, passes, unknown
 from assessment.rubric import ScenarioCheck
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 
 def scenario_met(check: ScenarioCheck, evidence: Evidence) -> Verdict:

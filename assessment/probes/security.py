@@ -3,7 +3,7 @@
 from typing import Any
 
 from assessment.probes import Evidence, Verdict, fails, judge, not_applicable, passes, unknown
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 CHECK_OUTCOMES = {
     "pass": Outcome.PASS,

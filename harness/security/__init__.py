@@ -48,7 +48,6 @@ pauses batch predictions about a window later). Run the probes on a deployment m
 them, once. Only `TargetUnavailable` is raised, when the target is down before any probe.
 """
 
-from harness.events import Outcome
 from harness.security.generation import (
     MUTATIONS,
     FuzzCase,
@@ -75,6 +74,7 @@ from harness.security.report import (
     SecurityReport,
 )
 from harness.system.requests import body_conforms, conforms, predict_schema
+from readiness.bundle import Outcome
 
 __all__ = [
     "ADMIN_NO_CREDENTIALS",

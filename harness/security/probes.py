@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import numpy as np
 
-from harness.events import Outcome
 from harness.security.generation import FuzzCase, FuzzPlan, drive_cases
 from harness.security.plans import system_plan
 from harness.security.report import (
@@ -35,6 +34,7 @@ from harness.security.report import (
 )
 from harness.system.loading import System
 from harness.target import Target
+from readiness.bundle import Outcome
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 BURST_TIMEOUT = httpx.Timeout(15.0, connect=2.0)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.events import Outcome
+from readiness.bundle import Outcome
 
 DEFAULT_MAX_BATCH = 256
 """The largest batch sent in a burst when the schema states no maxItems."""

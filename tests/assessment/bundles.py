@@ -9,9 +9,18 @@ import pandas as pd
 
 from assessment.collectors import Provenances
 from assessment.facts import Fact, write_facts
-from harness.bundle import BundleWriter, Manifest, ScenarioEntry, TargetEntry, write_digests
-from harness.events import ExpectationResult, Outcome, ScenarioResult, ScenarioStatus
+from harness.bundle import BundleWriter
 from harness.recording import SAMPLE_COLUMNS
+from readiness.bundle import (
+    ExpectationResult,
+    Manifest,
+    Outcome,
+    ScenarioEntry,
+    ScenarioResult,
+    ScenarioStatus,
+    TargetEntry,
+    write_digests,
+)
 
 DIGEST = "d" * 64
 STAMP = Provenances("test", DIGEST, "c" * 40, observed_at=1.0)

@@ -13,7 +13,7 @@ from assessment.probes import Evidence, Verdict
 from assessment.probes.entries import PROBES
 from assessment.registry import build_registry
 from assessment.rubric import rubric
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from readiness.errors import InvalidInput
 from tests.assessment.bundles import DESCRIPTOR, fact, mature_facts, mature_scenarios, write_bundle
 

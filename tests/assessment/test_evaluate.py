@@ -5,7 +5,7 @@ import pytest
 from assessment.evaluate import evaluate
 from assessment.result import Finding
 from assessment.rubric import Effort, Remediation, rubric
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from readiness.errors import Defect
 
 P, F, NA, NAP = Outcome.PASS, Outcome.FAIL, Outcome.NOT_AVAILABLE, Outcome.NOT_APPLICABLE

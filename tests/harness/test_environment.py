@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.bundle import read_jsonl
 from harness.environment import Environment, RunOutcome
 from harness.scenario import LoadedScenario, parse_scenario
 from harness.target import Target
+from readiness.bundle import read_jsonl
 from readiness.descriptor import Credentials, Endpoints
 from readiness.errors import TargetUnavailable
 from tests.harness.double import DoubleState, double_descriptor, running_double

@@ -3,7 +3,7 @@ their outcomes, and each finding's evidence: what was measured, where, when, by 
 
 import streamlit as st
 
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from reports.app import state
 
 ICONS = {

@@ -8,7 +8,7 @@ import pytest
 
 from assessment.probes import Evidence
 from assessment.probes.architecture import predicts_within_slo_at_low_load
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from tests.assessment.probes.facts import collected, evidence_of
 
 DESCRIPTOR = {"slos": {"p99_latency_ms": 100}}

@@ -8,7 +8,7 @@ import pytest
 
 from assessment.probes import Evidence
 from assessment.probes.operations import previous_version_kept_for_rollback
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from tests.assessment.probes.facts import collected, evidence_of
 
 APPROVED = {"tags": {"approval.by": "ana"}}

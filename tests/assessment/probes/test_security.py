@@ -7,7 +7,7 @@ import pytest
 from assessment.facts import Fact, FactStatus
 from assessment.probes import Evidence
 from assessment.probes.security import declares_input_schema
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from tests.assessment.probes.facts import collected, evidence_of, stamp
 
 PASSED_OVER = ["open-inference: the model metadata declares no inputs",

@@ -10,7 +10,7 @@ from assessment.probes.observability import (
     exports_latency_histogram,
     exports_request_and_error_counters,
 )
-from harness.events import Outcome
+from readiness.bundle import Outcome
 from tests.assessment.probes.facts import collected, evidence_of
 
 INSTRUMENTATOR = """# TYPE http_requests_total counter
