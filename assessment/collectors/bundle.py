@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 
 from assessment.collectors import Provenances
+from assessment.conventions import ACCELERATOR_BUSY, CPU_SECONDS, KNOWN_REQUEST_COUNTERS
 from assessment.facts import Fact
-from assessment.probes.signals import ACCELERATOR_BUSY, CPU_SECONDS, KNOWN_REQUEST_COUNTERS
 from readiness.bundle import DIGESTS_FILE, Manifest
 
 PROVIDES = ("scenarios", "scenario_metrics", "bundle_digests")
@@ -58,7 +58,7 @@ def _mapped_requests(facts: Sequence[Fact]) -> str | None:
 
 def request_counter(samples: pd.DataFrame, mapped: str | None = None) -> str | None:
     """The request counter among the samples: the descriptor's, else the first known one
-    (`signals.KNOWN_REQUEST_COUNTERS`) the target exports."""
+    (`conventions.KNOWN_REQUEST_COUNTERS`) the target exports."""
     exported = set(samples.loc[samples["source"] == "metrics", "metric"])
     candidates = [mapped] if mapped else list(KNOWN_REQUEST_COUNTERS)
     return next((name for name in candidates if name in exported), None)

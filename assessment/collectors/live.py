@@ -12,9 +12,8 @@ import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
 
 from assessment.collectors import Provenances
+from assessment.conventions import BUILT_FROM_SCHEMA, MODEL_INFO, OWN_ROWS
 from assessment.facts import Fact
-from assessment.probes.architecture import BUILT_FROM_SCHEMA, OWN_ROWS
-from assessment.probes.signals import MODEL_INFO
 from harness.security.probes import TIMEOUT, run_security_probes
 from harness.system.loading import System, load_system
 from harness.target import Target

@@ -2,10 +2,8 @@
 
 from typing import Any
 
+from assessment.conventions import BUILT_FROM_SCHEMA
 from assessment.probes import Evidence, Verdict, fails, judge, passes, unknown
-
-OWN_ROWS, BUILT_FROM_SCHEMA = "the system's own rows", "one built from its schema"
-"""What the low-load fact's predictions were made of (its `rows`)."""
 
 SLO_CLASSES: dict[str, tuple[float, float]] = {
     "real-time": (0.0, 100.0),

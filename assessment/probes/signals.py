@@ -25,26 +25,15 @@ STATUS_LABELS = ("status", "code", "status_code", "http_response_code", "respons
 """Ours and most exporters' `status`/`status_code`; BentoML's `http_response_code`."""
 REQUEST_OUTCOMES = re.compile(r"request_(?:success|failure)")
 """Triton counts successes and failures in two families instead of a status label."""
-KNOWN_REQUEST_COUNTERS = (
-    "readiness_requests_total", "http_requests_total", "ray_serve_num_http_requests_total",
-    "rest_server_requests_total", "bentoml_service_request_total",
-    "ts_inference_requests_total", "nv_inference_request_success",
-    "model_infer_request_success_total", "request_predict_seconds_count",
-)  # fmt: skip
-"""Request counters by sample name, ours first, then instrumentator, Ray Serve, MLServer's
-REST and model counters, BentoML, TorchServe, Triton and KServe's histogram count."""
 DRIFT = re.compile(r"psi|drift")
 DATA_QUALITY = re.compile(r"data_quality|schema_change")
 MODEL_QUALITY = re.compile(r"accuracy|auc|f1|precision|recall")
 REPLICAS = re.compile(r"replicas")
 FALLBACK = re.compile(r"fallback")
 UTILISATION = re.compile(r"process_cpu_seconds|utili[sz]ation|busy|cost")
-ACCELERATOR_BUSY = re.compile(r"(?:gpu|accelerator).*(?:busy|utili[sz]ation)")
 CACHE = re.compile(r"cache")
 BATCH_CALLS = re.compile(r"batch\w*_calls")
 BATCHED_REQUESTS = re.compile(r"batch\w*_requests")
-MODEL_INFO = re.compile(r"model_info$")
-CPU_SECONDS = "process_cpu_seconds"
 
 
 def families(*scrapes: Any) -> list[Family]:
