@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from readiness.console import errors, fail
+from readiness.cli.shell import errors, fail
 from readiness.errors import InvalidInput, MissingExtra, ReadinessError
 from readiness.extras import require
 from readiness.home import readiness_home

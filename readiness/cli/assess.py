@@ -1,5 +1,5 @@
-"""`readiness assess` and `readiness gate`, and the assessment step of `readiness run`:
-thin shells over `assessment`."""
+"""`readiness assess` and `readiness gate`, thin shells over `assessment`, and the scorecard
+table every command that assesses prints."""
 
 import os
 import sys
@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from readiness.console import errors, fail
+from readiness.cli.shell import errors, fail
 from readiness.errors import InvalidInput, ReadinessError
 
 if TYPE_CHECKING:
     from assessment.result import Assessment
-    from harness.target import Target
 
 
 def scorecard_table(*assessments: "Assessment", title: str = "readiness") -> Table:
@@ -35,22 +34,6 @@ def scorecard_table(*assessments: "Assessment", title: str = "readiness") -> Tab
     table.add_row("total", str(assessments[0].targets_total),
                   *[f"[bold]{a.total}[/]/{a.max_total}" for a in assessments])  # fmt: skip
     return table
-
-
-def assess_bundle(folder: Path, target: "Target | None" = None, seed: int = 0) -> "Assessment":
-    """Collect the live facts (when `target` still runs), seal the bundle, assess it and
-    write `assessment.json` into it."""
-    from assessment.collect import collect
-    from assessment.engine import assess, write_assessment
-    from readiness.bundle import write_digests
-
-    if target is not None:
-        with errors.status("collecting evidence ...") as status:
-            collect(target, folder, seed, lambda name: status.update(f"collecting: {name} ..."))
-    write_digests(folder)
-    assessment = assess(folder)
-    write_assessment(assessment, folder / "assessment.json")
-    return assessment
 
 
 def assess(

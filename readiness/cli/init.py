@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.console import Console
 
-from readiness.console import errors, fail
+from readiness.cli.shell import errors, fail
 from readiness.descriptor import Credentials, DataSpec, Registry
 from readiness.errors import InvalidInput, ReadinessError
 
