@@ -26,8 +26,8 @@ from readiness.audit.chain import append
 from readiness.audit.store import AuditStore
 from readiness.audit.tables import predictions
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
-from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
-from reference.platform.schema import load_schema
+from reference.platform.audit.prediction_log import Answer, PredictionLog, prediction_rows
+from reference.platform.model.schema import load_schema
 
 ROW: dict[str, Any] = {
     "age": 40, "workclass": "Private", "fnlwgt": 100000.0, "education": "HS-grad",

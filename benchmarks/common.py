@@ -15,7 +15,7 @@ from rich.console import Console
 from readiness.home import HOME_VARIABLE, Home
 
 if TYPE_CHECKING:
-    from reference.platform.lifecycle import ModelSet
+    from reference.platform.model.lifecycle import ModelSet
 
 POLICY = Path(__file__).parent.parent / "reference/platform/policies/income-eligibility.yaml"
 Check = tuple[str, bool]
@@ -54,10 +54,10 @@ def build_variants(console: Console, quick: bool, folder: Path) -> "tuple[ModelS
     The platform is imported here rather than at the top so that the benchmarks that train
     nothing do not pay for loading torch.
     """
-    from reference.platform.dataset import load_adult
-    from reference.platform.lifecycle import build_models
-    from reference.platform.models.architectures import InputSpec
-    from reference.platform.models.training import TrainingConfig, training_data, training_device
+    from reference.platform.model.architectures import InputSpec
+    from reference.platform.model.dataset import load_adult
+    from reference.platform.model.lifecycle import build_models
+    from reference.platform.model.training import TrainingConfig, training_data, training_device
 
     data = load_adult()
     training = training_data(data.schema, data.train)

@@ -21,19 +21,19 @@ import numpy as np
 from rich.console import Console
 
 from readiness.home import readiness_home
-from reference.platform.counterfactual import (
+from reference.platform.explain.counterfactual import (
     BEAM,
     MAX_EVALUATIONS,
     Counterfactual,
     CounterfactualSearch,
 )
-from reference.platform.counterfactual_policy import (
+from reference.platform.explain.counterfactual_policy import (
     CounterfactualPolicy,
     load_counterfactual_policy,
 )
-from reference.platform.dataset import load_adult
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.schema import FeatureSchema
+from reference.platform.model.dataset import load_adult
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.schema import FeatureSchema
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_P99_MS = 20.0

@@ -23,7 +23,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from reference.platform.processes import free_port, launch, stop_session, wait_until_ready
+from reference.platform.deploy.processes import free_port, launch, stop_session, wait_until_ready
 from reports.bundles import discover
 from reports.evidence import EvidenceIndex
 from reports.timeline import scenario_timelines

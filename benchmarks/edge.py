@@ -52,12 +52,12 @@ from readiness.descriptor import load_descriptor
 from readiness.home import Home
 from reference.edge import deployment as edge
 from reference.edge import faults as edge_faults
-from reference.platform.deployment_keys import API_KEY_ENV
-from reference.platform.evaluation import Predict, Quality, measure_cost, measure_quality
-from reference.platform.lifecycle import SERVED_MODEL
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.registry import ModelRegistry
-from reference.platform.request_rows import client_rows
+from reference.platform.deploy.deployment_keys import API_KEY_ENV
+from reference.platform.deploy.request_rows import client_rows
+from reference.platform.model.evaluation import Predict, Quality, measure_cost, measure_quality
+from reference.platform.model.lifecycle import SERVED_MODEL
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.runtime import OnnxModel
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).parent.parent

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reference.platform.models.runtime import OnnxModel
+from reference.platform.model.runtime import OnnxModel
 
 STATUS = Path("/proc/self/status")
 

@@ -6,7 +6,7 @@ Run: `python benchmarks/explain_latency.py [MODEL.onnx] [--rows N] [--background
 one); it trains nothing. Test-set rows are explained one per call after a warm-up, and the
 per-row p50/p99 latency and the largest local-accuracy error |base + sum - output| are
 printed and checked against the targets. `--sweep` also times the alternatives the settings
-in `reference/platform/attributions.py` were chosen from (background size, permutations,
+in `reference/platform/explain/attributions.py` were chosen from (background size, permutations,
 and shap's Exact explainer), with their distance from exact Shapley values.
 """
 
@@ -25,16 +25,16 @@ from rich.console import Console
 from rich.table import Table
 
 from readiness.home import readiness_home
-from reference.platform.attributions import (
+from reference.platform.explain.attributions import (
     BACKGROUND_ROWS,
     PERMUTATIONS,
     LocalExplainer,
     background_sample,
     matrix_model,
 )
-from reference.platform.dataset import AdultDataset, load_adult
-from reference.platform.evaluation import measure_cost
-from reference.platform.models.runtime import OnnxModel
+from reference.platform.model.dataset import AdultDataset, load_adult
+from reference.platform.model.evaluation import measure_cost
+from reference.platform.model.runtime import OnnxModel
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_P99_MS = 10.0

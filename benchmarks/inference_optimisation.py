@@ -22,10 +22,10 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.common import build_variants
-from reference.platform.evaluation import Cost, Predict, measure_cost, measure_quality
-from reference.platform.models.architectures import multiply_accumulates, parameter_count
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.models.training import training_device
+from reference.platform.model.architectures import multiply_accumulates, parameter_count
+from reference.platform.model.evaluation import Cost, Predict, measure_cost, measure_quality
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.training import training_device
 
 RESULTS = Path(__file__).parent / "results"
 RETAIN_ACC = "student/teacher accuracy retention"

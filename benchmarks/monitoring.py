@@ -30,20 +30,20 @@ from benchmarks.common import bench_home, print_checks
 from reference.platform.alerting.actions import AlertActions, Sinks
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
-from reference.platform.artifacts import fetch_by_alias
-from reference.platform.dataset import AdultDataset, load_adult
-from reference.platform.lifecycle import SERVED_MODEL
-from reference.platform.models.runtime import OnnxModel
+from reference.platform.model.artifacts import fetch_by_alias
+from reference.platform.model.dataset import AdultDataset, load_adult
+from reference.platform.model.lifecycle import SERVED_MODEL
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.runtime import OnnxModel
 from reference.platform.monitoring.config import MonitorConfig
 from reference.platform.monitoring.drift import drift
 from reference.platform.monitoring.drift_report import render_drift_report
 from reference.platform.monitoring.quality import quality
-from reference.platform.monitoring.reference import MonitorReference, fit_reference
-from reference.platform.monitoring.references import FixedReferences
+from reference.platform.monitoring.reference_store import FixedReferences
 from reference.platform.monitoring.service import MonitorService
 from reference.platform.monitoring.sketch import SketchBuilder
 from reference.platform.monitoring.store import MonitorStore
-from reference.platform.registry import ModelRegistry
+from reference.platform.monitoring.training_reference import MonitorReference, fit_reference
 
 RESULTS = Path(__file__).parent / "results"
 ONSET = 5500

@@ -38,13 +38,13 @@ from benchmarks.loadgen import LoadResult, in_processes, run_load
 from readiness.home import Home
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
-from reference.platform.artifacts import fetch_by_alias
-from reference.platform.auth import Role, TenantKey, hash_key, new_key
-from reference.platform.dataset import load_adult
-from reference.platform.lifecycle import SERVED_MODEL
-from reference.platform.processes import free_port, launch, stop_session, wait_until_ready
-from reference.platform.ratelimit import RateLimit
-from reference.platform.registry import ModelRegistry
+from reference.platform.deploy.processes import free_port, launch, stop_session, wait_until_ready
+from reference.platform.model.artifacts import fetch_by_alias
+from reference.platform.model.dataset import load_adult
+from reference.platform.model.lifecycle import SERVED_MODEL
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.serving.auth import Role, TenantKey, hash_key, new_key
+from reference.platform.serving.ratelimit import RateLimit
 
 RESULTS = Path(__file__).parent / "results"
 CONCURRENCY = (1, 16, 64)

@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.schema import RecordEncoder, load_schema
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.schema import RecordEncoder, load_schema
 
 
 def answer(encoder: RecordEncoder, model: OnnxModel, body: dict[str, Any]) -> dict[str, Any]:

@@ -40,12 +40,12 @@ from benchmarks.common import bench_home, print_checks
 from readiness.descriptor import load_descriptor
 from readiness.home import Home
 from reference.event_driven import deployment
-from reference.event_driven.broker import start_broker
 from reference.event_driven.messages import ApplicationEvent
 from reference.event_driven.streams import DUPLICATE_WINDOW_S
-from reference.platform.deployment_keys import API_KEY_ENV
-from reference.platform.processes import stop_session
-from reference.platform.request_rows import client_rows
+from reference.platform.deploy.broker import start_broker
+from reference.platform.deploy.deployment_keys import API_KEY_ENV
+from reference.platform.deploy.processes import stop_session
+from reference.platform.deploy.request_rows import client_rows
 
 RESULTS = Path(__file__).parent / "results"
 PER_REQUEST = 100

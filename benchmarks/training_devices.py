@@ -17,12 +17,12 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from reference.platform.dataset import load_adult
-from reference.platform.evaluation import measure_quality
-from reference.platform.models.architectures import InputSpec
-from reference.platform.models.export import export_onnx
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.models.training import (
+from reference.platform.model.architectures import InputSpec
+from reference.platform.model.dataset import load_adult
+from reference.platform.model.evaluation import measure_quality
+from reference.platform.model.export import export_onnx
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.training import (
     TrainingConfig,
     distil_student,
     train_teacher,

@@ -112,8 +112,8 @@ def _readiness_step(arguments: list[str]) -> None:
 
 def approved_versions(tracking_uri: str) -> tuple[str | None, list[str]]:
     """(the champion's version, the other approved versions) of the served model."""
-    from reference.platform.lifecycle import SERVED_MODEL
-    from reference.platform.registry import APPROVED_BY, ModelRegistry
+    from reference.platform.model.lifecycle import SERVED_MODEL
+    from reference.platform.model.registry import APPROVED_BY, ModelRegistry
 
     quiet_libraries()
     registry = ModelRegistry(tracking_uri)
@@ -128,7 +128,7 @@ def approved_versions(tracking_uri: str) -> tuple[str | None, list[str]]:
 def ensure_releases(home: Home, quick: bool = False, say: Say = _silent) -> None:
     """A champion to serve and a previous release to roll back to: train when the registry
     has no champion, retrain once when the champion is the only approved version."""
-    from reference.platform.fairness import USE_CASE_POLICY
+    from reference.platform.model.fairness import USE_CASE_POLICY
 
     size = ["--quick"] if quick else []
     champion, others = approved_versions(home.mlflow_tracking_uri)

@@ -1,1 +1,4 @@
-"""The reference systems under test, and the platform library they share."""
+"""The reference systems under test (`microservice`, `event_driven`, `edge`), started and
+stopped alike through `deployments`, and the platform library they share (`platform`).
+They are systems like a user's: the harness and the assessment reach them only through
+the descriptors they write."""

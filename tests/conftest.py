@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE, Home
-from reference.platform.dataset import AdultDataset, load_adult
-from reference.platform.lifecycle import TrainingSummary
+from reference.platform.model.dataset import AdultDataset, load_adult
+from reference.platform.model.lifecycle import TrainingSummary
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +59,13 @@ def register_approved_copy(home: Home) -> str:
     """Register the session model's artifact (version 1) again, approved: the quick model
     fails the whitepaper fairness policy, which is not what these tests are about. The new
     version's number."""
-    from reference.platform.lifecycle import SERVED_MODEL
-    from reference.platform.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
+    from reference.platform.model.lifecycle import SERVED_MODEL
+    from reference.platform.model.registry import (
+        FAIRNESS_TAG,
+        SCHEMA_TAG,
+        SEMVER_TAG,
+        ModelRegistry,
+    )
 
     registry = ModelRegistry(f"sqlite:///{home.mlflow_db}")
     first = registry.client.get_model_version(SERVED_MODEL, "1")
@@ -80,8 +85,8 @@ def register_approved_copy(home: Home) -> str:
 
 def crown_champion(home: Home) -> str:
     """An approved copy of the session model, promoted; the champion's version."""
-    from reference.platform.lifecycle import SERVED_MODEL
-    from reference.platform.registry import ModelRegistry
+    from reference.platform.model.lifecycle import SERVED_MODEL
+    from reference.platform.model.registry import ModelRegistry
 
     version = register_approved_copy(home)
     ModelRegistry(f"sqlite:///{home.mlflow_db}").promote(SERVED_MODEL, version)

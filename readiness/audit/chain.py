@@ -8,13 +8,8 @@ inserts the rows, so the rows and the head commit together or not at all, and co
 writers (in any process) extend one chain in turn instead of forking it. The caller's
 transaction must come from `AuditStore.writing()`, which also serialises SQLite writers.
 
-Cost on the hot path, measured by `benchmarks/audit_chain.py` (2026-11-26, 2 shared cores,
-SQLite file in WAL mode, reference prediction rows with their features; medians of 7
-rounds, µs per row): one row per transaction, plain insert 145, chained 279, chained with
-the PII policy applied 320; 64 rows per transaction (group commit under load), plain 14.7,
-chained 29.9, with the PII policy 45.2. So the chain costs about 135 µs per transaction
-(reading and updating the head) and 15 µs per row (normalising, encoding, sha256, the
-unique index on seq); group commit shares the first among every request of a commit.
+Its cost on the hot path (per row and per transaction, plain, chained and with the PII
+policy) is measured by `benchmarks/audit_chain.py`; `docs/platform.md` gives the figures.
 """
 
 from collections.abc import Mapping, Sequence

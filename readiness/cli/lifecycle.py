@@ -1,5 +1,5 @@
 """The model's lifecycle on the reference platform: `train`, `approve`, `promote` and
-`retrain`, thin shells over `reference.platform.lifecycle`, its registry and its retraining."""
+`retrain`, thin shells over `reference.platform.model` and `reference.platform.retraining`."""
 
 import sys
 from pathlib import Path
@@ -36,8 +36,8 @@ def train(
 ) -> None:
     """Train teacher and student, distil, export ONNX, quantise INT8, evaluate, register."""
     needs("reference", "readiness train")
-    from reference.platform.lifecycle import STAGES, TrainOptions
-    from reference.platform.lifecycle import train as run_training
+    from reference.platform.model.lifecycle import STAGES, TrainOptions
+    from reference.platform.model.lifecycle import train as run_training
 
     quiet_libraries()
 
@@ -96,7 +96,7 @@ def approve(
 ) -> None:
     """Record an approval (who, when, why); refused if the version broke its fairness policy."""
     needs("reference", "readiness approve")
-    from reference.platform.registry import ModelRegistry
+    from reference.platform.model.registry import ModelRegistry
 
     quiet_libraries()
     try:
@@ -114,7 +114,7 @@ def promote(
 ) -> None:
     """Make an approved version champion; the champion it replaces becomes `previous`."""
     needs("reference", "readiness promote")
-    from reference.platform.registry import ModelRegistry
+    from reference.platform.model.registry import ModelRegistry
 
     quiet_libraries()
     try:
@@ -149,7 +149,7 @@ def retrain(
     """Train a challenger, judge it against the champion offline (and in shadow with a
     target), promote it if as good and fair, else keep the champion and alert."""
     needs("reference", "readiness retrain")
-    from reference.platform.lifecycle import SERVED_MODEL, TrainOptions
+    from reference.platform.model.lifecycle import SERVED_MODEL, TrainOptions
     from reference.platform.retraining.outcome import RetrainingSkipped
     from reference.platform.retraining.pipeline import STEPS
     from reference.platform.retraining.pipeline import retrain as run_retraining

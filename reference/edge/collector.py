@@ -27,10 +27,10 @@ from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration
 from reference.edge.channel import ensure_channel
 from reference.edge.telemetry import STREAM, SUBJECT_PREFIX, TelemetryRecord
+from reference.platform.audit.prediction_log import PredictionLog
+from reference.platform.deploy.processes import run_until_signalled
 from reference.platform.monitoring.sketch import Sketch
 from reference.platform.monitoring.store import MonitorStore
-from reference.platform.prediction_log import PredictionLog
-from reference.platform.processes import run_until_signalled
 
 log = logging.getLogger(__name__)
 DURABLE = "collector"

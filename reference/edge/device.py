@@ -22,9 +22,9 @@ from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration, Problem
 from reference.edge.metrics import REGISTRY
 from reference.edge.runtime import DeviceConfig, EdgeRuntime
-from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import answer_problems, read_body
-from reference.platform.schema import FeatureSchema, load_schema
+from reference.platform.model.schema import FeatureSchema, load_schema
+from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.serving.problems import answer_problems, read_body
 
 MAX_BODY_BYTES = 1_000_000
 

@@ -36,8 +36,8 @@ from reference.edge.link import cut, restore
 from reference.edge.release import Release
 from reference.edge.signing import PRIVATE_KEY_FILE, load_private_key
 from reference.edge.supervision import control_file, start_device
-from reference.platform.fault_commands import hook_command
-from reference.platform.processes import pid_of, running, stop_session
+from reference.platform.deploy.fault_commands import hook_command
+from reference.platform.deploy.processes import pid_of, running, stop_session
 
 KINDS = ("corrupt", "unsigned", "broken", "slow")
 SLOW_STEPS, SLOW_WIDTH = 64, 512
@@ -102,7 +102,7 @@ def _bad_release(place: Path, current: Release, model: bytes, reference: bytes,
                  kind: str) -> tuple[bytes, Release]:  # fmt: skip
     """The bytes to put in the bucket and the manifest that names them."""
     from reference.edge.releaser import build_release
-    from reference.platform.schema import load_schema
+    from reference.platform.model.schema import load_schema
 
     key = load_private_key(place.parent.parent / "edge-keys" / PRIVATE_KEY_FILE)
     variant = _slowed(model) if kind == "slow" else _marked(model, kind)

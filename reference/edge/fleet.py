@@ -28,12 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration, Problem
-from reference.platform.admin_routes import add_admin_routes
-from reference.platform.auth import KeyStore, Role, TenantKey
-from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import answer_problems, count_requests, read_body
-from reference.platform.ratelimit import RateLimit, TenantLimiter
-from reference.platform.schema import load_schema
+from reference.platform.model.schema import load_schema
+from reference.platform.serving.admin_routes import add_admin_routes
+from reference.platform.serving.auth import KeyStore, Role, TenantKey
+from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.serving.problems import answer_problems, count_requests, read_body
+from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
 
 API_KEY_HEADER, DEVICE_HEADER = "x-api-key", "x-device"
 MAX_BODY_BYTES = 1_000_000
@@ -119,7 +119,7 @@ def create_app(config: FleetConfig) -> FastAPI:
         async with httpx.AsyncClient(timeout=DEVICE_TIMEOUT_S, limits=limits) as client:
             state["client"] = client
             if config.audit_url is not None:
-                from reference.platform.prediction_log import PredictionLog
+                from reference.platform.audit.prediction_log import PredictionLog
 
                 state["log"] = PredictionLog(config.audit_url)
             yield

@@ -25,9 +25,9 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness.errors import IntegrityFailed, ModelRefused
 from reference.edge.release import CANARY_TOLERANCE, Release
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.monitoring.reference import MonitorReference
-from reference.platform.schema import FeatureSchema, RecordEncoder
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.schema import FeatureSchema, RecordEncoder
+from reference.platform.monitoring.training_reference import MonitorReference
 
 MODEL_FILE, REFERENCE_FILE, RELEASE_FILE = "model.onnx", "reference.json", "release.json"
 KEEP_VERSIONS = 3

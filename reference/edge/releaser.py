@@ -26,13 +26,13 @@ from readiness.errors import InvalidConfiguration, InvalidInput
 from reference.edge.channel import ensure_channel, publish_release
 from reference.edge.release import Release, canary_rows
 from reference.edge.signing import load_private_key
-from reference.platform.artifacts import fetch_by_alias
-from reference.platform.dataset import load_adult
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.monitoring.references import RegistryReferences
-from reference.platform.processes import run_until_signalled
-from reference.platform.registry import ModelRegistry
-from reference.platform.schema import FeatureSchema, RecordEncoder, load_schema
+from reference.platform.deploy.processes import run_until_signalled
+from reference.platform.model.artifacts import fetch_by_alias
+from reference.platform.model.dataset import load_adult
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.schema import FeatureSchema, RecordEncoder, load_schema
+from reference.platform.monitoring.reference_store import RegistryReferences
 
 log = logging.getLogger(__name__)
 ALIAS = "champion"

@@ -38,10 +38,10 @@ from reference.edge.release import Release
 from reference.edge.signing import load_public_key
 from reference.edge.telemetry import DeviceTelemetry, Forwarder, TelemetryRecord, subject
 from reference.platform.audit.pii import PiiRedactor, load_pii_key, load_pii_policy
-from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.problems import refused_instances
-from reference.platform.schema import FeatureSchema, RecordEncoder
+from reference.platform.model.evaluation import DECISION_THRESHOLD
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.schema import FeatureSchema, RecordEncoder
+from reference.platform.serving.problems import refused_instances
 
 log = logging.getLogger(__name__)
 FETCH_TIMEOUT_S = 30.0

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from readiness.errors import DeploymentFailed
-from reference.platform.processes import launch, pid_of, running, tail, wait_until_ready
+from reference.platform.deploy.processes import launch, pid_of, running, tail, wait_until_ready
 
 READY_TIMEOUT_S = 90.0
 """A new device becomes ready once it verified its first release over its link."""

@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict
 
 from reference.edge.outbox import Outbox, OutboxRecord
 from reference.platform.audit.pii import PiiRedactor
-from reference.platform.monitoring.reference import MonitorReference
 from reference.platform.monitoring.sketch import SketchBuilder
+from reference.platform.monitoring.training_reference import MonitorReference
 
 log = logging.getLogger(__name__)
 SUBJECT_PREFIX = "edge.telemetry"

@@ -21,7 +21,7 @@ import nats
 from reference.event_driven.streams import CONSUMERS
 from reference.event_driven.supervision import start_worker
 from reference.event_driven.worker import load_config
-from reference.platform.processes import pid_of, running, stop_session
+from reference.platform.deploy.processes import pid_of, running, stop_session
 
 log = logging.getLogger(__name__)
 MIN_WORKERS, MAX_WORKERS = 2, 4

@@ -36,7 +36,6 @@ from readiness.descriptor import (
 from readiness.errors import InvalidInput
 from readiness.home import Home
 from reference.event_driven.autoscaler import MAX_WORKERS
-from reference.event_driven.broker import start_broker
 from reference.event_driven.ingest import IngestSettings
 from reference.event_driven.service import ServiceConfig
 from reference.event_driven.streams import ACK_WAIT_S, MAX_DELIVER, ensure_streams
@@ -49,25 +48,26 @@ from reference.event_driven.supervision import (
 )
 from reference.event_driven.worker import STAGES, PipelineConfig
 from reference.platform.audit.pii import default_pii_policy_path
-from reference.platform.auth import TenantKey
-from reference.platform.declarations import answering_descriptor, platform_declarations
-from reference.platform.deployment_keys import (
+from reference.platform.deploy.broker import start_broker
+from reference.platform.deploy.declarations import answering_descriptor, platform_declarations
+from reference.platform.deploy.deployment_keys import (
     MONITOR_KEY_ENV,
     new_keys,
     tenants,
     write_credentials,
 )
-from reference.platform.lifecycle import SERVED_MODEL
-from reference.platform.monitoring.config import load_config
-from reference.platform.monitoring.launch import start_monitor
-from reference.platform.processes import (
+from reference.platform.deploy.processes import (
     free_port,
     launch,
     stop_recorded,
     wait_until_ready,
 )
-from reference.platform.ratelimit import RateLimit
-from reference.platform.registry import ModelRegistry
+from reference.platform.model.lifecycle import SERVED_MODEL
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.monitoring.config import load_config
+from reference.platform.monitoring.launch import start_monitor
+from reference.platform.serving.auth import TenantKey
+from reference.platform.serving.ratelimit import RateLimit
 
 ARCHITECTURE = "event-driven"
 STREAMING_SLOS = SLOs(p99_latency_ms=1000.0, error_rate=0.01, availability=0.999)

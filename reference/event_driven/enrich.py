@@ -14,8 +14,8 @@ from reference.event_driven.messages import ApplicationEvent, EnrichedEvent
 from reference.event_driven.stage import Rejected, Stage
 from reference.event_driven.streams import ENRICHED, EVENTS
 from reference.platform.features.online import FeastFeatures
-from reference.platform.instances import instance_models
-from reference.platform.schema import FeatureSchema
+from reference.platform.model.schema import FeatureSchema
+from reference.platform.serving.instances import instance_models
 
 
 def _problem(error: ValidationError) -> str:

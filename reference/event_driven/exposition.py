@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
 from reference.event_driven.streams import ALL, CONSUMERS
-from reference.platform.processes import running
+from reference.platform.deploy.processes import running
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 

@@ -28,14 +28,14 @@ from typing import Any
 import nats
 
 from readiness.errors import InjectionFailed
-from reference.event_driven.broker import start_broker
 from reference.event_driven.hold import HoldSwitch
 from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import EVENTS
 from reference.event_driven.supervision import restart_dead_workers
 from reference.event_driven.worker import load_config
-from reference.platform.fault_commands import hook_command
-from reference.platform.processes import pid_of, reap, running
+from reference.platform.deploy.broker import start_broker
+from reference.platform.deploy.fault_commands import hook_command
+from reference.platform.deploy.processes import pid_of, reap, running
 
 HOLD_TIMEOUT_S = 20.0
 POISON_KINDS = ("undecodable", "outside-schema", "unknown-applicant")

@@ -17,12 +17,12 @@ from readiness.errors import IntegrityFailed, InvalidInput
 from reference.event_driven.messages import EnrichedEvent, InferenceResult
 from reference.event_driven.stage import Rejected, Stage
 from reference.event_driven.streams import ENRICHED, RESULTS
-from reference.platform.artifacts import fetch_by_alias
-from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.models.runtime import OnnxModel
+from reference.platform.model.artifacts import fetch_by_alias
+from reference.platform.model.evaluation import DECISION_THRESHOLD
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.schema import FeatureSchema, RecordEncoder
 from reference.platform.monitoring.recorder import SketchRecorder
-from reference.platform.registry import ModelRegistry
-from reference.platform.schema import FeatureSchema, RecordEncoder
 
 log = logging.getLogger(__name__)
 ALIAS = "champion"

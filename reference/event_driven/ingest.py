@@ -36,17 +36,17 @@ from reference.event_driven.messages import EVENT_ID, ApplicationEvent
 from reference.event_driven.metrics import INGEST_LATENCY, INGEST_REQUESTS
 from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import ALL, EVENTS
-from reference.platform.admin_routes import add_admin_routes
-from reference.platform.auth import KeyStore, Role, TenantKey
-from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
-from reference.platform.problems import (
+from reference.platform.model.schema import FeatureSchema
+from reference.platform.serving.admin_routes import add_admin_routes
+from reference.platform.serving.auth import KeyStore, Role, TenantKey
+from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.serving.problems import (
     answer_problems,
     count_requests,
     read_body,
     refused_instances,
 )
-from reference.platform.ratelimit import RateLimit, TenantLimiter
-from reference.platform.schema import FeatureSchema
+from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
 
 if TYPE_CHECKING:
     from reference.platform.monitoring.recorder import SketchRecorder
@@ -163,7 +163,7 @@ def create_app(
         state["client"], state["js"] = client, client.jetstream()
         log = None
         if settings.audit_url is not None:
-            from reference.platform.prediction_log import PredictionLog
+            from reference.platform.audit.prediction_log import PredictionLog
 
             log = PredictionLog(settings.audit_url)
         state["log"] = log
@@ -381,7 +381,7 @@ def _champion_version(state: dict[str, Any], settings: IngestSettings) -> str | 
     read_at, version = state.get("champion", (0.0, None))
     if time.monotonic() - read_at < CHAMPION_TTL_S:
         return version  # type: ignore[no-any-return]
-    from reference.platform.registry import ModelRegistry
+    from reference.platform.model.registry import ModelRegistry
 
     assert settings.tracking_uri is not None
     try:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration
 from reference.event_driven.ingest import IngestSettings, create_app
-from reference.platform.schema import load_schema
+from reference.platform.model.schema import load_schema
 
 
 class ServiceConfig(BaseModel):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from reference.event_driven.messages import InferenceResult
 from reference.event_driven.stage import Rejected, Stage
 from reference.event_driven.streams import RESULTS
-from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
+from reference.platform.audit.prediction_log import Answer, PredictionLog, prediction_rows
 
 TENANT = "stream"
 """The tenant the stream's predictions are logged under (the stream has no API keys)."""

@@ -7,7 +7,7 @@ fault hooks, run as commands during a scenario, start in well under a second.
 import sys
 from pathlib import Path
 
-from reference.platform.processes import launch, pid_of, running
+from reference.platform.deploy.processes import launch, pid_of, running
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 

@@ -24,8 +24,8 @@ from reference.event_driven.stage import Stage, StageCounters, StageRunner
 
 if TYPE_CHECKING:
     from reference.platform.audit.pii import PiiRedactor
+    from reference.platform.model.schema import FeatureSchema
     from reference.platform.monitoring.recorder import SketchRecorder
-    from reference.platform.schema import FeatureSchema
 
 STAGES = ("enrich", "infer", "sink", "action")
 METRICS_EVERY_S = 1.0
@@ -59,7 +59,7 @@ def load_config(path: Path) -> PipelineConfig:
 
 def build_stage(name: str, config: PipelineConfig) -> Stage:  # type: ignore[type-arg]
     """The named stage, with what it needs opened lazily in its `start`."""
-    from reference.platform.schema import load_schema
+    from reference.platform.model.schema import load_schema
 
     schema = load_schema()
     if name == "enrich":
@@ -73,7 +73,7 @@ def build_stage(name: str, config: PipelineConfig) -> Stage:  # type: ignore[typ
                      _recorder(config) if config.monitoring else None)  # fmt: skip
     if name == "sink":
         from reference.event_driven.sink import Sink
-        from reference.platform.prediction_log import PredictionLog
+        from reference.platform.audit.prediction_log import PredictionLog
 
         return Sink(PredictionLog(config.audit_url, _redactor(config, schema)))
     if name == "action":

@@ -22,9 +22,9 @@ from reference.microservice.control import (
 from reference.microservice.degraded import FaultAnswer, restore, roll_out_degraded
 from reference.microservice.faults import ROLLOUT_FAULTS, Fault, FaultRequest
 from reference.microservice.routing import RoutingUpdate
-from reference.platform.admin_routes import RollbackRequest
-from reference.platform.auth import Identity, Role
-from reference.platform.problems import read_body
+from reference.platform.serving.admin_routes import RollbackRequest
+from reference.platform.serving.auth import Identity, Role
+from reference.platform.serving.problems import read_body
 
 if TYPE_CHECKING:
     from reference.microservice.gateway import GatewaySettings, Serving

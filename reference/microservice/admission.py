@@ -16,8 +16,8 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reference.microservice.metrics import GatewayMetrics
-from reference.platform.auth import KeyStore
-from reference.platform.ratelimit import TenantLimiter
+from reference.platform.serving.auth import KeyStore
+from reference.platform.serving.ratelimit import TenantLimiter
 
 LIMITED_PATH = re.compile(r"^/v1/models/([^/]+)/(predict|explain)$")
 

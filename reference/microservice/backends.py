@@ -20,11 +20,11 @@ import numpy.typing as npt
 
 from readiness.errors import FaultUnsupported, OperationFailed
 from reference.microservice.faults import FaultRequest
-from reference.platform.attributions import Attribution, LocalExplainer
-from reference.platform.counterfactual import Counterfactual, CounterfactualSearch
-from reference.platform.counterfactual_policy import load_counterfactual_policy
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.schema import FeatureSchema
+from reference.platform.explain.attributions import Attribution, LocalExplainer
+from reference.platform.explain.counterfactual import Counterfactual, CounterfactualSearch
+from reference.platform.explain.counterfactual_policy import load_counterfactual_policy
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.schema import FeatureSchema
 
 Background = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
 

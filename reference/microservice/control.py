@@ -17,10 +17,10 @@ from readiness.errors import PromotionRefused
 from reference.microservice.backends import InferenceBackend
 from reference.microservice.cache import PredictionCache
 from reference.microservice.routing import ModelRoutes, Router, RoutingUpdate
-from reference.platform.admin_routes import RollbackRequest
-from reference.platform.artifacts import fetch_version
-from reference.platform.prediction_log import DeploymentEvent, PredictionLog
-from reference.platform.registry import ModelRegistry
+from reference.platform.audit.prediction_log import DeploymentEvent, PredictionLog
+from reference.platform.model.artifacts import fetch_version
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.serving.admin_routes import RollbackRequest
 
 RETIRE_AFTER_S = 15.0
 

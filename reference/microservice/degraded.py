@@ -30,10 +30,10 @@ from pydantic import BaseModel
 from readiness.errors import FaultUnsupported, RegistryUnavailable
 from readiness.provenance import sha256_file
 from reference.microservice.control import ModelControl, PromoteRequest
-from reference.platform.admin_routes import RollbackRequest
-from reference.platform.artifacts import MODEL_FILE, SHA_TAG, fetch_version
-from reference.platform.monitoring.references import REFERENCE_SHA_TAG
-from reference.platform.registry import CHALLENGER, FAIRNESS_TAG, SCHEMA_TAG, ModelRegistry
+from reference.platform.model.artifacts import MODEL_FILE, SHA_TAG, fetch_version
+from reference.platform.model.registry import CHALLENGER, FAIRNESS_TAG, SCHEMA_TAG, ModelRegistry
+from reference.platform.monitoring.reference_store import REFERENCE_SHA_TAG
+from reference.platform.serving.admin_routes import RollbackRequest
 
 DEGRADED_TAG = "fault.degraded"
 """Set only on versions built by `bad_rollout`; its value says from what and how."""

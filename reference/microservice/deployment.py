@@ -32,8 +32,8 @@ from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
-from reference.platform.declarations import platform_declarations
-from reference.platform.deployment_keys import (
+from reference.platform.deploy.declarations import platform_declarations
+from reference.platform.deploy.deployment_keys import (
     ADMIN_KEY_ENV,
     API_KEY_ENV,
     MONITOR_KEY_ENV,
@@ -41,19 +41,19 @@ from reference.platform.deployment_keys import (
     tenants,
     write_credentials,
 )
-from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT
-from reference.platform.monitoring.config import load_config
-from reference.platform.monitoring.launch import start_monitor
-from reference.platform.processes import (
+from reference.platform.deploy.processes import (
     free_port,
     launch,
     running,
     stop_session,
     wait_until_ready,
 )
-from reference.platform.ratelimit import RateLimit
-from reference.platform.registry import ModelRegistry
-from reference.platform.request_rows import declare_adult
+from reference.platform.deploy.request_rows import declare_adult
+from reference.platform.model.lifecycle import SERVED_MODEL, SERVED_VARIANT
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.monitoring.config import load_config
+from reference.platform.monitoring.launch import start_monitor
+from reference.platform.serving.ratelimit import RateLimit
 
 ARCHITECTURE = "microservice"
 SERVICE_MODULE = "reference.microservice.service"

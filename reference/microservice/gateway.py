@@ -39,23 +39,23 @@ from reference.microservice.control import ModelControl
 from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.payloads import Prediction, PredictResponse
 from reference.microservice.routing import Router
-from reference.platform.attributions import Attribution
-from reference.platform.auth import Identity, KeyStore, Role, TenantKey
-from reference.platform.counterfactual import Counterfactual
-from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.group_commit import GroupCommit
-from reference.platform.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.audit.prediction_log import Answer, PredictionLog, prediction_rows
+from reference.platform.explain.attributions import Attribution
+from reference.platform.explain.counterfactual import Counterfactual
+from reference.platform.model.evaluation import DECISION_THRESHOLD
+from reference.platform.model.schema import FeatureSchema, RecordEncoder
 from reference.platform.monitoring.recorder import SketchRecorder
-from reference.platform.prediction_log import Answer, PredictionLog, prediction_rows
-from reference.platform.problems import (
+from reference.platform.serving.auth import Identity, KeyStore, Role, TenantKey
+from reference.platform.serving.group_commit import GroupCommit
+from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.serving.problems import (
     answer_problems,
     read_body,
     read_json,
     refused_instances,
     validated,
 )
-from reference.platform.ratelimit import RateLimit, TenantLimiter
-from reference.platform.schema import FeatureSchema, RecordEncoder
+from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
 
 API_KEY_HEADER = "x-api-key"
 ANONYMOUS = "anonymous"

@@ -8,7 +8,7 @@ answered (the accelerator path failed); the monitors turn the two into
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from reference.microservice.backends import Predictions
-from reference.platform.prometheus import use_in_process_metrics
+from reference.platform.serving.prometheus import use_in_process_metrics
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 

@@ -1,5 +1,5 @@
 """The prediction API's answers. Its request bodies are derived from the feature schema in
-`reference.platform.instances`, which every serving path shares."""
+`reference.platform.serving.instances`, which every serving path shares."""
 
 from pydantic import BaseModel
 

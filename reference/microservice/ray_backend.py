@@ -31,8 +31,8 @@ from reference.microservice.backends import Predictions
 from reference.microservice.batching import CallBatcher
 from reference.microservice.faults import Fault, FaultFile, FaultRequest, FaultState
 from reference.microservice.replica import ModelReplica, ReplicaConfig
-from reference.platform.attributions import Attribution
-from reference.platform.counterfactual import Counterfactual
+from reference.platform.explain.attributions import Attribution
+from reference.platform.explain.counterfactual import Counterfactual
 
 
 @dataclass(frozen=True)

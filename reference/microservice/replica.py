@@ -22,11 +22,11 @@ from ray import serve
 from readiness.errors import AcceleratorFailed, OperationFailed
 from reference.microservice.backends import Predictions
 from reference.microservice.faults import Fault, FaultFile
-from reference.platform.attributions import Attribution, LocalExplainer
-from reference.platform.counterfactual import Counterfactual, CounterfactualSearch
-from reference.platform.counterfactual_policy import load_counterfactual_policy
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.schema import load_schema
+from reference.platform.explain.attributions import Attribution, LocalExplainer
+from reference.platform.explain.counterfactual import Counterfactual, CounterfactualSearch
+from reference.platform.explain.counterfactual_policy import load_counterfactual_policy
+from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.schema import load_schema
 
 Rows = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
 

@@ -23,12 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness.errors import InvalidConfiguration
 from reference.microservice.gateway import GatewaySettings, Serving, create_app
 from reference.microservice.routing import ModelRoutes, Router
-from reference.platform.schema import FeatureSchema
+from reference.platform.model.schema import FeatureSchema
 
 if TYPE_CHECKING:
     from reference.platform.audit.pii import PiiRedactor
+    from reference.platform.model.registry import ModelRegistry
     from reference.platform.monitoring.recorder import SketchRecorder
-    from reference.platform.registry import ModelRegistry
 
 PROTOTYPE_VERSION = "file"
 
@@ -81,7 +81,7 @@ class ServiceConfig(BaseModel):
 
 
 def build_app(config: ServiceConfig) -> FastAPI:
-    from reference.platform.schema import load_schema
+    from reference.platform.model.schema import load_schema
 
     schema = load_schema()
     if config.profile is Profile.PROTOTYPE:
@@ -104,12 +104,12 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
     from reference.microservice.control import ModelControl
     from reference.microservice.ray_backend import RayServeBackend, ReplicaSettings
     from reference.microservice.replica import ReplicaConfig
-    from reference.platform.artifacts import fetch_by_alias
-    from reference.platform.attributions import background_sample
+    from reference.platform.audit.prediction_log import PredictionLog
+    from reference.platform.explain.attributions import background_sample
     from reference.platform.features.online import FeastFeatures
     from reference.platform.features.repo import open_store
-    from reference.platform.prediction_log import PredictionLog
-    from reference.platform.registry import ModelRegistry
+    from reference.platform.model.artifacts import fetch_by_alias
+    from reference.platform.model.registry import ModelRegistry
 
     registry = ModelRegistry(config.tracking_uri)
     artifact = fetch_by_alias(registry, config.model, config.alias, config.cache_dir)
@@ -167,7 +167,7 @@ def _recorder(
     """Sketches for the monitors, into the audit store, with the champion's reference bins
     fetched before the first request."""
     from reference.platform.monitoring.recorder import SketchRecorder
-    from reference.platform.monitoring.references import RegistryReferences
+    from reference.platform.monitoring.reference_store import RegistryReferences
     from reference.platform.monitoring.store import MonitorStore
 
     if config.prediction_log_url is None or not config.gateway.switches.monitoring:

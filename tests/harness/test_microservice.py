@@ -21,7 +21,7 @@ from harness.activities import (
 from harness.metrics import scrape
 from harness.target import Target
 from readiness.home import Home
-from reference.platform.lifecycle import TrainingSummary
+from reference.platform.model.lifecycle import TrainingSummary
 from tests.examples import VALID_ROW
 from tests.reference.microservice.test_deployment import readiness
 

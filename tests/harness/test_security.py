@@ -47,7 +47,7 @@ from harness.system.canaries import PATTERN
 from harness.system.loading import load_system
 from harness.target import Target
 from readiness.home import Home
-from reference.platform.lifecycle import TrainingSummary
+from reference.platform.model.lifecycle import TrainingSummary
 from tests.examples import VALID_ROW
 from tests.reference.microservice.test_deployment import deployment
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from readiness.cli import app
 from readiness.home import readiness_home
-from reference.platform.prediction_log import Answer, PredictionLog
+from reference.platform.audit.prediction_log import Answer, PredictionLog
 
 runner = CliRunner()
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reference.event_driven.broker import Broker, start_broker
-from reference.platform.processes import stop_session
+from reference.platform.deploy.broker import Broker, start_broker
+from reference.platform.deploy.processes import stop_session
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ table to auditors as JSON lines or parquet, hashes included.
 
 The format itself (tables, row encoding, the store, appending, events, verification) is
 a contract that the assessment reads too, so it lives in `readiness.audit`; here are the
-platform's policies over it, one job each: `pii` (policy, keyed hash, key), `retention`,
-`export`, `lineage`.
+platform's writers and policies over it, one job each: `prediction_log` (what was
+answered, on which features), `pii` (policy, keyed hash, key), `retention`, `export`,
+`lineage`.
 """
 
 from readiness.audit.chain import ChainHead, append

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration, InvalidPolicy
 from readiness.resources import shipped
-from reference.platform.schema import ColumnRole, ColumnSpec, FeatureSchema
+from reference.platform.model.schema import ColumnRole, ColumnSpec, FeatureSchema
 
 KEY_VARIABLE = "READINESS_PII_KEY"
 MIN_KEY_CHARACTERS = 16

@@ -7,7 +7,7 @@ from typing import Any
 from feast import FeatureStore
 
 from reference.platform.features.repo import online_features
-from reference.platform.schema import FeatureSchema
+from reference.platform.model.schema import FeatureSchema
 
 
 class FeastFeatures:

@@ -20,7 +20,7 @@ from feast.types import Float64, String
 
 from readiness.errors import FeatureStoreFailed
 from reference.platform.features.timeline import CREATED_TIMESTAMP, EVENT_TIMESTAMP
-from reference.platform.schema import ColumnKind, FeatureSchema
+from reference.platform.model.schema import ColumnKind, FeatureSchema
 
 PROJECT = "readiness"
 FEATURE_VIEW = "applicant_features"

@@ -15,7 +15,7 @@ from feast import FeatureStore
 from readiness.errors import FeatureStoreFailed, InvalidFeatures
 from reference.platform.features.repo import FEATURE_VIEW
 from reference.platform.features.timeline import EVENT_TIMESTAMP
-from reference.platform.schema import FeatureSchema
+from reference.platform.model.schema import FeatureSchema
 
 ROW_KEY = "readiness_request_row"
 

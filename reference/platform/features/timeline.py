@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from reference.platform.schema import FeatureSchema
+from reference.platform.model.schema import FeatureSchema
 
 TIMELINE_START = datetime(2025, 1, 1, tzinfo=UTC)
 TIMELINE_SPAN = timedelta(days=540)

@@ -18,19 +18,19 @@ from readiness.home import Home
 from reference.platform.alerting.actions import AlertActions, HttpModelAdmin, Retrainer, Sinks
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
+from reference.platform.audit.prediction_log import PredictionLog
 from reference.platform.audit.retention import prune, retention_policy
-from reference.platform.fairness import load_policy
+from reference.platform.explain.schedule import run_scheduled
+from reference.platform.explain.scheduled_report import ChampionReport, report_on_schedule
+from reference.platform.model.fairness import load_policy
+from reference.platform.model.registry import ModelRegistry
 from reference.platform.monitoring.config import MonitorConfig, RetentionConfig, load_config
 from reference.platform.monitoring.fallback import GatewayScrape
 from reference.platform.monitoring.feeds import labelled_feed
 from reference.platform.monitoring.metrics import MonitorMetrics
-from reference.platform.monitoring.references import RegistryReferences
-from reference.platform.monitoring.scheduled_report import ChampionReport, report_on_schedule
+from reference.platform.monitoring.reference_store import RegistryReferences
 from reference.platform.monitoring.service import MonitorService
 from reference.platform.monitoring.store import MonitorStore
-from reference.platform.prediction_log import PredictionLog
-from reference.platform.registry import ModelRegistry
-from reference.platform.schedule import run_scheduled
 
 LOG = logging.getLogger("reference.platform.monitoring")
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration
 from reference.platform.alerting.rules import DEFAULT_RULES, Action
-from reference.platform.fairness import POLICY_FOLDER
+from reference.platform.model.fairness import POLICY_FOLDER
 
 
 class WindowConfig(BaseModel):

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
-from reference.platform.monitoring.reference import MonitorReference
 from reference.platform.monitoring.sketch import Sketch
+from reference.platform.monitoring.training_reference import MonitorReference
 
 Shares = npt.NDArray[np.float64]
 Binned = Sequence[float] | npt.NDArray[Any]

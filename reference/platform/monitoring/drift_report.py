@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
-from reference.platform.schema import FeatureSchema
+from reference.platform.model.schema import FeatureSchema
 
 
 class DriftReportSummary(BaseModel):

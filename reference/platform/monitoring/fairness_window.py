@@ -17,8 +17,8 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.fairness import FairnessPolicy, FairnessReport, assess_fairness
+from reference.platform.model.evaluation import DECISION_THRESHOLD
+from reference.platform.model.fairness import FairnessPolicy, FairnessReport, assess_fairness
 
 
 class GroupCalibration(BaseModel):

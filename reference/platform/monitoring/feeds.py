@@ -4,8 +4,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from reference.platform.audit.prediction_log import LabelledPrediction, PredictionLog
 from reference.platform.monitoring.service import LabelledFeed
-from reference.platform.prediction_log import LabelledPrediction, PredictionLog
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from readiness.home import Home
-from reference.platform.processes import free_port, launch, wait_until_ready
+from reference.platform.deploy.processes import free_port, launch, wait_until_ready
 
 MONITOR_MODULE = "reference.platform.monitoring"
 READY_TIMEOUT_S = 60.0

@@ -5,7 +5,7 @@ every poll."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from reference.platform.prometheus import use_in_process_metrics
+from reference.platform.serving.prometheus import use_in_process_metrics
 
 GAUGES: dict[str, str] = {
     "readiness_feature_psi_max": "Largest PSI of any feature against the training bins",

@@ -6,7 +6,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
-from reference.platform.evaluation import DECISION_THRESHOLD
+from reference.platform.model.evaluation import DECISION_THRESHOLD
 
 
 class PerformanceResult(BaseModel):

@@ -17,8 +17,8 @@ was refused scores 0.
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from reference.platform.monitoring.reference import MonitorReference
 from reference.platform.monitoring.sketch import Sketch
+from reference.platform.monitoring.training_reference import MonitorReference
 
 CORRELATION_TOLERANCE = 0.2
 MIN_ROWS = 200

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reference.platform.monitoring.references import ReferenceSource
+from reference.platform.monitoring.reference_store import ReferenceSource
 from reference.platform.monitoring.sketch import SketchBuilder
 from reference.platform.monitoring.store import MonitorStore
 
@@ -104,8 +104,8 @@ def registry_recorder(
 ) -> SketchRecorder:
     """A recorder whose versions' references come from the registry (cached in
     `cache_dir`) and whose sketches go to the audit store's monitor tables."""
-    from reference.platform.monitoring.references import RegistryReferences
-    from reference.platform.registry import ModelRegistry
+    from reference.platform.model.registry import ModelRegistry
+    from reference.platform.monitoring.reference_store import RegistryReferences
 
     references = RegistryReferences(ModelRegistry(tracking_uri), cache_dir)
     return SketchRecorder(references, MonitorStore(audit_url), source)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from reference.platform.alerting.engine import AlertEngine
-from reference.platform.fairness import FairnessPolicy
+from reference.platform.model.fairness import FairnessPolicy
 from reference.platform.monitoring.config import MonitorConfig
 from reference.platform.monitoring.drift import DriftResult, drift
 from reference.platform.monitoring.fairness_window import fairness_window
@@ -34,10 +34,10 @@ from reference.platform.monitoring.fallback import RATIO, FallbackRatio, Scrape,
 from reference.platform.monitoring.metrics import MonitorMetrics
 from reference.platform.monitoring.performance import LatencyResult, performance
 from reference.platform.monitoring.quality import quality
-from reference.platform.monitoring.reference import MonitorReference
-from reference.platform.monitoring.references import ReferenceSource
+from reference.platform.monitoring.reference_store import ReferenceSource
 from reference.platform.monitoring.sketch import Sketch
 from reference.platform.monitoring.store import MonitorStore
+from reference.platform.monitoring.training_reference import MonitorReference
 
 LOG = logging.getLogger(__name__)
 

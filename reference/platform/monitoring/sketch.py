@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from reference.platform.monitoring.reference import (
+from reference.platform.monitoring.training_reference import (
     MonitorReference,
     categorical_bin_counts,
     numeric_bin_counts,

@@ -13,10 +13,10 @@ import pandas as pd
 from pydantic import BaseModel
 
 from readiness.errors import InvalidInput
-from reference.platform.dataset import load_adult
+from reference.platform.audit.prediction_log import PredictionLog
+from reference.platform.model.dataset import load_adult
 from reference.platform.monitoring.drift_report import DriftReportSummary, render_drift_report
 from reference.platform.monitoring.store import MonitorStore
-from reference.platform.prediction_log import PredictionLog
 
 MAX_ROWS = 200_000
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.descriptor import TargetDescriptor
 from readiness.errors import InvalidDescriptor, OperationFailed, PromotionRefused
-from reference.platform.prediction_log import ShadowComparison
+from reference.platform.audit.prediction_log import ShadowComparison
 from reference.platform.retraining.policy import SHADOW_LIMIT
 
 

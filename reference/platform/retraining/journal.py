@@ -15,14 +15,14 @@ import logging
 from mlflow import MlflowClient
 
 from readiness.home import Home
-from reference.platform.prediction_log import PredictionLog
-from reference.platform.registry import RegisteredVersion
+from reference.platform.audit.prediction_log import PredictionLog
+from reference.platform.model.registry import RegisteredVersion
+from reference.platform.model.tracking import experiment_id
 from reference.platform.retraining.offline import OfflineComparison
 from reference.platform.retraining.outcome import Decision, RetrainingOutcome
 from reference.platform.retraining.policy import RetrainingPolicy
 from reference.platform.retraining.shadow import ShadowResult
 from reference.platform.retraining.triggers import RetrainingTrigger
-from reference.platform.tracking import experiment_id
 
 ACTOR = "retraining"
 EXPERIMENT = "adult-income-retraining"

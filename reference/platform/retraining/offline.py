@@ -12,11 +12,11 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from reference.platform.dataset import AdultDataset
-from reference.platform.evaluation import DECISION_THRESHOLD, measure_quality
-from reference.platform.fairness import FairnessPolicy, FairnessReport, assess_fairness
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.registry import RegisteredVersion
+from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.evaluation import DECISION_THRESHOLD, measure_quality
+from reference.platform.model.fairness import FairnessPolicy, FairnessReport, assess_fairness
+from reference.platform.model.registry import RegisteredVersion
+from reference.platform.model.runtime import OnnxModel
 from reference.platform.retraining.policy import OfflineGate
 
 

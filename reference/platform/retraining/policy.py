@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from readiness.documents import load_document
 from readiness.errors import InvalidPolicy
 from reference.platform.alerting.rules import Action
-from reference.platform.fairness import POLICY_FOLDER
+from reference.platform.model.fairness import POLICY_FOLDER
 from reference.platform.retraining.triggers import TriggerKind
 
 SHADOW_LIMIT = 1000

@@ -14,8 +14,8 @@ from enum import StrEnum
 import numpy as np
 from pydantic import BaseModel
 
-from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.prediction_log import ShadowComparison
+from reference.platform.audit.prediction_log import ShadowComparison
+from reference.platform.model.evaluation import DECISION_THRESHOLD
 from reference.platform.retraining.admin import DeploymentAdmin, RoutingTable
 from reference.platform.retraining.offline import Check
 from reference.platform.retraining.policy import ShadowGate

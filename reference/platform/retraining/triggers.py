@@ -13,9 +13,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.home import Home
-from reference.platform.lifecycle import SERVED_MODEL
-from reference.platform.registry import ModelRegistry
-from reference.platform.schema import FeatureSchema, load_schema
+from reference.platform.model.lifecycle import SERVED_MODEL
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.schema import FeatureSchema, load_schema
 
 
 class TriggerKind(StrEnum):

@@ -5,7 +5,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from reference.edge.signing import ensure_keys, load_private_key, load_public_key
-from reference.platform.schema import FeatureSchema, load_schema
+from reference.platform.model.schema import FeatureSchema, load_schema
 from tests.reference.edge.support import KeyPair
 
 

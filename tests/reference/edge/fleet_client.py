@@ -10,8 +10,8 @@ import httpx
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
 from reference.edge import deployment
-from reference.platform.deployment_keys import API_KEY_ENV
-from reference.platform.request_rows import client_rows
+from reference.platform.deploy.deployment_keys import API_KEY_ENV
+from reference.platform.deploy.request_rows import client_rows
 
 ROWS = [instance for instance, _ in client_rows()[:2000]]
 

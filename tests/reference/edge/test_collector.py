@@ -11,10 +11,10 @@ import pytest
 from reference.edge.channel import ensure_channel
 from reference.edge.collector import Collected, Collector, CollectorConfig
 from reference.edge.telemetry import TelemetryRecord, subject
-from reference.event_driven.broker import Broker
+from reference.platform.audit.prediction_log import PredictionLog
+from reference.platform.deploy.broker import Broker
 from reference.platform.monitoring.sketch import Sketch
 from reference.platform.monitoring.store import MonitorStore
-from reference.platform.prediction_log import PredictionLog
 
 DEVICE, MODEL = "shop-7", "adult-income"
 AT = 1_700_000_000.0

@@ -11,9 +11,9 @@ import pytest
 from readiness.home import Home
 from reference.edge import deployment
 from reference.edge.faults import run_hook
-from reference.platform.deployment_keys import API_KEY_ENV
-from reference.platform.lifecycle import SERVED_MODEL
-from reference.platform.registry import ModelRegistry
+from reference.platform.deploy.deployment_keys import API_KEY_ENV
+from reference.platform.model.lifecycle import SERVED_MODEL
+from reference.platform.model.registry import ModelRegistry
 from tests.reference.edge.fleet_client import (
     descriptor_of,
     fleet,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reference.edge.link import cut, is_cut, main, restore
-from reference.platform.processes import free_port, launch, reap, stop_session, tail
+from reference.platform.deploy.processes import free_port, launch, reap, stop_session, tail
 
 READY_TIMEOUT_S = 15.0
 CUT_WITHIN_S = 1.0

@@ -16,12 +16,12 @@ from reference.edge.channel import ensure_channel
 from reference.edge.outbox import Outbox, OutboxRecord
 from reference.edge.release import canary_rows
 from reference.edge.telemetry import STREAM, DeviceTelemetry, Forwarder, TelemetryRecord, subject
-from reference.event_driven.broker import Broker
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
-from reference.platform.dataset import AdultDataset
-from reference.platform.monitoring.reference import MonitorReference, fit_reference
+from reference.platform.deploy.broker import Broker
+from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.schema import FeatureSchema, RecordEncoder
 from reference.platform.monitoring.sketch import Sketch
-from reference.platform.schema import FeatureSchema, RecordEncoder
+from reference.platform.monitoring.training_reference import MonitorReference, fit_reference
 
 DEVICE, MODEL = "shop-7", "adult-income"
 PII_KEY = b"0123456789abcdef0123456789abcdef"

@@ -13,8 +13,8 @@ from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
 from reference.event_driven import deployment
 from reference.event_driven.action import actions
-from reference.platform.deployment_keys import API_KEY_ENV
-from reference.platform.request_rows import client_rows
+from reference.platform.deploy.deployment_keys import API_KEY_ENV
+from reference.platform.deploy.request_rows import client_rows
 
 SETTLE_TIMEOUT_S = 120.0
 RETRIES = 40

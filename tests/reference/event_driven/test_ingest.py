@@ -9,13 +9,13 @@ import nats
 import pytest
 from fastapi.testclient import TestClient
 
-from reference.event_driven.broker import Broker
 from reference.event_driven.ingest import IngestSettings, create_app
 from reference.event_driven.messages import ApplicationEvent
 from reference.event_driven.streams import EVENTS, ensure_streams
-from reference.platform.auth import Role, TenantKey, hash_key
-from reference.platform.prediction_log import PredictionLog
-from reference.platform.schema import load_schema
+from reference.platform.audit.prediction_log import PredictionLog
+from reference.platform.deploy.broker import Broker
+from reference.platform.model.schema import load_schema
+from reference.platform.serving.auth import Role, TenantKey, hash_key
 from tests.examples import VALID_ROW
 
 KEY = "rk_" + "a" * 32

@@ -21,8 +21,8 @@ from reference.event_driven.action import actions
 from reference.event_driven.messages import ActionTaken
 from reference.event_driven.streams import ACTIONS
 from reference.event_driven.worker import load_config
+from reference.platform.deploy.processes import reap, running
 from reference.platform.monitoring.store import MonitorStore
-from reference.platform.processes import reap, running
 from tests.reference.event_driven.client import ROWS, api_key, descriptor_of, send, settled
 
 

@@ -9,7 +9,6 @@ import nats
 from nats.js.client import JetStreamContext
 from pydantic import BaseModel
 
-from reference.event_driven.broker import Broker
 from reference.event_driven.messages import DeadLetter
 from reference.event_driven.stage import Rejected, Stage, StageRunner
 from reference.event_driven.streams import (
@@ -19,6 +18,7 @@ from reference.event_driven.streams import (
     MAX_DELIVER,
     ensure_streams,
 )
+from reference.platform.deploy.broker import Broker
 
 
 class Shout(BaseModel):

@@ -9,8 +9,8 @@ from reference.event_driven.enrich import Enrich
 from reference.event_driven.messages import ApplicationEvent, EnrichedEvent, InferenceResult
 from reference.event_driven.sink import Sink
 from reference.event_driven.stage import Rejected
-from reference.platform.prediction_log import PredictionLog
-from reference.platform.schema import load_schema
+from reference.platform.audit.prediction_log import PredictionLog
+from reference.platform.model.schema import load_schema
 from tests.examples import VALID_ROW
 
 

@@ -5,8 +5,8 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from reference.microservice.admission import EarlyRefusal
-from reference.platform.auth import KeyStore, TenantKey, hash_key, new_key
-from reference.platform.ratelimit import RateLimit, TenantLimiter
+from reference.platform.serving.auth import KeyStore, TenantKey, hash_key, new_key
+from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
 from tests.examples import FakeClock
 
 KEY = new_key()

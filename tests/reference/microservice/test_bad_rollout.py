@@ -14,11 +14,11 @@ import pytest
 
 from readiness.home import Home
 from reference.microservice.degraded import DEGRADED_TAG, invert_probability
-from reference.platform.dataset import AdultDataset
-from reference.platform.evaluation import DECISION_THRESHOLD
-from reference.platform.lifecycle import SERVED_MODEL, SERVED_VARIANT, TrainingSummary
-from reference.platform.models.runtime import OnnxModel
-from reference.platform.registry import ModelRegistry
+from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.evaluation import DECISION_THRESHOLD
+from reference.platform.model.lifecycle import SERVED_MODEL, SERVED_VARIANT, TrainingSummary
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.runtime import OnnxModel
 from tests.reference.microservice.test_operations import ROW, Api, api, operated_home
 
 __all__ = ["api", "operated_home"]  # fixtures of this module too: its own service and home

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE, Home
-from reference.platform.lifecycle import TrainingSummary
+from reference.platform.model.lifecycle import TrainingSummary
 from tests.examples import VALID_ROW
 
 ROW = VALID_ROW

@@ -17,12 +17,12 @@ from reference.microservice.gateway import (
 )
 from reference.microservice.routing import ModelRoutes, Router
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
-from reference.platform.auth import Role, TenantKey, hash_key, new_key
-from reference.platform.dataset import AdultDataset
-from reference.platform.models.architectures import InputSpec, TabularNet
-from reference.platform.models.export import export_onnx
-from reference.platform.prediction_log import PredictionLog
-from reference.platform.ratelimit import RateLimit
+from reference.platform.audit.prediction_log import PredictionLog
+from reference.platform.model.architectures import InputSpec, TabularNet
+from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.export import export_onnx
+from reference.platform.serving.auth import Role, TenantKey, hash_key, new_key
+from reference.platform.serving.ratelimit import RateLimit
 from tests.examples import VALID_ROW
 
 MODEL = "adult-income"

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from reference.microservice.backends import LocalBackend
 from reference.microservice.gateway import GatewaySettings, Serving, create_app
 from reference.microservice.routing import Router
-from reference.platform.dataset import AdultDataset
+from reference.platform.model.dataset import AdultDataset
 
 DASHBOARD = (
     Path(__file__).parents[3] / "reference" / "microservice" / "grafana" / "readiness-gateway.json"

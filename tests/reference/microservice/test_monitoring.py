@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 
 from readiness.cli import app
 from readiness.home import Home
-from reference.platform.dataset import AdultDataset
-from reference.platform.lifecycle import SERVED_MODEL, TrainOptions
-from reference.platform.models.training import TrainingConfig
+from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.lifecycle import SERVED_MODEL, TrainOptions
+from reference.platform.model.training import TrainingConfig
 from reference.platform.monitoring.store import MonitorStore
 from reference.platform.retraining.outcome import Decision
 from reference.platform.retraining.pipeline import retrain

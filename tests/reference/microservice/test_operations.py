@@ -22,9 +22,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from readiness.descriptor import TargetDescriptor
 from readiness.home import Home
-from reference.platform.dataset import AdultDataset
-from reference.platform.lifecycle import SERVED_MODEL, TrainingSummary
-from reference.platform.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
+from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.lifecycle import SERVED_MODEL, TrainingSummary
+from reference.platform.model.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
 from tests.conftest import register_approved_copy
 from tests.examples import VALID_ROW
 from tests.reference.microservice.test_deployment import credentials, deployment

@@ -14,9 +14,9 @@ from ray import serve
 from reference.microservice.backends import LocalBackend, Predictions
 from reference.microservice.faults import Fault, FaultRequest
 from reference.microservice.ray_backend import RayServeBackend, ReplicaSettings
-from reference.platform.dataset import AdultDataset
-from reference.platform.models.architectures import InputSpec, TabularNet
-from reference.platform.models.export import export_onnx
+from reference.platform.model.architectures import InputSpec, TabularNet
+from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.export import export_onnx
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from reference.platform.processes import free_port, launch, stop_session, wait_until_ready
+from reference.platform.deploy.processes import free_port, launch, stop_session, wait_until_ready
 from tests.reports.samples import SAMPLE_RUNS
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from readiness.audit.store import AuditStore
 from readiness.audit.tables import predictions
 from readiness.audit.verify import Breach, verify
 from readiness.errors import AuditStoreFailed, InvalidInput
-from reference.platform.prediction_log import Answer, PredictionLog
+from reference.platform.audit.prediction_log import Answer, PredictionLog
 
 INDIA = timezone(timedelta(hours=5, minutes=30))
 REQUESTS = ["0b7e2b8e-7d0c-4a39-9a52-6f0f1c7a1a0" + str(i) for i in range(3)]

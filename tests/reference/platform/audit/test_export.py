@@ -15,8 +15,8 @@ from readiness.audit.tables import predictions
 from readiness.errors import InvalidInput
 from reference.platform.audit.export import ExportFormat, export
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
-from reference.platform.prediction_log import Answer, PredictionLog
-from reference.platform.schema import load_schema
+from reference.platform.audit.prediction_log import Answer, PredictionLog
+from reference.platform.model.schema import load_schema
 from tests.examples import VALID_ROW
 
 

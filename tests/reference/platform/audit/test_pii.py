@@ -14,8 +14,8 @@ from reference.platform.audit.pii import (
     load_pii_key,
     load_pii_policy,
 )
-from reference.platform.prediction_log import Answer, PredictionLog
-from reference.platform.schema import FeatureSchema, load_schema
+from reference.platform.audit.prediction_log import Answer, PredictionLog
+from reference.platform.model.schema import FeatureSchema, load_schema
 from tests.examples import VALID_ROW
 
 EMAIL, APPLICANT = "jane.roe.4821@example.invalid", "A7654321"

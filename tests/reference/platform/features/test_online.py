@@ -1,8 +1,8 @@
 from readiness.home import Home
 from reference.platform.features.online import FeastFeatures
 from reference.platform.features.repo import open_store
-from reference.platform.lifecycle import TrainingSummary
-from reference.platform.schema import load_schema
+from reference.platform.model.lifecycle import TrainingSummary
+from reference.platform.model.schema import load_schema
 
 
 def test_known_applicants_get_their_online_features_and_strangers_none(

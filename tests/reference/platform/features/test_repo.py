@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import redis as redis_client
 
-from reference.platform.dataset import AdultDataset
 from reference.platform.features.repo import REDIS_VARIABLE, online_features, open_store, publish
 from reference.platform.features.timeline import EVENT_TIMESTAMP, UPDATE_SHARE, build_timeline
+from reference.platform.model.dataset import AdultDataset
 from tests.servers import RunningServer, redis_server
 
 

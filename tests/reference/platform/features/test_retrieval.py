@@ -13,7 +13,7 @@ from readiness.errors import InvalidFeatures
 from reference.platform.features.repo import FEATURE_TTL, open_store, publish
 from reference.platform.features.retrieval import training_frame
 from reference.platform.features.timeline import CREATED_TIMESTAMP, EVENT_TIMESTAMP
-from reference.platform.schema import load_schema
+from reference.platform.model.schema import load_schema
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 APPLICANTS = ["A0000001", "A0000002", "A0000003"]

@@ -6,9 +6,9 @@ import numpy.typing as npt
 import pandas as pd
 import pytest
 
-from reference.platform.dataset import AdultDataset
-from reference.platform.monitoring.reference import MonitorReference, fit_reference
-from reference.platform.schema import FeatureSchema
+from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.schema import FeatureSchema
+from reference.platform.monitoring.training_reference import MonitorReference, fit_reference
 
 Encoded = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
 

@@ -4,14 +4,14 @@ import pytest
 from evidently.legacy.calculations.stattests import psi_stat_test
 from evidently.legacy.core import ColumnType
 
+from reference.platform.model.schema import FeatureSchema
 from reference.platform.monitoring.drift import drift, kl_divergence, psi
-from reference.platform.monitoring.reference import (
+from reference.platform.monitoring.sketch import SketchBuilder
+from reference.platform.monitoring.training_reference import (
     MonitorReference,
     categorical_bin_counts,
     numeric_bin_counts,
 )
-from reference.platform.monitoring.sketch import SketchBuilder
-from reference.platform.schema import FeatureSchema
 from tests.reference.platform.monitoring.conftest import Encoded, score
 
 
@@ -86,7 +86,7 @@ def test_fixed_training_bins_see_a_shift_that_moving_bins_dilute(
     """Why our bins differ from Evidently's: Sturges bins are equal-width over the range of
     both samples, so one far outlier in the window widens every bin and hides a shift among
     typical values, while training deciles keep their resolution."""
-    from reference.platform.monitoring.reference import numeric_edges
+    from reference.platform.monitoring.training_reference import numeric_edges
 
     reference = training[0][:, 0].astype(np.float64)
     current = np.append((test_rows.age[:3000] + 4).to_numpy(np.float64), [1e6])

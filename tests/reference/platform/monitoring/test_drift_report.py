@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reference.platform.dataset import AdultDataset
+from reference.platform.model.dataset import AdultDataset
 from reference.platform.monitoring.drift_report import render_drift_report
 
 

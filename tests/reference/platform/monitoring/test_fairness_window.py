@@ -4,7 +4,7 @@ noise: built from exact counts, so the right answer is known."""
 import numpy as np
 import pandas as pd
 
-from reference.platform.fairness import POLICY_FOLDER, load_policy
+from reference.platform.model.fairness import POLICY_FOLDER, load_policy
 from reference.platform.monitoring.fairness_window import fairness_window
 
 

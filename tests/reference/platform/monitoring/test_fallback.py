@@ -9,7 +9,7 @@ from reference.microservice.backends import LocalBackend, Predictions
 from reference.microservice.gateway import GatewaySettings, Serving, Switches, create_app
 from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.routing import Router
-from reference.platform.dataset import AdultDataset
+from reference.platform.model.dataset import AdultDataset
 from reference.platform.monitoring.fallback import (
     Counters,
     Counts,

@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
+from reference.platform.model.schema import FeatureSchema
 from reference.platform.monitoring.quality import quality
-from reference.platform.monitoring.reference import MonitorReference
 from reference.platform.monitoring.sketch import Sketch
-from reference.platform.schema import FeatureSchema
+from reference.platform.monitoring.training_reference import MonitorReference
 from tests.reference.platform.monitoring.test_sketch import build
 
 

@@ -15,15 +15,15 @@ from reference.microservice.metrics import GatewayMetrics
 from reference.platform.alerting.actions import AlertActions, Sinks
 from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
-from reference.platform.fairness import load_policy
+from reference.platform.model.fairness import load_policy
+from reference.platform.model.schema import FeatureSchema
 from reference.platform.monitoring.config import MonitorConfig, load_config
 from reference.platform.monitoring.fallback import Scrape
-from reference.platform.monitoring.reference import MonitorReference
-from reference.platform.monitoring.references import FixedReferences
+from reference.platform.monitoring.reference_store import FixedReferences
 from reference.platform.monitoring.service import MonitorService
 from reference.platform.monitoring.sketch import SketchBuilder
 from reference.platform.monitoring.store import MonitorStore
-from reference.platform.schema import FeatureSchema
+from reference.platform.monitoring.training_reference import MonitorReference
 from tests.reference.platform.monitoring.conftest import score
 
 RENAMED = [

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reference.platform.monitoring.reference import MonitorReference
+from reference.platform.model.schema import FeatureSchema
 from reference.platform.monitoring.sketch import (
     Sketch,
     SketchBuilder,
@@ -12,7 +12,7 @@ from reference.platform.monitoring.sketch import (
     latency_buckets,
     rejection_kind,
 )
-from reference.platform.schema import FeatureSchema
+from reference.platform.monitoring.training_reference import MonitorReference
 from tests.reference.platform.monitoring.conftest import score
 
 

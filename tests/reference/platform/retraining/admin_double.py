@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 
 from reference.microservice.control import PromoteRequest
 from reference.microservice.routing import RoutingUpdate
-from reference.platform.registry import ModelRegistry
+from reference.platform.model.registry import ModelRegistry
 from tests.servers import free_port
 
 KEY = "admin-key-of-the-double"

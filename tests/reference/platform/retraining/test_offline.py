@@ -2,7 +2,7 @@
 
 import pytest
 
-from reference.platform.fairness import FairnessReport
+from reference.platform.model.fairness import FairnessReport
 from reference.platform.retraining.offline import VersionEvaluation, offline_checks
 from reference.platform.retraining.policy import load_retraining_policy
 

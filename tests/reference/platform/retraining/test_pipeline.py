@@ -20,10 +20,10 @@ from readiness.audit.verify import verify
 from readiness.descriptor import Credentials, Endpoints, Registry, TargetDescriptor
 from readiness.errors import InvalidDescriptor, OperationFailed
 from readiness.home import MLFLOW_VARIABLE, Home
-from reference.platform.lifecycle import SERVED_MODEL, TrainingSummary, TrainOptions, train
-from reference.platform.models.training import TrainingConfig
-from reference.platform.prediction_log import PredictionLog
-from reference.platform.registry import ModelRegistry
+from reference.platform.audit.prediction_log import PredictionLog
+from reference.platform.model.lifecycle import SERVED_MODEL, TrainingSummary, TrainOptions, train
+from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.training import TrainingConfig
 from reference.platform.retraining.alerts import RUNBOOK
 from reference.platform.retraining.journal import EXPERIMENT
 from reference.platform.retraining.outcome import Decision, RetrainingOutcome

@@ -1,1 +1,0 @@
-"""Model lifecycle: architectures, training and distillation, ONNX export, quantisation."""
