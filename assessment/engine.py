@@ -11,16 +11,19 @@ from pydantic import ValidationError
 
 from assessment.collectors.bundle import bundle_facts
 from assessment.evaluate import evaluate
-from assessment.facts import Fact, FactProvenance, FactStatus, read_facts
+from assessment.facts import Fact, FactProvenance, FactStatus, read_facts, write_facts
 from assessment.probes import Evidence, Verdict
 from assessment.registry import ProbeRegistry, RegisteredProbe, default_registry
-from assessment.result import Assessment, Finding, Subject
+from assessment.result import ASSESSMENT_FILE, Assessment, Finding, Subject
 from assessment.roadmap import plan
 from readiness import __version__
-from readiness.bundle import Manifest, Outcome
+from readiness.bundle import DERIVED, Manifest, Outcome
 from readiness.errors import InvalidInput, UndeclaredEvidence
 
 ATTESTATIONS = "attestations"
+DERIVED_FACTS_FILE = f"{DERIVED}facts.json"
+"""The facts an assessment derived from its bundle: written after the seal, so outside it,
+like `assessment.json` (the `DERIVED` prefix)."""
 FINDINGS = "findings"
 
 
@@ -36,11 +39,21 @@ def load_manifest(bundle: Path) -> Manifest:
         ) from problem
 
 
-def assess(bundle: Path, registry: ProbeRegistry | None = None) -> Assessment:
+def derived_facts(bundle: Path, manifest: Manifest | None = None) -> list[Fact]:
+    """The facts the assessment derives from the bundle itself (each scenario's outcome,
+    figures from its samples, the seal), beside the live ones of `facts.json`."""
+    return bundle_facts(bundle, manifest or load_manifest(bundle), read_facts(bundle))
+
+
+def assess(
+    bundle: Path, registry: ProbeRegistry | None = None, derived: list[Fact] | None = None
+) -> Assessment:
+    """`derived`: the bundle's derived facts when the caller has them already."""
     registry = registry or default_registry()
     manifest = load_manifest(bundle)
     read = read_facts(bundle)
-    facts = {fact.name: fact for fact in read + bundle_facts(bundle, manifest, read)}
+    derived = bundle_facts(bundle, manifest, read) if derived is None else derived
+    facts = {fact.name: fact for fact in read + derived}
     findings = run_probes(registry, facts)
     dimensions = [
         evaluate(d, [f for f in findings if f.dimension == d.id])
@@ -155,3 +168,16 @@ def write_assessment(assessment: Assessment, path: Path) -> Path:
 
     path.write_text(json_file.render(assessment))
     return path
+
+
+def assess_and_record(bundle: Path) -> Assessment:
+    """Assess a sealed bundle and write the assessment into it, with the facts it derived
+    (`DERIVED_FACTS_FILE`), so a reader of the bundle (a report, the app) shows every piece
+    of evidence a finding cites without running a collector again."""
+    manifest = load_manifest(bundle)
+    derived = derived_facts(bundle, manifest)
+    assessment = assess(bundle, derived=derived)
+    write_facts(bundle, manifest.target.digest if manifest.target else "", derived,
+                DERIVED_FACTS_FILE)  # fmt: skip
+    write_assessment(assessment, bundle / ASSESSMENT_FILE)
+    return assessment

@@ -68,22 +68,23 @@ class FactsFile(BaseModel):
     facts: list[Fact]
 
 
-def write_facts(folder: Path, digest: str, facts: list[Fact]) -> Path:
-    path = folder / FACTS_FILE
+def write_facts(folder: Path, digest: str, facts: list[Fact], name: str = FACTS_FILE) -> Path:
+    path = folder / name
     document = FactsFile(descriptor_digest=digest, facts=sorted(facts, key=lambda f: f.name))
     path.write_text(json.dumps(document.model_dump(mode="json"), indent=1, sort_keys=True))
     return path
 
 
-def read_facts(folder: Path) -> list[Fact]:
+def read_facts(folder: Path, name: str = FACTS_FILE) -> list[Fact]:
     """The live facts of a bundle; none when it has no `facts.json` (nothing was collected,
-    so every probe that needs them is not_available)."""
-    path = folder / FACTS_FILE
+    so every probe that needs them is not_available). `name`: another facts file of the
+    bundle (the assessment's `DERIVED_FACTS_FILE`)."""
+    path = folder / name
     if not path.exists():
         return []
     try:
         return FactsFile.model_validate_json(path.read_text()).facts
     except (OSError, ValidationError) as problem:
         raise InvalidInput(
-            f"evidence bundle {folder}: {FACTS_FILE} is unreadable: {problem}"
+            f"evidence bundle {folder}: {name} is unreadable: {problem}"
         ) from problem

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from readiness import __version__
+from readiness.errors import InvalidInput
 from readiness.provenance import code_version
 
 SCHEMA_VERSION = 1
@@ -240,3 +241,35 @@ def write_digests(folder: Path) -> Path:
     target = folder / DIGESTS_FILE
     target.write_text(json.dumps({"algorithm": "sha256", "files": digests}, indent=1))
     return target
+
+
+class Seal(BaseModel):
+    """What the seal of a bundle says now: how many files it covers, and which of them are
+    missing or changed since the run."""
+
+    files: int
+    problems: list[str]
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.problems)
+
+
+def check_seal(folder: Path) -> Seal | None:
+    """The bundle's files against its digests; None when it was never sealed. An unreadable
+    digests file is InvalidInput: a seal nobody can read proves nothing."""
+    path = folder / DIGESTS_FILE
+    if not path.exists():
+        return None
+    try:
+        recorded: dict[str, str] = json.loads(path.read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError) as problem:
+        raise InvalidInput(f"{path} is unreadable: {problem!r}") from problem
+    problems = []
+    for name, digest in sorted(recorded.items()):
+        file = folder / name
+        if not file.is_file():
+            problems.append(f"{name} is missing")
+        elif hashlib.sha256(file.read_bytes()).hexdigest() != digest:
+            problems.append(f"{name} was changed after the run")
+    return Seal(files=len(recorded), problems=problems)

@@ -69,17 +69,15 @@ def assess_bundle(
     folder: Path, target: "Target | None" = None, seed: int = 0, on_collect: Say = _silent
 ) -> "Assessment":
     """Collect the live facts (when `target` still runs), seal the bundle, assess it and
-    write `assessment.json` into it."""
+    write `assessment.json` (and the facts it derived) into it."""
     from assessment.collect import collect
-    from assessment.engine import assess, write_assessment
+    from assessment.engine import assess_and_record
     from readiness.bundle import write_digests
 
     if target is not None:
         collect(target, folder, seed, on_collect)
     write_digests(folder)
-    assessment = assess(folder)
-    write_assessment(assessment, folder / "assessment.json")
-    return assessment
+    return assess_and_record(folder)
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ def build(run: Run, policy: Policy | None = None) -> list[Block]:
     title = f"Readiness of {assessment.subject.name}: {assessment.total}/{assessment.max_total}"
     blocks: list[Block] = [
         Heading(1, title, "top"),
-        Paragraph(f"{subject_line(assessment)} {served_line(index)} {seal_line(index)}"),
+        Paragraph(f"{subject_line(assessment)} {served_line(index)} {seal_line(run.path)}"),
     ]
     if policy is not None:
         blocks.append(Paragraph(verdict_line(gate(assessment, policy))))

@@ -1,10 +1,10 @@
 """Evidence behind a finding: what was measured, where, when, and by what.
 
 A finding names its evidence by id: `fact:NAME` for what the collectors saw live
-(`facts.json`) or read off the bundle itself (scenario results, digests: recomputed here as
-the assessment computed them), `SCENARIO/...` for what a scenario measured
-(`evidence.jsonl`). This index answers both the same way, so a page or a report shows a
-finding's evidence without knowing which kind it is.
+(`facts.json`) or the assessment derived from the bundle itself (scenario results, figures,
+digests: `assessment.facts.json`, written beside `assessment.json`), `SCENARIO/...` for what
+a scenario measured (`evidence.jsonl`). This index answers both the same way, so a page or
+a report shows a finding's evidence without knowing which kind it is.
 """
 
 import json
@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assessment.collectors.bundle import bundle_facts
-from assessment.engine import FINDINGS, load_manifest
+from assessment.engine import DERIVED_FACTS_FILE, FINDINGS
 from assessment.facts import Fact, read_facts
 from assessment.result import ASSESSMENT_FILE, Assessment
-from readiness.bundle import Evidence
+from readiness.bundle import DIGESTS_FILE, Evidence, check_seal
+from readiness.errors import InvalidInput
 
 EVIDENCE_FILE = "evidence.jsonl"
 VALUE_CHARACTERS = 400
@@ -108,8 +108,7 @@ class EvidenceIndex:
 
     @classmethod
     def of(cls, bundle: Path, assessment: Assessment) -> "EvidenceIndex":
-        read = read_facts(bundle)
-        facts = read + bundle_facts(bundle, load_manifest(bundle), read)
+        facts = read_facts(bundle) + read_facts(bundle, DERIVED_FACTS_FILE)
         views = {fact.id: _of_fact(fact) for fact in facts}
         views[f"fact:{FINDINGS}"] = _of_findings(assessment)
         views |= {record.id: _of_record(record) for record in read_evidence(bundle)}
@@ -137,12 +136,14 @@ def served_line(index: EvidenceIndex) -> str:
     return f"Served model: {', '.join(served)}."
 
 
-def seal_line(index: EvidenceIndex) -> str:
-    """Whether the bundle's evidence is as it was sealed at the end of the run."""
-    view = index.get("fact:bundle_digests")
-    if view is None or view.status != "collected" or not isinstance(view.raw, dict):
-        return f"Evidence seal: {view.detail if view else 'no digests.json'}."
-    problems = view.raw.get("problems") or []
-    if problems:
-        return f"Evidence seal BROKEN: {'; '.join(str(p) for p in problems)}."
-    return f"Evidence seal: {view.raw.get('files', 0)} files, unchanged since the run."
+def seal_line(bundle: Path) -> str:
+    """Whether the bundle's evidence is, now, as it was sealed at the end of the run."""
+    try:
+        seal = check_seal(bundle)
+    except InvalidInput as problem:
+        return f"Evidence seal unreadable: {problem}."
+    if seal is None:
+        return f"Evidence seal: the bundle has no {DIGESTS_FILE}."
+    if seal.broken:
+        return f"Evidence seal BROKEN: {'; '.join(seal.problems)}."
+    return f"Evidence seal: {seal.files} files, unchanged since the run."

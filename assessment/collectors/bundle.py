@@ -1,8 +1,6 @@
 """The evidence bundle's own facts, read when assessing: each scenario's expectations, the
 figures computed from the scenarios' metric samples, and the bundle's digests."""
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,8 @@ import pandas as pd
 from assessment.collectors import Provenances
 from assessment.conventions import ACCELERATOR_BUSY, CPU_SECONDS, KNOWN_REQUEST_COUNTERS
 from assessment.facts import Fact
-from readiness.bundle import DIGESTS_FILE, Manifest
+from readiness.bundle import DIGESTS_FILE, Manifest, check_seal
+from readiness.errors import InvalidInput
 
 PROVIDES = ("scenarios", "scenario_metrics", "bundle_digests")
 NOMINAL_SCENARIO = "steady-state"
@@ -106,17 +105,10 @@ def _increase(samples: pd.DataFrame, metric: str) -> float | None:
 
 def _digests(stamp: Provenances, bundle: Path) -> Fact:
     path = bundle / DIGESTS_FILE
-    if not path.exists():
-        return stamp.unavailable("bundle_digests", str(path), f"the bundle has no {DIGESTS_FILE}")
     try:
-        recorded: dict[str, str] = json.loads(path.read_text())["files"]
-    except (OSError, ValueError, KeyError) as problem:
+        seal = check_seal(bundle)
+    except InvalidInput as problem:
         return stamp.error("bundle_digests", str(path), problem)
-    problems = []
-    for name, digest in sorted(recorded.items()):
-        file = bundle / name
-        if not file.is_file():
-            problems.append(f"{name} is missing")
-        elif hashlib.sha256(file.read_bytes()).hexdigest() != digest:
-            problems.append(f"{name} was changed after the run")
-    return stamp.fact("bundle_digests", str(path), {"files": len(recorded), "problems": problems})
+    if seal is None:
+        return stamp.unavailable("bundle_digests", str(path), f"the bundle has no {DIGESTS_FILE}")
+    return stamp.fact("bundle_digests", str(path), {"files": seal.files, "problems": seal.problems})

@@ -6,14 +6,15 @@ from typing import Any
 
 import pytest
 
-from assessment.engine import assess, run_probes
+from assessment.engine import DERIVED_FACTS_FILE, assess, assess_and_record, run_probes
 from assessment.exports import Format, render
-from assessment.facts import Fact
+from assessment.facts import Fact, read_facts
 from assessment.probes import Evidence, Verdict
 from assessment.probes.entries import PROBES
 from assessment.registry import build_registry
+from assessment.result import ASSESSMENT_FILE, read_assessment
 from assessment.rubric import rubric
-from readiness.bundle import Outcome
+from readiness.bundle import Outcome, check_seal, write_digests
 from readiness.errors import InvalidInput
 from tests.assessment.bundles import DESCRIPTOR, fact, mature_facts, mature_scenarios, write_bundle
 
@@ -175,3 +176,16 @@ def test_every_finding_links_the_evidence_it_was_judged_on(tmp_path: Path) -> No
     findings = {f.probe: f for f in assessment.findings()}
     assert findings["artifact_integrity_verified"].evidence == ["fact:registry", "fact:model_info"]
     assert findings["drift_raised_medium_alert"].evidence == ["fact:scenarios", "covariate-drift:0"]
+
+
+def test_a_recorded_assessment_keeps_the_facts_it_derived_outside_the_seal(tmp_path: Path) -> None:
+    bundle = write_bundle(tmp_path, mature_facts(), mature_scenarios())
+    write_digests(bundle)
+    recorded = assess_and_record(bundle)
+    derived = {f.name: f for f in read_facts(bundle, DERIVED_FACTS_FILE)}
+    assert sorted(derived) == ["bundle_digests", "scenario_metrics", "scenarios"]
+    assert derived["bundle_digests"].value["problems"] == []
+    assert read_assessment(bundle / ASSESSMENT_FILE, "ASSESSMENT") == recorded
+    seal = check_seal(bundle)
+    assert seal is not None
+    assert not seal.broken

@@ -54,10 +54,10 @@ def test_the_served_model_is_read_from_the_target_s_model_info_metric() -> None:
 
 def test_a_bundle_as_sealed_says_so_and_an_edited_one_says_what_changed(tmp_path: Path) -> None:
     runs = copy_runs(tmp_path)
-    assert seal_line(_index(runs / PRODUCTION)).startswith("Evidence seal: ")
-    assert seal_line(_index(runs / PRODUCTION)).endswith(" files, unchanged since the run.")
+    assert seal_line(runs / PRODUCTION).startswith("Evidence seal: ")
+    assert seal_line(runs / PRODUCTION).endswith(" files, unchanged since the run.")
     journal = runs / PRODUCTION / "journal.jsonl"
     journal.write_text(journal.read_text().replace("succeeded", "failed", 1))
-    line = seal_line(_index(runs / PRODUCTION))
+    line = seal_line(runs / PRODUCTION)
     assert line.startswith("Evidence seal BROKEN: ")
     assert "journal.jsonl" in line

@@ -31,7 +31,7 @@ if policy is not None:
             st.markdown(f"**{title}**\n" + "\n".join(f"- {item}" for item in items))
 index = state.evidence(str(run.path), run.run_id, run.started)
 st.caption(f"{subject_line(assessment)} {served_line(index)}")
-seal = seal_line(index)
+seal = seal_line(run.path)
 (st.error if "BROKEN" in seal else st.caption)(seal)
 st.subheader("Scorecard")
 st.pyplot(charts.scorecard(assessment), clear_figure=True)
