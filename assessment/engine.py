@@ -7,42 +7,32 @@ bundle always gives the same assessment, wherever and whenever it is assessed.
 import traceback
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from assessment.collectors.bundle import bundle_facts
 from assessment.evaluate import evaluate
-from assessment.facts import Fact, FactProvenance, FactStatus, read_facts, write_facts
+from assessment.evidence import FINDINGS
+from assessment.facts import (
+    DERIVED_FACTS_FILE,
+    Fact,
+    FactProvenance,
+    FactStatus,
+    read_facts,
+    write_facts,
+)
 from assessment.probes import Evidence, Verdict
 from assessment.registry import ProbeRegistry, RegisteredProbe, default_registry
 from assessment.result import ASSESSMENT_FILE, Assessment, Finding, Subject
 from assessment.roadmap import plan
 from readiness import __version__
-from readiness.bundle import DERIVED, Manifest, Outcome
-from readiness.errors import InvalidInput, UndeclaredEvidence
+from readiness.bundle import Manifest, Outcome, read_manifest
+from readiness.errors import UndeclaredEvidence
 
 ATTESTATIONS = "attestations"
-DERIVED_FACTS_FILE = f"{DERIVED}facts.json"
-"""The facts an assessment derived from its bundle: written after the seal, so outside it,
-like `assessment.json` (the `DERIVED` prefix)."""
-FINDINGS = "findings"
-
-
-def load_manifest(bundle: Path) -> Manifest:
-    path = bundle / "manifest.json"
-    if not path.is_file():
-        raise InvalidInput(f"{bundle} is not an evidence bundle: it has no manifest.json")
-    try:
-        return Manifest.model_validate_json(path.read_text())
-    except (OSError, ValidationError) as problem:
-        raise InvalidInput(
-            f"evidence bundle {bundle}: manifest.json is unreadable: {str(problem).splitlines()[0]}"
-        ) from problem
 
 
 def derived_facts(bundle: Path, manifest: Manifest | None = None) -> list[Fact]:
     """The facts the assessment derives from the bundle itself (each scenario's outcome,
     figures from its samples, the seal), beside the live ones of `facts.json`."""
-    return bundle_facts(bundle, manifest or load_manifest(bundle), read_facts(bundle))
+    return bundle_facts(bundle, manifest or read_manifest(bundle), read_facts(bundle))
 
 
 def assess(
@@ -50,7 +40,7 @@ def assess(
 ) -> Assessment:
     """`derived`: the bundle's derived facts when the caller has them already."""
     registry = registry or default_registry()
-    manifest = load_manifest(bundle)
+    manifest = read_manifest(bundle)
     read = read_facts(bundle)
     derived = bundle_facts(bundle, manifest, read) if derived is None else derived
     facts = {fact.name: fact for fact in read + derived}
@@ -174,7 +164,7 @@ def assess_and_record(bundle: Path) -> Assessment:
     """Assess a sealed bundle and write the assessment into it, with the facts it derived
     (`DERIVED_FACTS_FILE`), so a reader of the bundle (a report, the app) shows every piece
     of evidence a finding cites without running a collector again."""
-    manifest = load_manifest(bundle)
+    manifest = read_manifest(bundle)
     derived = derived_facts(bundle, manifest)
     assessment = assess(bundle, derived=derived)
     write_facts(bundle, manifest.target.digest if manifest.target else "", derived,

@@ -5,6 +5,9 @@ that the collectors provide exactly these names, so a misspelt name breaks at st
 rather than scoring quietly as unknown.
 """
 
+FINDINGS = "findings"
+"""The evidence of probes about other probes: the findings of the same assessment."""
+
 EVIDENCE: dict[str, str] = {
     "descriptor": "descriptor: the target descriptor as declared",
     "alert_rules": "descriptor: the Prometheus rules file it names, with runbooks resolved",

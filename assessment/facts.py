@@ -14,9 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from readiness.bundle import DERIVED
 from readiness.errors import InvalidInput
 
 FACTS_FILE = "facts.json"
+DERIVED_FACTS_FILE = f"{DERIVED}facts.json"
+"""The facts an assessment derived from its bundle: written after the seal, so outside it,
+like `assessment.json` (the `DERIVED` prefix)."""
 SCHEMA_VERSION = 1
 
 

@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from readiness import __version__
 from readiness.errors import InvalidInput
@@ -273,3 +273,16 @@ def check_seal(folder: Path) -> Seal | None:
         elif hashlib.sha256(file.read_bytes()).hexdigest() != digest:
             problems.append(f"{name} was changed after the run")
     return Seal(files=len(recorded), problems=problems)
+
+
+def read_manifest(bundle: Path) -> Manifest:
+    """The manifest of a bundle; InvalidInput when the folder is not one or it is unreadable."""
+    path = bundle / "manifest.json"
+    if not path.is_file():
+        raise InvalidInput(f"{bundle} is not an evidence bundle: it has no manifest.json")
+    try:
+        return Manifest.model_validate_json(path.read_text())
+    except (OSError, ValidationError) as problem:
+        raise InvalidInput(
+            f"evidence bundle {bundle}: manifest.json is unreadable: {str(problem).splitlines()[0]}"
+        ) from problem

@@ -103,9 +103,9 @@ def _why_not_assessed(folder: Path, manifest: Manifest) -> str:
 
 def load_run(folder: Path) -> Run:
     """One bundle; `InvalidInput` naming the file and the problem when it cannot be shown."""
-    from assessment.engine import load_manifest
+    from readiness.bundle import read_manifest
 
-    manifest = load_manifest(folder)
+    manifest = read_manifest(folder)
     if not (folder / ASSESSMENT_FILE).is_file():
         raise InvalidInput(_why_not_assessed(folder, manifest))
     assessment = read_assessment(folder / ASSESSMENT_FILE, str(folder))

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assessment.engine import DERIVED_FACTS_FILE, FINDINGS
-from assessment.facts import Fact, read_facts
+from assessment.evidence import FINDINGS
+from assessment.facts import DERIVED_FACTS_FILE, Fact, read_facts
 from assessment.result import ASSESSMENT_FILE, Assessment
 from readiness.bundle import DIGESTS_FILE, Evidence, check_seal
 from readiness.errors import InvalidInput

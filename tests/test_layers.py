@@ -1,45 +1,75 @@
-"""The data flows one way: the harness, the assessment and the reports reach a system only
-through its descriptor, never by importing the reference systems. Read from the source
-(every import statement, at any depth, lazy ones included), so a shortcut fails here."""
+"""The layers of docs/architecture.md hold, as import-linter checks them (`make lint` runs
+it too), and every module of the `readiness` package is either a contract at the bottom,
+which the contracts name, or one of the two leaves on top."""
 
-import ast
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("harness", "assessment", "reports", "readiness/audit", "readiness/descriptor.py")
-FORBIDDEN = "reference"
+LEAVES = {"readiness.cli", "readiness.jobs", "readiness.__main__"}
 
 
-def imported_modules(path: Path) -> list[tuple[int, str]]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.lineno, node.module))
+def contracts() -> list[dict[str, object]]:
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    found: list[dict[str, object]] = settings["contracts"]
     return found
 
 
-def sources(layer: str) -> list[Path]:
-    path = ROOT / layer
-    return [path] if path.is_file() else sorted(path.rglob("*.py"))
+def bottom_contract() -> dict[str, object]:
+    return next(c for c in contracts() if "bottom" in str(c["name"]))
 
 
-@pytest.mark.parametrize("layer", LAYERS)
-def test_a_layer_below_the_systems_imports_nothing_of_them(layer: str) -> None:
-    offending = [
-        f"{path.relative_to(ROOT)}:{line} imports {module}"
-        for path in sources(layer)
-        for line, module in imported_modules(path)
-        if module == FORBIDDEN or module.startswith(f"{FORBIDDEN}.")
-    ]
-    assert offending == []
+def readiness_modules() -> set[str]:
+    package = ROOT / "readiness"
+    return {
+        f"readiness.{path.stem if path.is_file() else path.name}"
+        for path in package.iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").is_file()
+    }
 
 
-def test_the_check_sees_a_lazy_import_inside_a_function(tmp_path: Path) -> None:
-    module = tmp_path / "lazy.py"
-    module.write_text("def f():\n    from reference.platform import dataset\n")
-    assert imported_modules(module) == [(2, "reference.platform")]
+def test_every_module_of_readiness_is_a_named_contract_or_a_leaf() -> None:
+    named = set(bottom_contract()["source_modules"])  # type: ignore[call-overload]
+    assert sorted(readiness_modules() - named - LEAVES) == []
+    assert sorted(named - readiness_modules()) == []
+
+
+def test_the_contracts_at_the_bottom_may_not_import_any_layer() -> None:
+    forbidden = set(bottom_contract()["forbidden_modules"])  # type: ignore[call-overload]
+    assert forbidden == {*LEAVES - {"readiness.__main__"}, "reference", "harness",
+                         "assessment", "reports"}  # fmt: skip
+
+
+def linter() -> str:
+    found = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert found is not None, "import-linter is a dev dependency: make install"
+    return found
+
+
+def test_the_import_contracts_hold() -> None:
+    finished = subprocess.run([linter()], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stdout[-3000:]
+
+
+def test_a_lazy_import_inside_a_function_breaks_a_contract(tmp_path: Path) -> None:
+    """What the linter reads: every import statement at any depth, so a shortcut taken
+    inside a function is caught like one at the top of a module."""
+    for package, text in {"harness": "def f():\n    from reference import platform\n",
+                          "reference": "", "reference/platform": ""}.items():  # fmt: skip
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text(text)
+    (tmp_path / "contracts.toml").write_text(
+        '[tool.importlinter]\nroot_packages = ["harness", "reference"]\n'
+        '[[tool.importlinter.contracts]]\nname = "no shortcut"\ntype = "forbidden"\n'
+        'source_modules = ["harness"]\nforbidden_modules = ["reference"]\n'
+    )
+    finished = subprocess.run(
+        [linter(), "--config", "contracts.toml", "--no-cache"], cwd=tmp_path, capture_output=True,
+        text=True, check=False, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )  # fmt: skip
+    assert finished.returncode == 1, finished.stdout[-2000:]
+    assert "harness is not allowed to import reference" in finished.stdout

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from assessment.engine import DERIVED_FACTS_FILE, assess, assess_and_record, run_probes
+from assessment.engine import assess, assess_and_record, run_probes
 from assessment.exports import Format, render
-from assessment.facts import Fact, read_facts
+from assessment.facts import DERIVED_FACTS_FILE, Fact, read_facts
 from assessment.probes import Evidence, Verdict
 from assessment.probes.entries import PROBES
 from assessment.registry import build_registry
