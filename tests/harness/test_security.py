@@ -122,7 +122,7 @@ def test_a_production_burst_gets_429_with_retry_after_within_the_limit(
     assert "first 429 was answer" in burst.detail
 
 
-def test_production_fuzz_gets_only_4xx_for_bad_bodies_except_deeply_nested_json(
+def test_production_fuzz_refuses_every_bad_body_with_a_4xx_and_accepts_none(
     production: Probed,
 ) -> None:
     fuzz = production.report.fuzz

@@ -33,10 +33,16 @@ def test_train_stops_before_any_work_when_the_registry_is_unreachable(
     assert not (isolated_home / "feature_repo" / "applicant_features.parquet").exists()
 
 
-def test_help_lists_train() -> None:
-    result = runner.invoke(app, ["--help"])
+COMMANDS = ("init", "assess", "gate", "report", "dashboard", "train", "approve", "promote",
+            "up", "down", "run", "demo", "retrain", "audit", "monitor")  # fmt: skip
+
+
+def test_help_lists_every_command_with_its_summary() -> None:
+    result = runner.invoke(app, ["--help"], terminal_width=200)
     assert result.exit_code == 0
-    assert "train" in result.output
+    listed = [line.strip("│ ").split()[0] for line in result.output.splitlines()
+              if line.startswith("│ ") and len(line.strip("│ ").split()) > 1]  # fmt: skip
+    assert sorted(set(listed) & set(COMMANDS)) == sorted(COMMANDS)
 
 
 def test_approve_without_a_reason_is_bad_input(tmp_path: Path) -> None:

@@ -30,9 +30,21 @@ def test_onnx_runtime_reproduces_torch_for_any_batch_size(
 
 
 def test_an_ensemble_exports_as_one_graph(adult: AdultDataset, tmp_path: Path) -> None:
+    """One file, the schema's two inputs and one output, answering the members' average
+    rather than any one member's."""
     numeric, categorical = adult.schema.encode(adult.test.head(64))
-    ensemble = Ensemble([small_net(adult, 1), small_net(adult, 2)]).eval()
-    export_onnx(ensemble, tmp_path / "ensemble.onnx", numeric, categorical)
+    first, second = small_net(adult, 1), small_net(adult, 2)
+    path = export_onnx(Ensemble([first, second]).eval(), tmp_path / "e.onnx", numeric, categorical)
+    graph = onnx.load(str(path)).graph
+    assert [i.name for i in graph.input] == ["numeric", "categorical"]
+    assert len(graph.output) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.onnx"]
+    answered = OnnxModel(path).predict(numeric, categorical)
+    with torch.no_grad():
+        members = [m(torch.as_tensor(numeric), torch.as_tensor(categorical)).numpy()
+                   for m in (first, second)]  # fmt: skip
+    for member in members:
+        assert abs(answered - member).max() > 1e-3
 
 
 def test_a_file_that_is_not_the_model_fails_the_parity_check(
