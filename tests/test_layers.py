@@ -2,6 +2,7 @@
 it too), and every module of the `readiness` package is either a contract at the bottom,
 which the contracts name, or one of the two leaves on top."""
 
+import ast
 import os
 import shutil
 import subprocess
@@ -73,3 +74,15 @@ def test_a_lazy_import_inside_a_function_breaks_a_contract(tmp_path: Path) -> No
     )  # fmt: skip
     assert finished.returncode == 1, finished.stdout[-2000:]
     assert "harness is not allowed to import reference" in finished.stdout
+
+
+def test_no_test_imports_another_test_module_or_a_conftest() -> None:
+    """Fixtures live in conftest files, where pytest finds them; helpers in plain modules."""
+    offending = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests"):
+                last = node.module.split(".")[-1]
+                if last.startswith("test_") or last == "conftest":
+                    offending.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}")
+    assert offending == []

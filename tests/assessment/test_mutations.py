@@ -22,7 +22,7 @@ from readiness.cli import app
 from readiness.home import Home
 from reference.microservice.deployment import down, up
 from reference.microservice.service import Profile
-from tests.conftest import crown_champion
+from tests.champions import crown_champion
 
 runner = CliRunner()
 

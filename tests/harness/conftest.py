@@ -9,7 +9,7 @@ import pytest
 from harness.deploy import MONITOR_CONFIG
 from readiness.descriptor import TargetDescriptor
 from readiness.home import Home
-from tests.reference.microservice.test_deployment import deployment
+from tests.reference.microservice.running import deployment
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from readiness.home import Home
-from tests.reference.microservice.test_deployment import readiness
+from tests.reference.microservice.running import readiness
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

@@ -23,7 +23,7 @@ from harness.target import Target
 from readiness.home import Home
 from reference.platform.model.lifecycle import TrainingSummary
 from tests.examples import VALID_ROW
-from tests.reference.microservice.test_deployment import readiness
+from tests.reference.microservice.running import readiness
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

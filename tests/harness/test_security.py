@@ -49,7 +49,7 @@ from harness.target import Target
 from readiness.home import Home
 from reference.platform.model.lifecycle import TrainingSummary
 from tests.examples import VALID_ROW
-from tests.reference.microservice.test_deployment import deployment
+from tests.reference.microservice.running import deployment
 
 FUZZ_REQUESTS = 200
 BURST_LIMIT = 50

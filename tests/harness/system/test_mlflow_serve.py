@@ -36,37 +36,9 @@ from readiness.descriptor import (
     load_descriptor,
 )
 from tests.harness.system.credit import LABEL, MODEL_NAME, Registered
-from tests.harness.system.third_party import mlflow_descriptor, mlflow_served
+from tests.harness.system.third_party import STEADY, mlflow_descriptor, mlflow_served
 
 pytestmark = pytest.mark.slow
-
-STEADY = """
-version: 1.0.0
-title: Short steady state
-description: Twenty of the system's rows a second for six seconds, and no fault.
-method:
-  - type: action
-    name: traffic
-    provider:
-      type: python
-      module: harness.activities
-      func: start_traffic
-      arguments: {stages: [{seconds: 6, rate: 20}]}
-  - type: probe
-    name: traffic runs its course
-    provider: {type: python, module: harness.activities, func: wait_for_traffic}
-rollbacks:
-  - type: action
-    name: stop traffic
-    provider: {type: python, module: harness.activities, func: stop_traffic}
-extensions:
-  - name: readiness
-    dimensions: [architecture]
-    expectations:
-      - {name: the traffic was served, measure: requests, min: 60}
-      - {name: no request is lost, measure: lost_requests, max: 0}
-      - {name: error rate holds the SLO, measure: error_rate, max: 0.01}
-"""
 
 
 @dataclass(frozen=True)

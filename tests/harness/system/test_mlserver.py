@@ -16,8 +16,7 @@ from harness.security import run_security_probes
 from harness.system.loading import load_system
 from harness.target import Target
 from tests.harness.system.credit import LABEL
-from tests.harness.system.test_mlflow_serve import STEADY
-from tests.harness.system.third_party import mlserver_served
+from tests.harness.system.third_party import STEADY, mlserver_served
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,7 @@ from harness.scenario import parse_scenario
 from harness.security import NO_CREDENTIALS, WRONG_KEY, Outcome, run_security_probes
 from harness.system.loading import load_system
 from harness.target import Target
-from tests.harness.system.test_mlflow_serve import STEADY
-from tests.harness.system.third_party import API_TOKEN, fastapi_served
+from tests.harness.system.third_party import API_TOKEN, STEADY, fastapi_served
 
 pytestmark = pytest.mark.slow
 TOKEN = API_TOKEN

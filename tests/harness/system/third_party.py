@@ -33,6 +33,35 @@ from tests.harness.system.credit import (
 )
 from tests.servers import free_port, mlflow_model_server, python_server
 
+STEADY = """
+version: 1.0.0
+title: Short steady state
+description: Twenty of the system's rows a second for six seconds, and no fault.
+method:
+  - type: action
+    name: traffic
+    provider:
+      type: python
+      module: harness.activities
+      func: start_traffic
+      arguments: {stages: [{seconds: 6, rate: 20}]}
+  - type: probe
+    name: traffic runs its course
+    provider: {type: python, module: harness.activities, func: wait_for_traffic}
+rollbacks:
+  - type: action
+    name: stop traffic
+    provider: {type: python, module: harness.activities, func: stop_traffic}
+extensions:
+  - name: readiness
+    dimensions: [architecture]
+    expectations:
+      - {name: the traffic was served, measure: requests, min: 60}
+      - {name: no request is lost, measure: lost_requests, max: 0}
+      - {name: error rate holds the SLO, measure: error_rate, max: 0.01}
+"""
+"""A short steady state every third-party server runs through."""
+
 ROOT = Path(__file__).resolve().parents[3]
 MLSERVER = ROOT / ".venv-mlserver" / "bin" / "mlserver"
 SLO = SLOs(p99_latency_ms=250, error_rate=0.01, availability=0.99)

@@ -19,9 +19,7 @@ from reference.platform.model.evaluation import DECISION_THRESHOLD
 from reference.platform.model.lifecycle import SERVED_MODEL, SERVED_VARIANT, TrainingSummary
 from reference.platform.model.registry import ModelRegistry
 from reference.platform.model.runtime import OnnxModel
-from tests.reference.microservice.test_operations import ROW, Api, api, operated_home
-
-__all__ = ["api", "operated_home"]  # fixtures of this module too: its own service and home
+from tests.reference.microservice.running import ROW, Api
 
 MONITOR_ACCURACY_FLOOR = 0.75
 """The monitors' critical alert fires below this accuracy on labelled feedback."""

@@ -5,11 +5,7 @@ production is asked to serve the `challenger` alias, which is what the check is 
 """
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,40 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.descriptor import TargetDescriptor, load_descriptor
-from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE, Home
+from readiness.descriptor import TargetDescriptor
+from readiness.home import Home
 from reference.platform.model.lifecycle import TrainingSummary
 from tests.examples import VALID_ROW
+from tests.reference.microservice.running import credentials, deployment, readiness
 
 ROW = VALID_ROW
-
-
-def readiness(home: Home, *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "readiness", *arguments],
-        env={**{k: v for k, v in os.environ.items() if k != MLFLOW_VARIABLE},
-             HOME_VARIABLE: str(home.root)},
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-
-
-def credentials(descriptor: TargetDescriptor) -> dict[str, str]:
-    assert descriptor.credentials.env_file is not None
-    lines = descriptor.credentials.env_file.read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line)
-
-
-@contextmanager
-def deployment(home: Home, profile: str, alias: str, *options: str) -> Iterator[TargetDescriptor]:
-    started = readiness(
-        home, "up", "microservice", "--profile", profile, "--alias", alias, *options
-    )
-    assert started.returncode == 0, started.stderr[-2000:]
-    try:
-        yield load_descriptor(Path(started.stdout.strip()))
-    finally:
-        stopped = readiness(home, "down", "microservice")
-        assert stopped.returncode == 0, stopped.stderr
 
 
 @pytest.fixture(scope="module")

@@ -31,10 +31,7 @@ from reference.platform.retraining.pipeline import retrain
 from reference.platform.retraining.policy import OfflineGate, ShadowGate, load_retraining_policy
 from reference.platform.retraining.triggers import RetrainingTrigger, TriggerKind
 from tests.examples import VALID_ROW
-from tests.reference.microservice.test_deployment import deployment
-from tests.reference.microservice.test_operations import Api, operated_home
-
-__all__ = ["operated_home"]  # a fixture of this module too
+from tests.reference.microservice.running import Api, deployment
 
 MONITOR_CONFIG = {
     "window": {"rows": 100, "seconds": 5, "min_rows": 100},

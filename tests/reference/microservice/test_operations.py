@@ -9,108 +9,21 @@ left as other tests expect it. The service runs with its fault hooks enabled.
 
 import itertools
 import math
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from readiness.descriptor import TargetDescriptor
-from readiness.home import Home
 from reference.platform.model.dataset import AdultDataset
-from reference.platform.model.lifecycle import SERVED_MODEL, TrainingSummary
-from reference.platform.model.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
-from tests.conftest import register_approved_copy
+from reference.platform.model.lifecycle import SERVED_MODEL
 from tests.examples import VALID_ROW
-from tests.reference.microservice.test_deployment import credentials, deployment
+from tests.reference.microservice.running import Api
 
 ROW = VALID_ROW
-
-
-@pytest.fixture(scope="module")
-def operated_home(
-    trained: tuple[Home, TrainingSummary], tmp_path_factory: pytest.TempPathFactory
-) -> Home:
-    home = Home(tmp_path_factory.mktemp("operated") / "home")
-    shutil.copytree(trained[0].root, home.root)
-    assert [register_approved_copy(home) for _ in range(2)] == ["2", "3"]
-    registry = ModelRegistry(f"sqlite:///{home.mlflow_db}")
-    registry.promote(SERVED_MODEL, "2")
-    first = registry.client.get_model_version(SERVED_MODEL, "1")
-    assert first.run_id is not None
-    tags = {k: v for k, v in first.tags.items() if k not in (SEMVER_TAG, SCHEMA_TAG)}
-    tags[FAIRNESS_TAG] = "[]"
-    tampered = home.root / "tampered"
-    shutil.copytree(_artifact_folder(registry, "1", home), tampered)
-    with (tampered / "model.onnx").open("ab") as model:
-        model.write(b"\0")
-    registry.register(SERVED_MODEL, str(tampered), first.run_id, first.tags[SCHEMA_TAG], tags)
-    registry.approve(SERVED_MODEL, "4", "test", "its record does not match its bytes")
-    return home
-
-
-def _artifact_folder(registry: ModelRegistry, version: str, home: Home) -> Path:
-    import mlflow
-
-    found = registry.client.get_model_version(SERVED_MODEL, version)
-    return Path(mlflow.artifacts.download_artifacts(
-        artifact_uri=found.source, dst_path=str(home.root / "download"),
-        tracking_uri=registry.tracking_uri,
-    ))  # fmt: skip
-
-
-class Api:
-    """The service as a client sees it through its descriptor."""
-
-    def __init__(self, descriptor: TargetDescriptor) -> None:
-        self.descriptor = descriptor
-        keys = credentials(descriptor)
-        self.user = {"x-api-key": keys["READINESS_API_KEY"]}
-        self.admin = {"x-api-key": keys["READINESS_ADMIN_KEY"]}
-        endpoints = descriptor.endpoints
-        assert endpoints.admin
-        assert endpoints.explain
-        assert endpoints.feedback
-        self.predict_url = endpoints.predict.format(model=SERVED_MODEL)
-        self.admin_url = endpoints.admin.format(model=SERVED_MODEL)
-        self.explain_url = endpoints.explain.format(model=SERVED_MODEL)
-        self.feedback_url = endpoints.feedback
-
-    def predict(self, *rows: dict[str, Any]) -> httpx.Response:
-        return httpx.post(self.predict_url, json={"instances": list(rows)}, headers=self.user,
-                          timeout=30)  # fmt: skip
-
-    def served_version(self) -> str:
-        answer = self.predict(ROW)
-        assert answer.status_code == 200, answer.text
-        return str(answer.json()["predictions"][0]["version"])
-
-    def admin_call(self, method: str, path: str, body: object = None) -> httpx.Response:
-        return httpx.request(method, f"{self.admin_url}/{path}", json=body, headers=self.admin,
-                             timeout=120)  # fmt: skip
-
-    def fault(self, name: str) -> httpx.Response:
-        hook = next(h for h in self.descriptor.fault_hooks if h.name == name)
-        return httpx.post(hook.target.format(model=SERVED_MODEL), json=hook.payload,
-                          headers=self.admin, timeout=60)  # fmt: skip
-
-    def cache_count(self, result: str) -> float:
-        assert self.descriptor.endpoints.metrics is not None
-        text = httpx.get(self.descriptor.endpoints.metrics, timeout=10).text
-        wanted = f'readiness_cache_total{{model="{SERVED_MODEL}",result="{result}"}}'
-        values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(wanted)]
-        return values[0] if values else 0.0
-
-
-@pytest.fixture(scope="module")
-def api(operated_home: Home) -> Iterator[Api]:
-    with deployment(operated_home, "production", "champion", "--faults") as descriptor:
-        yield Api(descriptor)
 
 
 def test_admin_routes_need_the_admin_role(api: Api) -> None:

@@ -15,9 +15,6 @@ from reference.platform.explain.scheduled_report import ChampionReport, report_o
 from reference.platform.model.dataset import AdultDataset
 from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
-from tests.reference.microservice.test_operations import operated_home
-
-__all__ = ["operated_home"]  # a fixture of this module too
 
 
 def log_traffic(home: Home, adult: AdultDataset, rows: int) -> None:

@@ -12,7 +12,7 @@ from reference.platform.monitoring.training_reference import (
     categorical_bin_counts,
     numeric_bin_counts,
 )
-from tests.reference.platform.monitoring.conftest import Encoded, score
+from tests.reference.platform.monitoring.sketches import Encoded, score
 
 
 def sketch_of(reference: MonitorReference, rows: pd.DataFrame, schema: FeatureSchema):  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from reference.platform.model.schema import FeatureSchema
 from reference.platform.monitoring.quality import quality
 from reference.platform.monitoring.sketch import Sketch
 from reference.platform.monitoring.training_reference import MonitorReference
-from tests.reference.platform.monitoring.test_sketch import build
+from tests.reference.platform.monitoring.sketches import build
 
 
 def test_clean_rows_of_the_training_population_score_near_one(

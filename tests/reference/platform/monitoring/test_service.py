@@ -24,7 +24,7 @@ from reference.platform.monitoring.service import MonitorService
 from reference.platform.monitoring.sketch import SketchBuilder
 from reference.platform.monitoring.store import MonitorStore
 from reference.platform.monitoring.training_reference import MonitorReference
-from tests.reference.platform.monitoring.conftest import score
+from tests.reference.platform.monitoring.sketches import score
 
 RENAMED = [
     {"type": "extra_forbidden", "loc": ("body", "instances", 0, "hours")},

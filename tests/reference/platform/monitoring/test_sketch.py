@@ -6,23 +6,13 @@ import pytest
 
 from reference.platform.model.schema import FeatureSchema
 from reference.platform.monitoring.sketch import (
-    Sketch,
     SketchBuilder,
     latency_bucket,
     latency_buckets,
     rejection_kind,
 )
 from reference.platform.monitoring.training_reference import MonitorReference
-from tests.reference.platform.monitoring.conftest import score
-
-
-def build(reference: MonitorReference, schema: FeatureSchema, rows: pd.DataFrame) -> Sketch:
-    builder = SketchBuilder(reference, "adult-income")
-    numeric, categorical = schema.encode(rows)
-    for start in range(0, len(rows), 7):  # requests of a few rows each
-        part = slice(start, start + 7)
-        builder.add("3", numeric[part], categorical[part], score(numeric[part]), latency_ms=2.0)
-    return builder.build()[0]
+from tests.reference.platform.monitoring.sketches import build, score
 
 
 def test_two_halves_merge_into_the_sketch_of_the_whole(
