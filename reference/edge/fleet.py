@@ -154,8 +154,7 @@ def create_app(config: FleetConfig) -> FastAPI:
             raise Problem(413, f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
         decision = limiter.take(tenant, instances_in(body))
         if not decision.allowed:
-            raise Problem(429, f"rate limit: {decision.reason or 'too many instances'}",
-                          {"Retry-After": decision.retry_after_header})  # fmt: skip
+            raise decision.problem(f"rate limit: {decision.reason or 'too many instances'}")
         forwarded = {k: v for k, v in request.headers.items() if k in PASSED_ON}
         candidates = [pinned] if pinned else _from(next(turn), names)
         for device in candidates:

@@ -221,8 +221,7 @@ def create_app(
         instances = [i.model_dump(exclude_none=True) for i in body.instances]  # type: ignore[attr-defined]
         decision = limiter.take(tenant, len(instances))
         if not decision.allowed:
-            raise Problem(429, f"rate limit: {decision.reason or 'too many events'}",
-                          {"Retry-After": decision.retry_after_header})  # fmt: skip
+            raise decision.problem(f"rate limit: {decision.reason or 'too many events'}")
         if len(instances) > 1 and state.get("batch_paused"):
             raise Problem(503, f"batch requests are paused: {state['batch_paused']}",
                           {"Retry-After": "30"})  # fmt: skip

@@ -49,7 +49,7 @@ class EarlyRefusal:
             await self.app(scope, receive, send)  # the gateway explains the 401/403
             return
         decision = self.limiter.check(identity.tenant, 1)
-        if decision.allowed:
+        if decision.allowed or decision.never:  # the gateway explains a request too large
             await self.app(scope, receive, send)
             return
         detail = f"{decision.reason} for tenant '{identity.tenant}'"

@@ -14,18 +14,14 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
-import numpy as np
-import numpy.typing as npt
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.errors import (
-    FaultUnsupported,
-    IntegrityFailed,
     InvalidInput,
     OperationFailed,
     PolicyViolation,
@@ -39,6 +35,20 @@ from reference.microservice.control import ModelControl
 from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.payloads import Prediction, PredictResponse
 from reference.microservice.routing import Router
+from reference.microservice.stages import (
+    Admission,
+    BatchPause,
+    FeatureLookup,
+    FeatureResolution,
+    Identification,
+    Inference,
+    Instances,
+    Labels,
+    Mirror,
+    Observation,
+    Routing,
+    error_status,
+)
 from reference.platform.audit.prediction_log import Answer, PredictionLog, prediction_rows
 from reference.platform.explain.attributions import Attribution
 from reference.platform.explain.counterfactual import Counterfactual
@@ -52,13 +62,10 @@ from reference.platform.serving.problems import (
     answer_problems,
     read_body,
     read_json,
-    refused_instances,
-    validated,
 )
 from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
 
 API_KEY_HEADER = "x-api-key"
-ANONYMOUS = "anonymous"
 
 
 class Switches(BaseModel):
@@ -89,12 +96,6 @@ class GatewaySettings(BaseModel):
     max_body_bytes: int = Field(default=1_000_000, ge=1)
     cache_ttl_s: float = Field(default=300.0, gt=0)
     switches: Switches = Switches()
-
-
-class FeatureLookup(Protocol):
-    def lookup(self, applicant_ids: list[str]) -> dict[str, dict[str, Any] | None]:
-        """Online features of each applicant; None for an applicant the store lacks."""
-        ...
 
 
 @dataclass
@@ -146,16 +147,6 @@ class CounterfactualResponse(BaseModel):
     counterfactual: Counterfactual
 
 
-def error_status(error: OperationFailed | PolicyViolation | InvalidInput) -> int:
-    """Refused by a rule or an integrity check: 409; a name that is not there: 404; our
-    own or a dependency's failure: 503 (never a 500 with a stack trace)."""
-    if isinstance(error, PolicyViolation | IntegrityFailed | FaultUnsupported):
-        return 409
-    if isinstance(error, InvalidInput):
-        return 404
-    return 503
-
-
 async def failed(_: Request, error: OperationFailed | PolicyViolation | InvalidInput) -> Response:
     return JSONResponse({"detail": str(error)}, error_status(error))
 
@@ -186,99 +177,33 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
     log = serving.log if switches.prediction_log else None
     logged = GroupCommit(log.write_predictions) if log is not None else None
     metrics = GatewayMetrics()
-    inputs = [c.name for c in schema.model_inputs]
     backend, router = serving.backend, serving.router
     app.state.cache, app.state.metrics, app.state.serving = cache, metrics, serving
+    encoder = RecordEncoder(schema)
+    encode = encoder.encode
+    callers = Identification(keys, switches.auth)
+    admission = Admission(limiter, switches.rate_limit)
+    bodies = Instances(switches.validation, recorder)
+    paused = BatchPause(serving.control)
+    resolution = FeatureResolution(schema, serving.features)
+    routing = Routing(router, backend)
+    inference = Inference(backend, metrics, tuple(c.name for c in schema.model_inputs), cache)
+    shadows = Mirror(backend, encoder, metrics, serving.shadow_tasks, log)
+    observation = Observation(metrics, switches.metrics)
 
     def identify(request: Request, role: Role, model: str | None) -> Identity | None:
-        if not switches.auth:
-            return None
-        return keys.authorise(request.headers.get(API_KEY_HEADER), role, model)
+        return callers.identify(request.headers.get(API_KEY_HEADER), role, model)
+
+    def tenant_of(request: Request, role: Role, model: str | None, labels: Labels) -> str:
+        tenant = labels["tenant"] = callers.tenant(request.headers.get(API_KEY_HEADER), role,
+                                                   model)  # fmt: skip
+        return tenant
 
     async def instances_of(
         request: Request, body_model: type[BaseModel], model: str, version: str
     ) -> list[dict[str, Any]]:
         document = await read_json(request, settings.max_body_bytes)
-        if not switches.validation:
-            instances = document.get("instances") if isinstance(document, dict) else None
-            if not isinstance(instances, list) or not all(isinstance(i, dict) for i in instances):
-                raise Problem(422, [{"loc": ["body", "instances"], "msg": "a list of objects"}])
-            return instances
-        try:
-            parsed = validated(body_model, document)
-        except Problem as refused:
-            if recorder is not None:  # what was refused is evidence of data quality
-                recorder.refuse(model, version, refused.errors, refused_instances(refused))
-            raise
-        return [i.model_dump(exclude_none=True) for i in parsed.instances]  # type: ignore[attr-defined]
-
-    def refuse_paused_batch(model: str, instances: int) -> None:
-        """A high-severity alert pauses batch predictions; single ones still answer."""
-        reason = serving.control.batch_paused(model) if serving.control is not None else None
-        if reason is not None and instances > 1:
-            raise Problem(503, f"batch predictions of '{model}' are paused: {reason}; send "
-                               "one instance per request, or retry later",
-                          {"Retry-After": "60"})  # fmt: skip
-
-    def admit(tenant: str, instances: int, *, spend: bool = True) -> None:
-        """Spend the tenant's tokens, or 429; `spend=False` refuses an empty bucket before
-        the body is read, so a tenant over its limit costs the gateway almost nothing."""
-        if not switches.rate_limit:
-            return
-        decision = limiter.take(tenant, instances) if spend else limiter.check(tenant, 1)
-        if not decision.allowed:
-            raise Problem(429, f"{decision.reason} for tenant '{tenant}'",
-                          {"Retry-After": decision.retry_after_header})  # fmt: skip
-
-    def resolve(instances: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        wanted = [i[schema.entity] for i in instances if schema.entity in i]
-        if not wanted:
-            return instances
-        if serving.features is None:
-            raise Problem(422, "this deployment has no feature store: send full feature rows")
-        found = serving.features.lookup(wanted)
-        rows: list[dict[str, Any]] = []
-        for index, instance in enumerate(instances):
-            if schema.entity not in instance:
-                rows.append(instance)
-                continue
-            stored = found.get(instance[schema.entity])
-            if stored is None:
-                where = ["body", "instances", index, schema.entity]
-                message = f"no features for {instance[schema.entity]}"
-                raise Problem(422, [{"loc": where, "msg": message}])
-            rows.append({**stored, **{k: v for k, v in instance.items() if k != schema.entity}})
-        return rows
-
-    encode = RecordEncoder(schema).encode
-
-    def routed(model: str, tenant: str) -> tuple[str, str | None]:
-        route = router.route(model, tenant)
-        if route is None or route.version not in backend.loaded(model):
-            raise Problem(404, f"model '{model}' is not served")
-        return route.version, route.shadow
-
-    async def observed(route: str, model: str, request: Request, answer: Any) -> Response:
-        """Run a route's handler with its request count and latency recorded."""
-        started, labels = time.perf_counter(), {"tenant": ANONYMOUS, "version": ""}
-        status = 500
-        try:
-            response: Response = await answer(labels)
-            status = response.status_code
-            return response
-        except Problem as problem:
-            status = problem.status
-            raise
-        except (OperationFailed, PolicyViolation, InvalidInput) as error:
-            status = error_status(error)
-            raise
-        finally:
-            if switches.metrics:
-                tenant, version = labels["tenant"], labels["version"]
-                metrics.requests.labels(route, model, version, tenant, str(status)).inc()
-                metrics.latency.labels(route, model, version, tenant).observe(
-                    time.perf_counter() - started
-                )
+        return bodies.parse(document, body_model, model, version)
 
     answer_problems(app)
 
@@ -292,19 +217,18 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             "schema": request_model.model_json_schema()}}, "required": True}},
     )  # fmt: skip
     async def predict(model: str, request: Request) -> Response:
-        async def answer(labels: dict[str, str]) -> Response:
+        async def answer(labels: Labels) -> Response:
             started = time.perf_counter()
-            identity = identify(request, Role.PREDICT, model)
-            tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
-            version, shadow = routed(model, tenant)
+            tenant = tenant_of(request, Role.PREDICT, model, labels)
+            version, shadow = routing.route(model, tenant)
             labels["version"] = version
-            admit(tenant, 1, spend=False)
+            admission.admit(tenant, 1, spend=False)
             instances = await instances_of(request, request_model, model, version)
-            admit(tenant, len(instances))
-            refuse_paused_batch(model, len(instances))
-            rows = resolve(instances)
+            admission.admit(tenant, len(instances))
+            paused.refuse(model, len(instances))
+            rows = resolution.resolve(instances)
             numeric, categorical = encode(rows)
-            probabilities = await infer(model, version, rows, numeric, categorical)
+            probabilities = await inference.infer(model, version, rows, numeric, categorical)
             request_id = str(uuid.uuid4())
             labelled = [int(p >= DECISION_THRESHOLD) for p in probabilities]
             latency_ms = (time.perf_counter() - started) * 1000
@@ -319,7 +243,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             if recorder is not None:
                 recorder.add(model, version, numeric, categorical, probabilities, latency_ms)
             if shadow is not None:
-                mirror(request_id, model, shadow, rows)
+                shadows.mirror(request_id, model, shadow, rows)
             metrics.batch.labels(model).observe(len(rows))
             body = PredictResponse(
                 request_id=request_id,
@@ -330,67 +254,21 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             )
             return JSONResponse(body.model_dump())
 
-        return await observed("predict", model, request, answer)
-
-    async def infer(
-        model: str,
-        version: str,
-        rows: list[dict[str, Any]],
-        numeric: npt.NDArray[np.float32],
-        categorical: npt.NDArray[np.int64],
-    ) -> list[float]:
-        """Cached answers of this version where there are some; the rest inferred."""
-        results: list[float | None] = [None] * len(rows)
-        misses: list[int] = []
-        keys_of: list[dict[str, Any]] = [{name: row.get(name) for name in inputs} for row in rows]
-        for index, key in enumerate(keys_of):
-            hit = cache.get(model, version, key) if cache else None
-            if cache is not None:
-                metrics.cache.labels(model, "hit" if hit is not None else "miss").inc()
-            if hit is not None:
-                results[index] = hit
-            else:
-                misses.append(index)
-        if misses:
-            answered = await backend.predict(model, version, numeric[misses], categorical[misses])
-            metrics.answered(model, version, answered)
-            for index, probability in zip(misses, answered.probabilities, strict=True):
-                results[index] = float(probability)
-                if cache is not None:
-                    cache.put(model, version, keys_of[index], float(probability))
-        return [r for r in results if r is not None]
-
-    def mirror(request_id: str, model: str, version: str, rows: list[dict[str, Any]]) -> None:
-        async def shadow() -> None:
-            try:
-                numeric, categorical = encode(rows)
-                answered = await backend.predict(model, version, numeric, categorical)
-                metrics.answered(model, version, answered)
-                if log is not None:
-                    values = [float(p) for p in answered.probabilities]
-                    await asyncio.to_thread(log.record_shadow, request_id, model, version, values)
-                metrics.shadow.labels(model, version, "ok").inc(len(rows))
-            except Exception:  # a shadow's failure must never reach the client
-                metrics.shadow.labels(model, version, "failed").inc(len(rows))
-
-        task = asyncio.get_running_loop().create_task(shadow())
-        serving.shadow_tasks.add(task)
-        task.add_done_callback(serving.shadow_tasks.discard)
+        return await observation.observe("predict", model, answer)
 
     async def explained_rows(
-        request: Request, model: str, body: type[BaseModel], labels: dict[str, str]
+        request: Request, model: str, body: type[BaseModel], labels: Labels
     ) -> tuple[str, list[dict[str, Any]]]:
         """What the explanation routes share before their work: the switch, the caller's
         version of the model, its admitted and resolved instances."""
         if not switches.explain:
             raise Problem(404, "this deployment does not explain its predictions")
-        identity = identify(request, Role.PREDICT, model)
-        tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
-        version, _ = routed(model, tenant)
+        tenant = tenant_of(request, Role.PREDICT, model, labels)
+        version, _ = routing.route(model, tenant)
         labels["version"] = version
         instances = await instances_of(request, body, model, version)
-        admit(tenant, len(instances))
-        return version, resolve(instances)
+        admission.admit(tenant, len(instances))
+        return version, resolution.resolve(instances)
 
     @app.post(
         "/v1/models/{model}/explain",
@@ -399,7 +277,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             "schema": explain_model.model_json_schema()}}, "required": True}},
     )  # fmt: skip
     async def explain(model: str, request: Request) -> Response:
-        async def answer(labels: dict[str, str]) -> Response:
+        async def answer(labels: Labels) -> Response:
             version, rows = await explained_rows(request, model, explain_model, labels)
             numeric, categorical = encode(rows)
             explanations = await backend.explain(model, version, numeric, categorical)
@@ -409,7 +287,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             )  # fmt: skip
             return JSONResponse(body.model_dump())
 
-        return await observed("explain", model, request, answer)
+        return await observation.observe("explain", model, answer)
 
     @app.post(
         "/v1/models/{model}/counterfactual",
@@ -421,7 +299,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
         """For one instance, the cheapest change of actionable features that flips the
         served version's decision (the recourse policy says which may change)."""
 
-        async def answer(labels: dict[str, str]) -> Response:
+        async def answer(labels: Labels) -> Response:
             version, (row,) = await explained_rows(request, model, counterfactual_model, labels)
             found = await backend.counterfactual(model, version, row)
             body = CounterfactualResponse(
@@ -429,13 +307,12 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             )
             return JSONResponse(body.model_dump(mode="json"))
 
-        return await observed("counterfactual", model, request, answer)
+        return await observation.observe("counterfactual", model, answer)
 
     @app.post("/v1/feedback", response_model=FeedbackResponse)
     async def give_feedback(request: Request) -> Response:
-        async def answer(labels: dict[str, str]) -> Response:
-            identity = identify(request, Role.PREDICT, None)
-            tenant = labels["tenant"] = identity.tenant if identity else ANONYMOUS
+        async def answer(labels: Labels) -> Response:
+            tenant = tenant_of(request, Role.PREDICT, None, labels)
             if log is None:
                 raise Problem(404, "this deployment keeps no prediction log to label")
             body = await read_body(request, FeedbackRequest, settings.max_body_bytes)
@@ -452,7 +329,7 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
             metrics.feedback.labels(tenant).inc(len(rows))
             return JSONResponse(FeedbackResponse(accepted=len(rows)).model_dump())
 
-        return await observed("feedback", "", request, answer)
+        return await observation.observe("feedback", "", answer)
 
     add_admin_routes(app, serving, settings, identify)
     app.state.front = app

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from readiness.errors import Problem
+
 Clock = Callable[[], float]
 
 
@@ -33,8 +35,21 @@ class Decision:
     reason: str = ""
 
     @property
+    def never(self) -> bool:
+        """Refused whatever the wait: the request is larger than the bucket can ever hold."""
+        return math.isinf(self.retry_after_s)
+
+    @property
     def retry_after_header(self) -> str:
-        return str(max(1, math.ceil(self.retry_after_s)))
+        return str(max(1, math.ceil(self.retry_after_s))) if not self.never else ""
+
+    def problem(self, detail: str) -> Problem:
+        """The refusal a client can act on: 429 with Retry-After when waiting lets the
+        request pass, 413 when only a smaller request would (never a Retry-After of
+        infinity, which no header can carry)."""
+        if self.never:
+            return Problem(413, f"{detail}: send fewer instances per request")
+        return Problem(429, detail, {"Retry-After": self.retry_after_header})
 
 
 class TokenBucket:
@@ -62,7 +77,8 @@ class TokenBucket:
             if quota is not None:
                 return quota
             if cost > self.limit.burst:
-                return Decision(False, math.inf, f"a request of {cost:g} exceeds the burst size")
+                return Decision(False, math.inf, f"a request of {cost:g} exceeds the burst size "
+                                                 f"of {self.limit.burst:g}")  # fmt: skip
             if self._tokens >= cost:
                 if spend:
                     self._tokens -= cost
