@@ -28,7 +28,7 @@ from harness.deploy import MONITOR_CONFIG
 from readiness.cli import app
 from readiness.home import readiness_home
 from reference.microservice.deployment import FEATURES, down, up
-from reference.microservice.service import Profile
+from reference.platform.deploy.profile import Profile
 
 RESULTS = Path(__file__).parent / "results"
 SCENARIOS: dict[str, tuple[str, ...]] = {

@@ -37,8 +37,9 @@ from benchmarks.common import bench_home, print_checks
 from benchmarks.loadgen import LoadResult, in_processes, run_load
 from readiness.home import Home
 from reference.microservice.gateway import GatewaySettings, Switches
-from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
+from reference.microservice.service import ReplicaOptions, ServiceConfig
 from reference.platform.deploy.processes import free_port, launch, stop_session, wait_until_ready
+from reference.platform.deploy.profile import Profile
 from reference.platform.model.artifacts import fetch_by_alias
 from reference.platform.model.dataset import load_adult
 from reference.platform.model.lifecycle import SERVED_MODEL

@@ -12,7 +12,14 @@ from pydantic import BaseModel
 from harness.events import RunObserver
 from harness.recording import SAMPLE_COLUMNS, Recording
 from harness.scenario import LoadedScenario
-from readiness.bundle import Evidence, Manifest, ScenarioEntry, ScenarioResult, StepRecord
+from readiness.bundle import (
+    MANIFEST_FILE,
+    Evidence,
+    Manifest,
+    ScenarioEntry,
+    ScenarioResult,
+    StepRecord,
+)
 from readiness.errors import InvalidInput
 
 TRAFFIC_QUANTILES = {"latency_p50_ms": 0.5, "latency_p95_ms": 0.95, "latency_p99_ms": 0.99}
@@ -61,7 +68,7 @@ def traffic_series(requests: pd.DataFrame) -> pd.DataFrame:
 def refuse_existing_bundle(folder: Path) -> None:
     """InvalidInput when `folder` already holds a bundle: a second run's journal and
     evidence appended to the first's would mix two runs under one manifest."""
-    if any((folder / name).is_file() for name in ("manifest.json", "journal.jsonl")):
+    if any((folder / name).is_file() for name in (MANIFEST_FILE, "journal.jsonl")):
         raise InvalidInput(f"--out {folder} already holds a run's bundle: choose another "
                            "folder, or remove it first")  # fmt: skip
 
@@ -83,7 +90,7 @@ class BundleWriter(RunObserver):
     def write_manifest(self, manifest: Manifest) -> None:
         temporary = self.folder / "manifest.json.tmp"
         temporary.write_text(manifest.model_dump_json(indent=2))
-        temporary.replace(self.folder / "manifest.json")
+        temporary.replace(self.folder / MANIFEST_FILE)
 
     def _append(self, path: Path, record: BaseModel) -> None:
         with path.open("a") as handle:

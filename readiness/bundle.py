@@ -29,6 +29,7 @@ from readiness.errors import InvalidInput
 from readiness.provenance import code_version
 
 SCHEMA_VERSION = 1
+MANIFEST_FILE = "manifest.json"
 PACKAGES = ("readiness", "locust", "chaostoolkit-lib", "httpx", "pydantic", "pandas", "pyarrow")
 
 
@@ -231,10 +232,14 @@ DERIVED = "assessment."
 evidence (`assessment.json` and its renderings can always be recomputed from it)."""
 
 
+def _sha256(file: Path) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()
+
+
 def write_digests(folder: Path) -> Path:
     """Seal the bundle: the sha256 of every evidence file, so an edit shows."""
     digests = {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        str(path.relative_to(folder)): _sha256(path)
         for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != DIGESTS_FILE and not path.name.startswith(DERIVED)
     }
@@ -270,19 +275,20 @@ def check_seal(folder: Path) -> Seal | None:
         file = folder / name
         if not file.is_file():
             problems.append(f"{name} is missing")
-        elif hashlib.sha256(file.read_bytes()).hexdigest() != digest:
+        elif _sha256(file) != digest:
             problems.append(f"{name} was changed after the run")
     return Seal(files=len(recorded), problems=problems)
 
 
 def read_manifest(bundle: Path) -> Manifest:
     """The manifest of a bundle; InvalidInput when the folder is not one or it is unreadable."""
-    path = bundle / "manifest.json"
+    path = bundle / MANIFEST_FILE
     if not path.is_file():
-        raise InvalidInput(f"{bundle} is not an evidence bundle: it has no manifest.json")
+        raise InvalidInput(f"{bundle} is not an evidence bundle: it has no {MANIFEST_FILE}")
     try:
         return Manifest.model_validate_json(path.read_text())
     except (OSError, ValidationError) as problem:
         raise InvalidInput(
-            f"evidence bundle {bundle}: manifest.json is unreadable: {str(problem).splitlines()[0]}"
+            f"evidence bundle {bundle}: {MANIFEST_FILE} is unreadable: "
+            f"{str(problem).splitlines()[0]}"
         ) from problem

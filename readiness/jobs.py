@@ -1,6 +1,7 @@
 """What the commands do, as functions a script can call without the CLI (as Locust's
-`Environment` runs without its command line): run scenarios against a descriptor and assess
-the bundle, and the demo. The CLI (`readiness.cli`) adds options, progress and tables.
+`Environment` runs without its command line): `open_target`, `run_scenarios` and
+`assess_bundle` are `readiness run DESCRIPTOR` in three steps, `demo` is `readiness demo`.
+The CLI (`readiness.cli`) adds options, progress and tables between the steps.
 
 Heavy parts are imported inside the functions, so importing this module costs nothing.
 """
@@ -8,7 +9,6 @@ Heavy parts are imported inside the functions, so importing this module costs no
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 DEMONSTRATED = {"microservice": "real-time", "event-driven": "streaming", "edge": "edge"}
 """The architectures `readiness demo` runs, and their patterns."""
-PROFILES = ("production", "prototype")
 
 Say = Callable[[str], None]
 RunScenarios = Callable[[Path, "list[LoadedScenario]", int], "Assessment"]
@@ -78,27 +77,6 @@ def assess_bundle(
         collect(target, folder, seed, on_collect)
     write_digests(folder)
     return assess_and_record(folder)
-
-
-@dataclass(frozen=True)
-class Assessed:
-    folder: Path
-    outcome: "RunOutcome"
-    assessment: "Assessment"
-
-
-def run_and_assess(
-    home: Home,
-    descriptor: Path,
-    scenarios: "Sequence[LoadedScenario]",
-    out: Path | None = None,
-    seed: int = 0,
-) -> Assessed:
-    """`readiness run DESCRIPTOR` without the CLI: the bundle, its run and its assessment."""
-    target = open_target(descriptor)
-    folder = out or new_run_folder(home, target.descriptor.name)
-    outcome = run_scenarios(target, folder, scenarios, seed)
-    return Assessed(folder, outcome, assess_bundle(folder, target, seed))
 
 
 def _readiness_step(arguments: list[str]) -> None:
@@ -156,6 +134,7 @@ def demo(
     from harness import default_scenarios
     from harness.deploy import deployed
     from harness.scenario import load_scenario
+    from reference.platform.deploy.profile import PROFILES
 
     ensure_releases(home.ensure(), quick, say)
     results: dict[str, tuple[Assessment, Assessment]] = {}

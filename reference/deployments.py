@@ -8,8 +8,8 @@ from pathlib import Path
 from readiness.descriptor import ARCHITECTURES
 from readiness.errors import InvalidInput
 from readiness.home import Home
-
-PROFILES = ("production", "prototype")
+from readiness.libraries import quiet_libraries
+from reference.platform.deploy.profile import profile_of
 
 
 @dataclass(frozen=True)
@@ -33,27 +33,27 @@ def architecture(name: str) -> str:
 def up(home: Home, name: str, options: UpOptions) -> Path:
     """Start `name` in the options' profile; the path of the descriptor it wrote."""
     architecture(name)
-    if options.profile not in PROFILES:
-        raise InvalidInput(f"--profile must be production or prototype, not '{options.profile}'")
+    profile = profile_of(options.profile)
+    if name != "microservice" and options.without:
+        raise InvalidInput(f"--without is not available for the {name} architecture yet")
     if name == "microservice":
         from reference.microservice.deployment import up as start_microservice
-        from reference.microservice.service import Profile
 
+        quiet_libraries()  # after the import: MLflow sets its own log level on import
         return start_microservice(
-            home, Profile(options.profile), options.alias, faults=options.faults,
+            home, profile, options.alias, faults=options.faults,
             monitor_config=options.monitor_config, without=options.without,
         )  # fmt: skip
-    if options.without:
-        raise InvalidInput(f"--without is not available for the {name} architecture yet")
     if name == "event-driven":
         from reference.event_driven.deployment import up as start_stream
 
-        return start_stream(home, options.profile, monitor_config=options.monitor_config,
+        quiet_libraries()
+        return start_stream(home, profile, monitor_config=options.monitor_config,
                             faults=options.faults)  # fmt: skip
     from reference.edge.deployment import up as start_fleet
 
-    return start_fleet(home, options.profile, monitor_config=options.monitor_config,
-                       faults=options.faults)  # fmt: skip
+    quiet_libraries()
+    return start_fleet(home, profile, monitor_config=options.monitor_config, faults=options.faults)
 
 
 def down(home: Home, name: str) -> bool:

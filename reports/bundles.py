@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assessment.result import ASSESSMENT_FILE, Assessment, read_assessment
-from readiness.bundle import Manifest
+from readiness.bundle import MANIFEST_FILE, Manifest
 from readiness.errors import InvalidInput
 
-MANIFEST_FILE = "manifest.json"
 MAX_DEPTH = 3
 """How deep below the runs folder bundles are looked for (`runs/<team>/<run>` is fine)."""
 SKIPPED_FOLDERS = frozenset({"work", "timeseries", "requests", "scenarios", "logs"})

@@ -10,7 +10,7 @@ import pandas as pd
 from assessment.collectors import Provenances
 from assessment.conventions import ACCELERATOR_BUSY, CPU_SECONDS, KNOWN_REQUEST_COUNTERS
 from assessment.facts import Fact
-from readiness.bundle import DIGESTS_FILE, Manifest, check_seal
+from readiness.bundle import DIGESTS_FILE, MANIFEST_FILE, Manifest, check_seal
 from readiness.errors import InvalidInput
 
 PROVIDES = ("scenarios", "scenario_metrics", "bundle_digests")
@@ -27,7 +27,7 @@ def bundle_facts(bundle: Path, manifest: Manifest, facts: Sequence[Fact] = ()) -
         observed_at=manifest.ended or manifest.started,
     )  # fmt: skip
     return [
-        stamp.fact("scenarios", str(bundle / "manifest.json"), scenario_runs(manifest)),
+        stamp.fact("scenarios", str(bundle / MANIFEST_FILE), scenario_runs(manifest)),
         stamp.fact(
             "scenario_metrics",
             str(bundle / "timeseries"),

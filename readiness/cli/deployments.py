@@ -10,7 +10,6 @@ import typer
 from readiness.cli.shell import WithoutOption, errors, fail, needs
 from readiness.errors import ReadinessError
 from readiness.home import readiness_home
-from readiness.libraries import quiet_libraries
 
 ArchArgument = Annotated[str, typer.Argument(help="microservice, event-driven or edge.")]
 
@@ -37,7 +36,6 @@ def up(
     try:
         architecture(arch)
         with errors.status(f"starting {arch} ({profile}) ..."):
-            quiet_libraries()
             descriptor = start(readiness_home(), arch, options)
     except ReadinessError as error:
         raise fail(error) from error

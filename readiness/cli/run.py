@@ -14,6 +14,7 @@ from readiness.descriptor import ARCHITECTURES, load_descriptor
 from readiness.errors import InvalidInput, ReadinessError
 from readiness.home import readiness_home
 from readiness.jobs import DEMONSTRATED, assess_bundle, new_run_folder, open_target, run_scenarios
+from reference.platform.deploy.profile import profile_of
 
 if TYPE_CHECKING:
     from assessment.result import Assessment
@@ -64,8 +65,10 @@ def run(
     from harness.deploy import deployed
     from harness.scenario import load_scenario
 
-    if profile not in ("production", "prototype"):
-        raise fail(InvalidInput(f"--profile must be production or prototype, not '{profile}'"))
+    try:
+        profile_of(profile)
+    except ReadinessError as error:
+        raise fail(error) from error
     if no_scenarios and scenario:
         raise fail(InvalidInput("--no-scenarios and --scenario exclude each other"))
     descriptor_file = Path(target)

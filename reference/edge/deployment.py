@@ -62,6 +62,7 @@ from reference.platform.deploy.processes import (
     stop_recorded,
     wait_until_ready,
 )
+from reference.platform.deploy.profile import profile_of
 from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
 from reference.platform.monitoring.config import load_config
@@ -73,7 +74,6 @@ ARCHITECTURE = "edge"
 DEVICES = ("edge-1", "edge-2", "edge-3")
 EDGE_SLOS = SLOs(p99_latency_ms=50.0, error_rate=0.01, availability=0.999)
 """The whitepaper's edge class: an answer within 50 ms on the device."""
-PROFILES = ("production", "prototype")
 DEFAULT_LIMITS = {"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)}
 """Instances a second per tenant at the fleet API (the same quotas as the other
 architectures')."""
@@ -93,8 +93,7 @@ def up(
     devices: tuple[str, ...] = DEVICES,
 ) -> Path:
     """Start the cloud and the fleet; return the path of the target descriptor."""
-    if profile not in PROFILES:
-        raise InvalidInput(f"--profile must be production or prototype, not '{profile}'")
+    profile_of(profile)
     if profile == "prototype" and (faults or monitor_config):
         raise InvalidInput("the prototype has no monitors nor fault hooks: --faults and "
                            "--monitor-config are production's")  # fmt: skip

@@ -30,7 +30,7 @@ from readiness.documents import load_document
 from readiness.errors import InvalidConfiguration, Problem
 from reference.platform.model.schema import load_schema
 from reference.platform.serving.admin_routes import add_admin_routes
-from reference.platform.serving.auth import KeyStore, Role, TenantKey
+from reference.platform.serving.auth import ANONYMOUS, KeyStore, Role, TenantKey
 from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.serving.problems import answer_problems, count_requests, read_body
 from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
@@ -38,7 +38,6 @@ from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
 API_KEY_HEADER, DEVICE_HEADER = "x-api-key", "x-device"
 MAX_BODY_BYTES = 1_000_000
 DEVICE_TIMEOUT_S = 5.0
-ANONYMOUS = "anonymous"
 REQUEST_ID = r"^[A-Za-z0-9_.:-]{1,100}$"
 RequestId = Annotated[str, Field(pattern=REQUEST_ID)]
 OWN = CollectorRegistry()

@@ -62,6 +62,7 @@ from reference.platform.deploy.processes import (
     stop_recorded,
     wait_until_ready,
 )
+from reference.platform.deploy.profile import profile_of
 from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
 from reference.platform.monitoring.config import load_config
@@ -75,7 +76,6 @@ STREAMING_SLOS = SLOs(p99_latency_ms=1000.0, error_rate=0.01, availability=0.999
 DEFAULT_INSTANCES = {"enrich": 1, "infer": 2, "sink": 1, "action": 1}
 DEFAULT_LIMITS = {"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)}
 """Events a second per tenant at the ingest (the same quotas as the microservice's)."""
-PROFILES = ("production", "prototype")
 READY_TIMEOUT_S = 60.0
 
 
@@ -95,8 +95,7 @@ def up(
     """Start the pipeline; return the path of its target descriptor. `instances` fixes the
     workers per stage (no autoscaler); `limits` replaces the tenants' rate limits (a
     benchmark of the pipeline's capacity passes none)."""
-    if profile not in PROFILES:
-        raise InvalidInput(f"--profile must be production or prototype, not '{profile}'")
+    profile_of(profile)
     if profile == "prototype" and (faults or monitor_config or instances):
         raise InvalidInput("the prototype is one process without monitors or fault hooks: "
                            "--faults, --monitor-config and instances are production's")  # fmt: skip

@@ -38,7 +38,7 @@ from reference.event_driven.stage import DEDUP_HEADER
 from reference.event_driven.streams import ALL, EVENTS
 from reference.platform.model.schema import FeatureSchema
 from reference.platform.serving.admin_routes import add_admin_routes
-from reference.platform.serving.auth import KeyStore, Role, TenantKey
+from reference.platform.serving.auth import ANONYMOUS, KeyStore, Role, TenantKey
 from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
 from reference.platform.serving.problems import (
     answer_problems,
@@ -55,7 +55,6 @@ API_KEY_HEADER = "x-api-key"
 IDEMPOTENCY_HEADER = "idempotency-key"
 MAX_BODY_BYTES = 1_000_000
 PUBLISH_TIMEOUT_S = 5.0
-ANONYMOUS = "anonymous"
 
 
 class IngestSettings(BaseModel):

@@ -58,14 +58,13 @@ class Predictions:
         return [Predictions(p, f) for p, f in parts]
 
 
-class InferenceBackend(Protocol):
+class Predictor(Protocol):
+    """What the gateway's request stages ask of a backend: which versions answer, and
+    their answers."""
+
     def loaded(self, model: str) -> set[str]:
         """The versions of `model` that can answer now."""
         ...
-
-    async def load(self, model: str, version: str, path: Path) -> None: ...
-
-    async def unload(self, model: str, version: str) -> None: ...
 
     async def predict(
         self,
@@ -74,6 +73,12 @@ class InferenceBackend(Protocol):
         numeric: npt.NDArray[np.float32],
         categorical: npt.NDArray[np.int64],
     ) -> Predictions: ...
+
+
+class InferenceBackend(Predictor, Protocol):
+    async def load(self, model: str, version: str, path: Path) -> None: ...
+
+    async def unload(self, model: str, version: str) -> None: ...
 
     async def explain(
         self,

@@ -31,7 +31,7 @@ from readiness.descriptor import (
 from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
 from reference.microservice.gateway import GatewaySettings, Switches
-from reference.microservice.service import Profile, ReplicaOptions, ServiceConfig
+from reference.microservice.service import ReplicaOptions, ServiceConfig
 from reference.platform.deploy.declarations import platform_declarations
 from reference.platform.deploy.deployment_keys import (
     ADMIN_KEY_ENV,
@@ -48,6 +48,7 @@ from reference.platform.deploy.processes import (
     stop_session,
     wait_until_ready,
 )
+from reference.platform.deploy.profile import Profile
 from reference.platform.deploy.request_rows import declare_adult
 from reference.platform.model.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.model.registry import ModelRegistry

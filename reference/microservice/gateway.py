@@ -195,9 +195,8 @@ def create_app(schema: FeatureSchema, serving: Serving, settings: GatewaySetting
         return callers.identify(request.headers.get(API_KEY_HEADER), role, model)
 
     def tenant_of(request: Request, role: Role, model: str | None, labels: Labels) -> str:
-        tenant = labels["tenant"] = callers.tenant(request.headers.get(API_KEY_HEADER), role,
-                                                   model)  # fmt: skip
-        return tenant
+        labels["tenant"] = callers.tenant(request.headers.get(API_KEY_HEADER), role, model)
+        return labels["tenant"]
 
     async def instances_of(
         request: Request, body_model: type[BaseModel], model: str, version: str

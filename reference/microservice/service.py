@@ -12,7 +12,6 @@ deployment log: a restarted service serves the registry's champion alone again.
 import os
 import socket
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness.errors import InvalidConfiguration
 from reference.microservice.gateway import GatewaySettings, Serving, create_app
 from reference.microservice.routing import ModelRoutes, Router
+from reference.platform.deploy.profile import Profile
 from reference.platform.model.schema import FeatureSchema
 
 if TYPE_CHECKING:
@@ -31,11 +31,6 @@ if TYPE_CHECKING:
     from reference.platform.monitoring.recorder import SketchRecorder
 
 PROTOTYPE_VERSION = "file"
-
-
-class Profile(StrEnum):
-    PRODUCTION = "production"
-    PROTOTYPE = "prototype"
 
 
 class ReplicaOptions(BaseModel):

@@ -25,33 +25,18 @@ from readiness.errors import (
     PolicyViolation,
     Problem,
 )
-from reference.microservice.backends import Predictions
+from reference.microservice.backends import Predictor
 from reference.microservice.cache import PredictionCache
 from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.routing import Router
 from reference.platform.audit.prediction_log import PredictionLog
 from reference.platform.model.schema import FeatureSchema, RecordEncoder
-from reference.platform.serving.auth import Identity, KeyStore, Role
+from reference.platform.serving.auth import ANONYMOUS, Identity, KeyStore, Role
 from reference.platform.serving.problems import refused_instances, validated
 from reference.platform.serving.ratelimit import TenantLimiter
 
-ANONYMOUS = "anonymous"
 Labels = dict[str, str]
 """A request's metric labels (`tenant`, `version`), filled in by the stages as they learn."""
-
-
-class Answering(Protocol):
-    """What the stages ask of an inference backend (`backends.InferenceBackend` is one)."""
-
-    def loaded(self, model: str) -> set[str]: ...
-
-    async def predict(
-        self,
-        model: str,
-        version: str,
-        numeric: npt.NDArray[np.float32],
-        categorical: npt.NDArray[np.int64],
-    ) -> Predictions: ...
 
 
 class Refusals(Protocol):
@@ -193,7 +178,7 @@ class Routing:
     """The version that answers this tenant, and the one that shadows it (or None)."""
 
     router: Router
-    backend: Answering
+    backend: Predictor
 
     def route(self, model: str, tenant: str) -> tuple[str, str | None]:
         chosen = self.router.route(model, tenant)
@@ -207,7 +192,7 @@ class Inference:
     """Cached answers of this version where there are some; the rest from the backend, in
     one call, and cached."""
 
-    backend: Answering
+    backend: Predictor
     metrics: GatewayMetrics
     inputs: tuple[str, ...]
     cache: PredictionCache | None = None
@@ -250,7 +235,7 @@ class Mirror:
     answers are logged for comparison and never returned, and its failure never reaches
     the client."""
 
-    backend: Answering
+    backend: Predictor
     encode: RecordEncoder
     metrics: GatewayMetrics
     tasks: "set[asyncio.Task[None]]"

@@ -8,10 +8,11 @@ import streamlit as st
 
 from assessment.policy import WHITEPAPER_POLICY, Policy, load_policy
 from assessment.result import ASSESSMENT_FILE
+from readiness.bundle import MANIFEST_FILE
 from readiness.errors import InvalidInput
 from readiness.home import readiness_home
-from reports.bundles import MANIFEST_FILE, MAX_DEPTH, Catalogue, Run, discover
-from reports.evidence import EvidenceIndex
+from reports.bundles import MAX_DEPTH, Catalogue, Run, discover
+from reports.evidence import EvidenceIndex, seal_line
 from reports.timeline import ScenarioTimeline, scenario_timelines
 
 RUNS_VARIABLE = "READINESS_RUNS"
@@ -87,6 +88,13 @@ def timelines(path: str, run_id: str, started: float) -> list[ScenarioTimeline]:
 def evidence(path: str, run_id: str, started: float) -> EvidenceIndex:
     run = _run_at(path)
     return EvidenceIndex.of(run.path, run.assessment)
+
+
+@st.cache_resource(max_entries=16, show_spinner="checking the evidence seal ...")
+def seal(path: str, run_id: str, started: float) -> str:
+    """The seal line of a run, checked once per run as its evidence index is (hashing every
+    file of a bundle on each rerun of a page would make the app slow on large bundles)."""
+    return seal_line(_run_at(path).path)
 
 
 def _run_at(path: str) -> Run:

@@ -21,7 +21,7 @@ from harness.deploy import MONITOR_CONFIG
 from readiness.cli import app
 from readiness.home import Home
 from reference.microservice.deployment import down, up
-from reference.microservice.service import Profile
+from reference.platform.deploy.profile import Profile
 from tests.champions import crown_champion
 
 runner = CliRunner()

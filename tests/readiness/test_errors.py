@@ -20,11 +20,13 @@ BUILTIN_EXCEPTIONS = {
 }
 
 
-def defined_classes(root: Path = ROOT) -> dict[str, tuple[str, list[str]]]:
+def defined_classes(
+    root: Path = ROOT, packages: tuple[str, ...] = PACKAGES
+) -> dict[str, tuple[str, list[str]]]:
     """`module:Class` -> (the class's name, the last names of its bases), for every
-    top-level class in the project's packages."""
+    top-level class in the packages."""
     found = {}
-    for package in PACKAGES:
+    for package in packages:
         for path in sorted((root / package).rglob("*.py")):
             tree = ast.parse(path.read_text(), filename=str(path))
             for node in tree.body:
@@ -110,10 +112,5 @@ def test_the_walk_finds_an_exception_class_however_it_derives(
 ) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "m.py").write_text(source)
-    classes = {
-        f"{p.relative_to(tmp_path)}:{n.name}": (n.name, [ast.unparse(b) for b in n.bases])
-        for p in (tmp_path / "pkg").rglob("*.py")
-        for n in ast.parse(p.read_text()).body
-        if isinstance(n, ast.ClassDef)
-    }
+    classes = defined_classes(tmp_path, ("pkg",))
     assert sorted(exception_classes(classes)) == found

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness.errors import InvalidConfiguration
 
 KEY_PREFIX = "rk_"
+ANONYMOUS = "anonymous"
+"""The tenant of a request where auth is switched off: counted, limited and logged as one."""
 HASH_PREFIX = "sha256:"
 
 

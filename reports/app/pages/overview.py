@@ -8,7 +8,7 @@ from assessment.gate import gate
 from reports import charts
 from reports.app import state
 from reports.document import scorecard_rows, subject_line
-from reports.evidence import seal_line, served_line
+from reports.evidence import served_line
 
 run = state.require_run()
 assessment = run.assessment
@@ -31,7 +31,7 @@ if policy is not None:
             st.markdown(f"**{title}**\n" + "\n".join(f"- {item}" for item in items))
 index = state.evidence(str(run.path), run.run_id, run.started)
 st.caption(f"{subject_line(assessment)} {served_line(index)}")
-seal = seal_line(run.path)
+seal = state.seal(str(run.path), run.run_id, run.started)
 (st.error if "BROKEN" in seal else st.caption)(seal)
 st.subheader("Scorecard")
 st.pyplot(charts.scorecard(assessment), clear_figure=True)

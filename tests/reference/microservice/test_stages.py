@@ -2,7 +2,6 @@
 of cases per stage, without an app, a server or a model."""
 
 import asyncio
-import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,7 +16,6 @@ from reference.microservice.cache import PredictionCache
 from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.routing import ModelRoutes, Router
 from reference.microservice.stages import (
-    ANONYMOUS,
     Admission,
     BatchPause,
     FeatureResolution,
@@ -31,7 +29,7 @@ from reference.microservice.stages import (
     error_status,
 )
 from reference.platform.model.schema import FeatureSchema, RecordEncoder, load_schema
-from reference.platform.serving.auth import KeyStore, Role, TenantKey, hash_key, new_key
+from reference.platform.serving.auth import ANONYMOUS, KeyStore, Role, TenantKey, hash_key, new_key
 from reference.platform.serving.instances import predict_request_model
 from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
 from tests.examples import VALID_ROW
@@ -299,16 +297,22 @@ async def broken(labels: Labels) -> Response:
 
 
 @pytest.mark.parametrize(
-    ("answer", "tenant", "status"),
-    [(answered, "acme", "200"), (refused, ANONYMOUS, "429"), (broken, ANONYMOUS, "409")],
-    ids=["an answer by its tenant", "a refusal by its status", "a failure as its answer"],
-)
+    ("answer", "raised", "tenant", "status"),
+    [(answered, None, "acme", "200"), (refused, Problem, ANONYMOUS, "429"),
+     (broken, IntegrityFailed, ANONYMOUS, "409")],
+    ids=["an answer by its tenant", "a refusal by its status, raised on",
+         "a failure as its answer, raised on"],
+)  # fmt: skip
 def test_observation_counts_every_request_by_what_it_was_answered(
-    answer: Any, tenant: str, status: str
+    answer: Any, raised: type[Exception] | None, tenant: str, status: str
 ) -> None:
     metrics = GatewayMetrics()
-    with contextlib.suppress(Problem, IntegrityFailed):
-        asyncio.run(Observation(metrics).observe("predict", MODEL, answer))
+    observed = Observation(metrics).observe("predict", MODEL, answer)
+    if raised is None:
+        assert asyncio.run(observed).status_code == 200
+    else:
+        with pytest.raises(raised):
+            asyncio.run(observed)
     version = "2" if tenant == "acme" else ""
     labels = {"route": "predict", "model": MODEL, "version": version, "tenant": tenant}
     assert sample(metrics, "readiness_requests_total", **labels, status=status) == 1.0
