@@ -2,8 +2,8 @@
 admit it past its rate limit, read and validate its instances, refuse a batch while batches
 are paused, resolve applicant ids to features, route to a version, infer (cache first),
 mirror to a shadow, and count it all. Each is a small object built once per app from the
-settings and the switches, so each can be tested alone; `gateway.create_app` wires them
-into routes.
+settings and the switches, so each can be tested alone; `gateway.Gateway`'s handlers run
+them and `gateway.create_app` mounts the handlers as routes.
 """
 
 import asyncio
