@@ -39,7 +39,11 @@ from reference.event_driven.streams import ALL, EVENTS
 from reference.platform.model.schema import FeatureSchema
 from reference.platform.serving.admin_routes import add_admin_routes
 from reference.platform.serving.auth import ANONYMOUS, KeyStore, Role, TenantKey
-from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.serving.instances import (
+    DEFAULT_MAX_BATCH,
+    openapi_body,
+    predict_request_model,
+)
 from reference.platform.serving.problems import (
     answer_problems,
     count_requests,
@@ -49,6 +53,8 @@ from reference.platform.serving.problems import (
 from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
 
 if TYPE_CHECKING:
+    from reference.event_driven.action import ActionStore
+    from reference.platform.audit.prediction_log import PredictionLog
     from reference.platform.monitoring.recorder import SketchRecorder
 
 API_KEY_HEADER = "x-api-key"
@@ -147,128 +153,164 @@ Alongside = Callable[[Client], AbstractAsyncContextManager[None]]
 """Work that runs in the ingest process for as long as it serves (the prototype's stages)."""
 
 
-def create_app(
-    schema: FeatureSchema, settings: IngestSettings, alongside: Alongside | None = None
-) -> FastAPI:
-    state: dict[str, Any] = {}
-    keys = KeyStore(settings.tenants) if settings.tenants else None
-    limiter = TenantLimiter(settings.limits)
-    request_model = predict_request_model(schema, settings.max_batch)
+class Ingest:
+    """The ingest's routes and what they hold while it serves (the broker connection, the
+    prediction log, the action store, the refusals recorder, the batch pause)."""
+
+    def __init__(
+        self, schema: FeatureSchema, settings: IngestSettings, alongside: Alongside | None
+    ) -> None:
+        self.schema, self.settings, self.alongside = schema, settings, alongside
+        self.keys = KeyStore(settings.tenants) if settings.tenants else None
+        self.limiter = TenantLimiter(settings.limits)
+        self.request_model = predict_request_model(schema, settings.max_batch)
+        self.client: Client | None = None
+        self.js: JetStreamContext | None = None
+        self.log: PredictionLog | None = None
+        self.actions: ActionStore | None = None
+        self.recorder: SketchRecorder | None = None
+        self.batch_paused: str | None = None
+        self.champion: tuple[float, str | None] = (0.0, None)
+        """When the champion's version was read, and the version."""
+
+    # ---------------------------------------------------------------- while serving
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        client = await nats.connect(settings.broker_url, max_reconnect_attempts=-1,
-                                    reconnect_time_wait=0.25, name="readiness-ingest")  # fmt: skip
-        state["client"], state["js"] = client, client.jetstream()
-        log = None
+    async def serving(self, _: FastAPI) -> AsyncIterator[None]:
+        """Connects to the broker and opens the stores for as long as the app serves."""
+        settings = self.settings
+        self.client = await nats.connect(
+            settings.broker_url, max_reconnect_attempts=-1, reconnect_time_wait=0.25,
+            name="readiness-ingest",
+        )  # fmt: skip
+        self.js = self.client.jetstream()
         if settings.audit_url is not None:
             from reference.platform.audit.prediction_log import PredictionLog
 
-            log = PredictionLog(settings.audit_url)
-        state["log"] = log
-        actions = None
+            self.log = PredictionLog(settings.audit_url)
         if settings.actions_db is not None:
             from reference.event_driven.action import ActionStore
 
-            actions = ActionStore(settings.actions_db)
-        state["actions"] = actions
+            self.actions = ActionStore(settings.actions_db)
         stop = asyncio.Event()
-        recorder = _refusals_recorder(settings)
-        state["recorder"] = recorder
+        self.recorder = recorder = _refusals_recorder(settings)
         recording = asyncio.create_task(recorder.run(stop)) if recorder is not None else None
         metering = asyncio.create_task(_meter_cpu())
         async with contextlib.AsyncExitStack() as running:
-            if alongside is not None:
-                await running.enter_async_context(alongside(client))
+            if self.alongside is not None:
+                await running.enter_async_context(self.alongside(self.client))
             yield
         metering.cancel()
         stop.set()
         if recording is not None:
             await recording
-        if log is not None:
-            log.close()
-        if actions is not None:
-            actions.close()
+        if self.log is not None:
+            self.log.close()
+        if self.actions is not None:
+            self.actions.close()
         with contextlib.suppress(Exception):
-            await client.close()
+            await self.client.close()
 
-    app = FastAPI(title="readiness event-driven ingest", version="1", lifespan=lifespan)
+    @property
+    def connected(self) -> Client:
+        assert self.client is not None, "the ingest serves only while connected"
+        return self.client
 
-    count_requests(app, INGEST_REQUESTS, INGEST_LATENCY)
+    @property
+    def stream(self) -> JetStreamContext:
+        assert self.js is not None, "the ingest serves only while connected"
+        return self.js
 
-    answer_problems(app)
-
-    def identify(request: Request, role: Role, model: str | None) -> str:
-        if keys is None:
+    def identify(self, request: Request, role: Role, model: str | None) -> str:
+        if self.keys is None:
             return ANONYMOUS
-        return keys.authorise(request.headers.get(API_KEY_HEADER), role, model).tenant
+        return self.keys.authorise(request.headers.get(API_KEY_HEADER), role, model).tenant
 
-    @app.post(
-        "/v1/models/{model}/predict", status_code=202, response_model=Accepted,
-        openapi_extra={"requestBody": {"content": {"application/json": {
-            "schema": request_model.model_json_schema()}}, "required": True}},
-    )  # fmt: skip
-    async def ingest(model: str, request: Request) -> Response:
-        tenant = identify(request, Role.PREDICT, model)
-        if model != settings.model:
+    def served(self, model: str) -> None:
+        if model != self.settings.model:
             raise Problem(404, f"no model '{model}' on this stream")
+
+    # ---------------------------------------------------------------- predict
+
+    async def ingest(self, model: str, request: Request) -> Response:
+        tenant = self.identify(request, Role.PREDICT, model)
+        self.served(model)
         try:
-            body = await read_body(request, request_model, MAX_BODY_BYTES)
+            body = await read_body(request, self.request_model, MAX_BODY_BYTES)
         except Problem as refused:
-            await record_refusal(model, refused)
+            await self.record_refusal(model, refused)
             raise
         instances = [i.model_dump(exclude_none=True) for i in body.instances]  # type: ignore[attr-defined]
-        decision = limiter.take(tenant, len(instances))
+        decision = self.limiter.take(tenant, len(instances))
         if not decision.allowed:
             raise decision.problem(f"rate limit: {decision.reason or 'too many events'}")
-        if len(instances) > 1 and state.get("batch_paused"):
-            raise Problem(503, f"batch requests are paused: {state['batch_paused']}",
+        if len(instances) > 1 and self.batch_paused:
+            raise Problem(503, f"batch requests are paused: {self.batch_paused}",
                           {"Retry-After": "30"})  # fmt: skip
         request_id = _request_id(request)
-        now = time.time()
-        events = []
-        for position, (event_id, instance) in enumerate(
-            zip(event_ids(request_id, len(instances)), instances, strict=True)
-        ):
-            applicant = instance.pop(schema.entity, None)
+        events = self.events_of(request_id, instances)
+        if self.settings.jetstream:
+            await _publish(self.stream, events)
+        else:
+            await _publish_core(self.connected, events)
+        accepted = Accepted(request_id=request_id, events=[e.event_id for e in events])
+        return JSONResponse(accepted.model_dump(), 202)
+
+    def events_of(self, request_id: str, instances: list[dict[str, Any]]) -> list[ApplicationEvent]:
+        """One event per instance: its features, or the applicant id the enrich stage
+        looks its features up by."""
+        now, events = time.time(), []
+        ids = event_ids(request_id, len(instances))
+        for position, (event_id, instance) in enumerate(zip(ids, instances, strict=True)):
+            applicant = instance.pop(self.schema.entity, None)
             events.append(ApplicationEvent(
                 event_id=event_id, event_time=now, request_id=request_id, position=position,
                 applicant_id=applicant if applicant and not instance else None,
                 features=instance if instance else None,
             ))  # fmt: skip
-        if settings.jetstream:
-            await _publish(state["js"], events)
-        else:
-            await _publish_core(state["client"], events)
-        body_out = Accepted(request_id=request_id, events=[e.event_id for e in events])
-        return JSONResponse(body_out.model_dump(), 202)
+        return events
 
-    async def record_refusal(model: str, refused: Problem) -> None:
+    async def record_refusal(self, model: str, refused: Problem) -> None:
         """What validation refused is evidence of data quality: recorded against the version
         the stream serves now (the champion), for the monitors."""
-        recorder = state["recorder"]
+        recorder = self.recorder
         if recorder is None or refused.status != 422 or not refused.errors:
             return
-        version = await asyncio.to_thread(_champion_version, state, settings)
+        version = await asyncio.to_thread(self.champion_version)
         if version is not None and await asyncio.to_thread(recorder.prepare, model, version):
             recorder.refuse(model, version, refused.errors, refused_instances(refused))
 
-    @app.post("/v1/feedback")
-    async def feedback(request: Request) -> Response:
-        identify(request, Role.PREDICT, None)
-        log = state["log"]
-        if log is None:
+    def champion_version(self) -> str | None:
+        """The champion's version, read at most every CHAMPION_TTL_S."""
+        read_at, version = self.champion
+        if time.monotonic() - read_at < CHAMPION_TTL_S:
+            return version
+        from reference.platform.model.registry import ModelRegistry
+
+        assert self.settings.tracking_uri is not None
+        try:
+            found = ModelRegistry(self.settings.tracking_uri).champion(self.settings.model)
+        except Exception:  # the registry away: record nothing this time
+            return None
+        version = found.version if found is not None else None
+        self.champion = (time.monotonic(), version)
+        return version
+
+    # ---------------------------------------------------------------- follow-up
+
+    async def feedback(self, request: Request) -> Response:
+        self.identify(request, Role.PREDICT, None)
+        if self.log is None:
             raise Problem(404, "this deployment takes no feedback")
         body = await read_body(request, FeedbackRequest, MAX_BODY_BYTES)
         rows = [(label.request_id, label.position, label.label) for label in body.labels]
-        await asyncio.to_thread(log.record_feedback, rows)
+        await asyncio.to_thread(self.log.record_feedback, rows)
         return JSONResponse({"accepted": len(rows)})
 
-    @app.post("/v1/results", response_model=Results)
-    async def results(request: Request) -> Response:
+    async def results(self, request: Request) -> Response:
         """What became of accepted requests: prediction rows and actions per request id."""
-        identify(request, Role.PREDICT, None)
-        log, actions = state["log"], state["actions"]
+        self.identify(request, Role.PREDICT, None)
+        log, actions = self.log, self.actions
         if log is None or actions is None:
             raise Problem(404, "this deployment has no results route")
         body = await read_body(request, ResultsQuery, MAX_BODY_BYTES)
@@ -282,45 +324,58 @@ def create_app(
         ]  # fmt: skip
         return JSONResponse(Results(results=found).model_dump())
 
-    add_admin_routes(app, identify, settings.model, settings.tracking_uri, lambda: state["log"],
-                     "on this stream")  # fmt: skip
-
-    @app.put("/v1/admin/models/{model}/batch")
-    async def pause_batch(model: str, request: Request) -> Response:
+    async def pause_batch(self, model: str, request: Request) -> Response:
         """Pause (or resume) requests of more than one instance, as the data-quality alert
         asks: single events still flow."""
-        identify(request, Role.ADMIN, None)
-        if model != settings.model:
-            raise Problem(404, f"no model '{model}' on this stream")
+        self.identify(request, Role.ADMIN, None)
+        self.served(model)
         body = await read_body(request, BatchPause, MAX_BODY_BYTES)
-        state["batch_paused"] = body.reason if body.paused else None
+        self.batch_paused = body.reason if body.paused else None
         return JSONResponse({"paused": body.paused})
 
-    @app.get("/healthz")
-    async def health() -> Response:
-        connected = state["client"].is_connected
+    # ---------------------------------------------------------------- probes of the system
+
+    async def health(self) -> Response:
+        connected = self.connected.is_connected
         return JSONResponse({"broker": "connected" if connected else "down"},
                             200 if connected else 503)  # fmt: skip
 
-    @app.get("/readyz")
-    async def ready() -> Response:
-        js: JetStreamContext = state["js"]
-        if not settings.jetstream:
-            return await health()
+    async def ready(self) -> Response:
+        if not self.settings.jetstream:
+            return await self.health()
         try:
             for spec in ALL:
-                await js.stream_info(spec.name)
+                await self.stream.stream_info(spec.name)
         except Exception as problem:
             return JSONResponse({"ready": False, "detail": str(problem)}, 503)
         return JSONResponse({"ready": True})
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
+    async def metrics(self) -> Response:
         from reference.event_driven.exposition import exposition
 
-        text = await exposition(state["js"] if settings.jetstream else None, settings.durables)
+        js = self.stream if self.settings.jetstream else None
+        text = await exposition(js, self.settings.durables)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
+
+def create_app(
+    schema: FeatureSchema, settings: IngestSettings, alongside: Alongside | None = None
+) -> FastAPI:
+    ingest = Ingest(schema, settings, alongside)
+    app = FastAPI(title="readiness event-driven ingest", version="1", lifespan=ingest.serving)
+    count_requests(app, INGEST_REQUESTS, INGEST_LATENCY)
+    answer_problems(app)
+    app.add_api_route("/v1/models/{model}/predict", ingest.ingest, methods=["POST"],
+                      status_code=202, response_model=Accepted,
+                      openapi_extra=openapi_body(ingest.request_model))  # fmt: skip
+    app.add_api_route("/v1/feedback", ingest.feedback, methods=["POST"])
+    app.add_api_route("/v1/results", ingest.results, methods=["POST"], response_model=Results)
+    add_admin_routes(app, ingest.identify, settings.model, settings.tracking_uri,
+                     lambda: ingest.log, "on this stream")  # fmt: skip
+    app.add_api_route("/v1/admin/models/{model}/batch", ingest.pause_batch, methods=["PUT"])
+    app.add_api_route("/healthz", ingest.health, methods=["GET"])
+    app.add_api_route("/readyz", ingest.ready, methods=["GET"])
+    app.add_api_route("/metrics", ingest.metrics, methods=["GET"])
     return app
 
 
@@ -372,20 +427,3 @@ def _refusals_recorder(settings: IngestSettings) -> "SketchRecorder | None":
 
     return registry_recorder(settings.tracking_uri, settings.audit_url, settings.monitor_cache,
                              "ingest")  # fmt: skip
-
-
-def _champion_version(state: dict[str, Any], settings: IngestSettings) -> str | None:
-    """The champion's version, read at most every CHAMPION_TTL_S."""
-    read_at, version = state.get("champion", (0.0, None))
-    if time.monotonic() - read_at < CHAMPION_TTL_S:
-        return version  # type: ignore[no-any-return]
-    from reference.platform.model.registry import ModelRegistry
-
-    assert settings.tracking_uri is not None
-    try:
-        found = ModelRegistry(settings.tracking_uri).champion(settings.model)
-    except Exception:  # the registry away: record nothing this time
-        return None
-    version = found.version if found is not None else None
-    state["champion"] = (time.monotonic(), version)
-    return version

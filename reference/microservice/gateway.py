@@ -58,7 +58,11 @@ from reference.platform.model.schema import FeatureSchema, RecordEncoder
 from reference.platform.monitoring.recorder import SketchRecorder
 from reference.platform.serving.auth import Identity, KeyStore, Role, TenantKey
 from reference.platform.serving.group_commit import GroupCommit
-from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.serving.instances import (
+    DEFAULT_MAX_BATCH,
+    openapi_body,
+    predict_request_model,
+)
 from reference.platform.serving.problems import (
     answer_problems,
     read_body,
@@ -150,12 +154,6 @@ class CounterfactualResponse(BaseModel):
 
 async def failed(_: Request, error: OperationFailed | PolicyViolation | InvalidInput) -> Response:
     return JSONResponse({"detail": str(error)}, error_status(error))
-
-
-def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The request body a route reads by hand, published in the OpenAPI document."""
-    schema = model.model_json_schema()
-    return {"requestBody": {"content": {"application/json": {"schema": schema}}, "required": True}}
 
 
 class Gateway:

@@ -70,3 +70,10 @@ def predict_request_model(
         __base__=_Strict,
         instances=(Annotated[list[instance], Field(min_length=1, max_length=max_batch)], ...),
     )
+
+
+def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body a route reads by hand (to refuse with its own problems), published
+    in the route's OpenAPI document as `openapi_extra`."""
+    schema = model.model_json_schema()
+    return {"requestBody": {"content": {"application/json": {"schema": schema}}, "required": True}}
