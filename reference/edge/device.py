@@ -23,7 +23,11 @@ from readiness.errors import InvalidConfiguration, Problem
 from reference.edge.metrics import REGISTRY
 from reference.edge.runtime import DeviceConfig, EdgeRuntime
 from reference.platform.model.schema import FeatureSchema, load_schema
-from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.serving.instances import (
+    DEFAULT_MAX_BATCH,
+    openapi_body,
+    predict_request_model,
+)
 from reference.platform.serving.problems import answer_problems, read_body
 
 MAX_BODY_BYTES = 1_000_000
@@ -42,11 +46,7 @@ def create_app(runtime: EdgeRuntime, schema: FeatureSchema) -> FastAPI:
 
     answer_problems(app)
 
-    @app.post(
-        "/v1/models/{model}/predict",
-        openapi_extra={"requestBody": {"content": {"application/json": {
-            "schema": request_model.model_json_schema()}}, "required": True}},
-    )  # fmt: skip
+    @app.post("/v1/models/{model}/predict", openapi_extra=openapi_body(request_model))
     async def predict(model: str, request: Request) -> Response:
         if model != runtime.config.model:
             raise Problem(404, f"no model '{model}' on this device")

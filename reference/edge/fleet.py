@@ -17,7 +17,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -31,9 +31,16 @@ from readiness.errors import InvalidConfiguration, Problem
 from reference.platform.model.schema import load_schema
 from reference.platform.serving.admin_routes import add_admin_routes
 from reference.platform.serving.auth import ANONYMOUS, KeyStore, Role, TenantKey
-from reference.platform.serving.instances import DEFAULT_MAX_BATCH, predict_request_model
+from reference.platform.serving.instances import (
+    DEFAULT_MAX_BATCH,
+    openapi_body,
+    predict_request_model,
+)
 from reference.platform.serving.problems import answer_problems, count_requests, read_body
 from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
+
+if TYPE_CHECKING:
+    from reference.platform.audit.prediction_log import PredictionLog
 
 API_KEY_HEADER, DEVICE_HEADER = "x-api-key", "x-device"
 MAX_BODY_BYTES = 1_000_000
@@ -104,62 +111,75 @@ class RequestResult(BaseModel):
     completed_at: None = None
 
 
-def create_app(config: FleetConfig) -> FastAPI:
-    keys = KeyStore(config.tenants) if config.tenants else None
-    limiter = TenantLimiter(config.limits)
-    state: dict[str, Any] = {"log": None}
-    names = sorted(config.devices)
-    turn = itertools.cycle(names)
-    request_model = predict_request_model(load_schema(), DEFAULT_MAX_BATCH)
+class Fleet:
+    """The fleet API's routes, and what they share while it serves: the client it reaches
+    the devices with, the prediction log, and whose turn it is."""
+
+    def __init__(self, config: FleetConfig) -> None:
+        self.config = config
+        self.keys = KeyStore(config.tenants) if config.tenants else None
+        self.limiter = TenantLimiter(config.limits)
+        self.names = sorted(config.devices)
+        self.turn = itertools.cycle(self.names)
+        self.request_model = predict_request_model(load_schema(), DEFAULT_MAX_BATCH)
+        self.client: httpx.AsyncClient | None = None
+        self.log: PredictionLog | None = None
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def serving(self, _: FastAPI) -> AsyncIterator[None]:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         async with httpx.AsyncClient(timeout=DEVICE_TIMEOUT_S, limits=limits) as client:
-            state["client"] = client
-            if config.audit_url is not None:
+            self.client = client
+            if self.config.audit_url is not None:
                 from reference.platform.audit.prediction_log import PredictionLog
 
-                state["log"] = PredictionLog(config.audit_url)
+                self.log = PredictionLog(self.config.audit_url)
             yield
-            if state["log"] is not None:
-                state["log"].close()
+            if self.log is not None:
+                self.log.close()
 
-    app = FastAPI(title="readiness edge fleet", version="1", lifespan=lifespan)
+    @property
+    def devices(self) -> httpx.AsyncClient:
+        assert self.client is not None, "the fleet API reaches devices only while it serves"
+        return self.client
 
-    count_requests(app, REQUESTS, LATENCY)
-
-    answer_problems(app)
-
-    def identify(request: Request, role: Role, model: str | None) -> str:
-        if keys is None:
+    def identify(self, request: Request, role: Role, model: str | None) -> str:
+        if self.keys is None:
             return ANONYMOUS
-        return keys.authorise(request.headers.get(API_KEY_HEADER), role, model).tenant
+        return self.keys.authorise(request.headers.get(API_KEY_HEADER), role, model).tenant
 
-    @app.post(
-        "/v1/models/{model}/predict",
-        openapi_extra={"requestBody": {"content": {"application/json": {
-            "schema": request_model.model_json_schema()}}, "required": True}},
-    )  # fmt: skip
-    async def predict(model: str, request: Request) -> Response:
+    def logged(self, missing: str) -> "PredictionLog":
+        if self.log is None:
+            raise Problem(404, missing)
+        return self.log
+
+    async def predict(self, model: str, request: Request) -> Response:
         """Answered by one device; its refusals (422, 503 before its first release) pass
         through as it gave them."""
-        tenant = identify(request, Role.PREDICT, model)
+        tenant = self.identify(request, Role.PREDICT, model)
         pinned = request.headers.get(DEVICE_HEADER)
-        if pinned is not None and pinned not in config.devices:
+        if pinned is not None and pinned not in self.config.devices:
             raise Problem(404, f"{DEVICE_HEADER}: no device '{pinned}' in this fleet")
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise Problem(413, f"body of {len(body)} bytes exceeds {MAX_BODY_BYTES}")
-        decision = limiter.take(tenant, instances_in(body))
+        decision = self.limiter.take(tenant, instances_in(body))
         if not decision.allowed:
             raise decision.problem(f"rate limit: {decision.reason or 'too many instances'}")
         forwarded = {k: v for k, v in request.headers.items() if k in PASSED_ON}
-        candidates = [pinned] if pinned else _from(next(turn), names)
+        candidates = [pinned] if pinned else _from(next(self.turn), self.names)
+        return await self.answered_by(candidates, model, body, forwarded, pinned is not None)
+
+    async def answered_by(
+        self, candidates: list[str], model: str, body: bytes, forwarded: dict[str, str],
+        pinned: bool,
+    ) -> Response:  # fmt: skip
+        """The first of `candidates` to answer: a device that is down, or (unless pinned)
+        has no model yet, passes the request to its neighbour."""
         for device in candidates:
             try:
-                answer = await state["client"].post(
-                    f"{config.devices[device]}/v1/models/{model}/predict", content=body,
+                answer = await self.devices.post(
+                    f"{self.config.devices[device]}/v1/models/{model}/predict", content=body,
                     headers=forwarded,
                 )  # fmt: skip
             except httpx.ConnectError:  # that device is down: its neighbour answers
@@ -175,57 +195,61 @@ def create_app(config: FleetConfig) -> FastAPI:
                             media_type="application/json")  # fmt: skip
         raise Problem(503, f"no device answered ({', '.join(candidates)})", {"Retry-After": "5"})
 
-    @app.post("/v1/feedback")
-    async def feedback(request: Request) -> Response:
-        identify(request, Role.PREDICT, None)
-        log = state["log"]
-        if log is None:
-            raise Problem(404, "this fleet takes no feedback")
+    async def feedback(self, request: Request) -> Response:
+        self.identify(request, Role.PREDICT, None)
+        log = self.logged("this fleet takes no feedback")
         body = await read_body(request, FeedbackRequest, MAX_BODY_BYTES)
         rows = [(label.request_id, label.position, label.label) for label in body.labels]
         await asyncio.to_thread(log.record_feedback, rows)
         return JSONResponse({"accepted": len(rows)})
 
-    @app.post("/v1/results")
-    async def results(request: Request) -> Response:
+    async def results(self, request: Request) -> Response:
         """Which answered requests the cloud has heard of: the store-and-forward check."""
-        identify(request, Role.PREDICT, None)
-        log = state["log"]
-        if log is None:
-            raise Problem(404, "this fleet has no results route")
+        self.identify(request, Role.PREDICT, None)
+        log = self.logged("this fleet has no results route")
         body = await read_body(request, ResultsQuery, MAX_BODY_BYTES)
         logged = await asyncio.to_thread(log.logged_per_request, body.request_ids)
         found = [RequestResult(request_id=i, predictions=logged.get(i, 0)).model_dump()
                  for i in body.request_ids]  # fmt: skip
         return JSONResponse({"results": found})
 
-    @app.get("/v1/fleet")
-    async def fleet() -> dict[str, Any]:
-        return {"devices": await _statuses(state["client"], config.devices)}
+    async def fleet(self) -> dict[str, Any]:
+        return {"devices": await _statuses(self.devices, self.config.devices)}
 
-    @app.get("/healthz")
-    async def health() -> Response:
+    async def health(self) -> Response:
         """Healthy while every device answers with a model."""
-        statuses = await _statuses(state["client"], config.devices)
+        statuses = await _statuses(self.devices, self.config.devices)
         healthy = all(s.get("version") for s in statuses.values())
         return JSONResponse({"devices": statuses}, 200 if healthy else 503)
 
-    @app.get("/readyz")
-    async def ready() -> Response:
-        statuses = await _statuses(state["client"], config.devices)
+    async def ready(self) -> Response:
+        statuses = await _statuses(self.devices, self.config.devices)
         ready = any(s.get("version") for s in statuses.values())
         return JSONResponse({"ready": ready}, 200 if ready else 503)
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
-        texts = await asyncio.gather(*(_get_text(state["client"], f"{url}/metrics")
-                                       for url in config.devices.values()))  # fmt: skip
-        answered = dict(zip(config.devices, texts, strict=True))
+    async def metrics(self) -> Response:
+        texts = await asyncio.gather(*(_get_text(self.devices, f"{url}/metrics")
+                                       for url in self.config.devices.values()))  # fmt: skip
+        answered = dict(zip(self.config.devices, texts, strict=True))
         REPLICAS.set(sum(text is not None for text in answered.values()))
         merged = federate(answered) + generate_latest(OWN).decode()
         return PlainTextResponse(merged, media_type="text/plain; version=0.0.4")
 
-    add_admin_routes(app, identify, config.model, config.tracking_uri, lambda: state["log"],
+
+def create_app(config: FleetConfig) -> FastAPI:
+    fleet = Fleet(config)
+    app = FastAPI(title="readiness edge fleet", version="1", lifespan=fleet.serving)
+    count_requests(app, REQUESTS, LATENCY)
+    answer_problems(app)
+    app.add_api_route("/v1/models/{model}/predict", fleet.predict, methods=["POST"],
+                      openapi_extra=openapi_body(fleet.request_model))  # fmt: skip
+    app.add_api_route("/v1/feedback", fleet.feedback, methods=["POST"])
+    app.add_api_route("/v1/results", fleet.results, methods=["POST"])
+    app.add_api_route("/v1/fleet", fleet.fleet, methods=["GET"])
+    app.add_api_route("/healthz", fleet.health, methods=["GET"])
+    app.add_api_route("/readyz", fleet.ready, methods=["GET"])
+    app.add_api_route("/metrics", fleet.metrics, methods=["GET"])
+    add_admin_routes(app, fleet.identify, config.model, config.tracking_uri, lambda: fleet.log,
                      "on this fleet")  # fmt: skip
     return app
 
