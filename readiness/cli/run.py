@@ -61,41 +61,14 @@ def run(
     the target did not answer or the run broke off, 2 for bad input."""
     from contextlib import ExitStack
 
-    from harness import default_scenarios
     from harness.deploy import deployed
-    from harness.scenario import load_scenario
 
-    try:
-        profile_of(profile)
-    except ReadinessError as error:
-        raise fail(error) from error
-    if no_scenarios and scenario:
-        raise fail(InvalidInput("--no-scenarios and --scenario exclude each other"))
-    descriptor_file = Path(target)
-    if target not in ARCHITECTURES and not descriptor_file.is_file():
-        raise fail(InvalidInput(f"TARGET: '{target}' is neither an architecture "
-                                f"({', '.join(ARCHITECTURES)}) nor a descriptor file"))  # fmt: skip
-    if out is not None:
-        from harness.bundle import refuse_existing_bundle
-
-        try:
-            refuse_existing_bundle(out)
-        except ReadinessError as error:
-            raise fail(error) from error
-    names = [] if no_scenarios else scenario or list(default_scenarios(_pattern(target)))
-    try:
-        scenarios = [load_scenario(name) for name in names]
-    except ReadinessError as error:
-        from harness.bundle import write_refusal
-
-        folder = out or new_run_folder(readiness_home(), Path(target).stem)
-        write_refusal(folder, "invalid-scenarios", [str(error)], names)
-        errors.print(f"bundle: {folder}", highlight=False)
-        raise fail(error) from error
+    _check_arguments(target, profile, scenario, out, no_scenarios)
+    scenarios = _load_scenarios(target, scenario, out, no_scenarios)
     if target in ARCHITECTURES:
         needs("reference", f"readiness run {target}")
     with ExitStack() as deployment:
-        descriptor = descriptor_file
+        descriptor = Path(target)
         if target in ARCHITECTURES:
             try:
                 with errors.status(f"starting {target} ({profile}) ..."):
@@ -105,6 +78,49 @@ def run(
             except ReadinessError as error:
                 raise fail(error) from error
         _run_scenarios(descriptor, scenarios, out, seed)
+
+
+def _check_arguments(
+    target: str, profile: str, scenario: list[str] | None, out: Path | None, no_scenarios: bool
+) -> None:
+    """Refuses, before anything starts, what cannot run: an unknown profile, exclusive
+    options, a target that is neither an architecture nor a file, a bundle folder in use."""
+    try:
+        profile_of(profile)
+    except ReadinessError as error:
+        raise fail(error) from error
+    if no_scenarios and scenario:
+        raise fail(InvalidInput("--no-scenarios and --scenario exclude each other"))
+    if target not in ARCHITECTURES and not Path(target).is_file():
+        raise fail(InvalidInput(f"TARGET: '{target}' is neither an architecture "
+                                f"({', '.join(ARCHITECTURES)}) nor a descriptor file"))  # fmt: skip
+    if out is not None:
+        from harness.bundle import refuse_existing_bundle
+
+        try:
+            refuse_existing_bundle(out)
+        except ReadinessError as error:
+            raise fail(error) from error
+
+
+def _load_scenarios(
+    target: str, scenario: list[str] | None, out: Path | None, no_scenarios: bool
+) -> "list[LoadedScenario]":
+    """The scenarios named (or the default set of the target's pattern); one that does not
+    load leaves a refusal bundle saying why, so a CI run has something to show."""
+    from harness import default_scenarios
+    from harness.scenario import load_scenario
+
+    names = [] if no_scenarios else scenario or list(default_scenarios(_pattern(target)))
+    try:
+        return [load_scenario(name) for name in names]
+    except ReadinessError as error:
+        from harness.bundle import write_refusal
+
+        folder = out or new_run_folder(readiness_home(), Path(target).stem)
+        write_refusal(folder, "invalid-scenarios", [str(error)], names)
+        errors.print(f"bundle: {folder}", highlight=False)
+        raise fail(error) from error
 
 
 def _pattern(target: str) -> str:

@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from readiness.descriptor import TargetDescriptor
@@ -89,56 +89,30 @@ def retrain(
             challenger = summary.registry.registered_version
             registered = registry.describe(SERVED_MODEL, challenger)
             journal.trained(registered, summary.run_id, trigger.kind.value)
-
-            step("offline")
-            offline = _offline(registry, champion, registered, fairness, policy)
-            journal.offline(offline)
-
-            shadow: ShadowResult | None = None
-            if admin is not None:
-                step("shadow")
-                shadow = (
-                    watch_shadow(admin, challenger, policy.shadow) if offline.passed
-                    else ShadowResult.skipped("the offline gate refused the challenger")
-                )  # fmt: skip
-                journal.shadow(shadow, challenger)
-
-            step("decide")
-            checks = offline.checks + (shadow.checks if shadow else [])
-            decision, promoted_through = decide(checks), None
-            if decision is Decision.PROMOTE:
-                reason = f"retraining run {journal.run_id} ({trigger.kind}): " + "; ".join(
-                    c.detail for c in checks
-                )
-                try:
-                    promoted_through = _promote(registry, admin, challenger, reason)
-                except PolicyViolation as refused:
-                    checks.append(Check(name="promotion", passed=False, detail=str(refused)))
-                    decision = Decision.KEEP
-
+            judged = _judge(registry, admin, journal, champion, registered, fairness, policy,
+                            f"retraining run {journal.run_id} ({trigger.kind})", step)  # fmt: skip
             step("record")
-            failed = [c for c in checks if not c.passed]
             alert = None
-            if decision is Decision.KEEP:
+            if judged.decision is Decision.KEEP:
                 alert = alert_refusal(
                     sinks or default_sinks(home), policy.refusal_alerts[trigger.kind],
-                    SERVED_MODEL, challenger, offline.challenger.auc, failed,
+                    SERVED_MODEL, challenger, judged.offline.challenger.auc, judged.failed,
                     f"trigger {trigger.kind}: {trigger.evidence}",
                 )  # fmt: skip
             after = registry.champion(SERVED_MODEL)
             outcome = RetrainingOutcome(
                 model=SERVED_MODEL, trigger=trigger, policy=policy.name,
-                fairness_policy=fairness.name, decision=decision,
-                reasons=[c.detail for c in (failed or checks)], checks=checks,
-                champion_before=champion.version if champion else None,
+                fairness_policy=fairness.name, decision=judged.decision,
+                reasons=[c.detail for c in (judged.failed or judged.checks)],
+                checks=judged.checks, champion_before=champion.version if champion else None,
                 champion_after=after.version if after else None, challenger=challenger,
                 challenger_semver=registered.semver, training_run_id=summary.run_id,
-                retraining_run_id=journal.run_id, offline=offline, shadow=shadow,
-                promoted_through=promoted_through, alert=alert,
+                retraining_run_id=journal.run_id, offline=judged.offline, shadow=judged.shadow,
+                promoted_through=judged.promoted_through, alert=alert,
                 seconds=time.perf_counter() - started,
             )  # fmt: skip
             registry.tag(SERVED_MODEL, challenger, {
-                "retraining.decision": decision.value, "retraining.run_id": journal.run_id,
+                "retraining.decision": judged.decision.value, "retraining.run_id": journal.run_id,
             })  # fmt: skip
             journal.finished(outcome)
             return outcome
@@ -147,6 +121,55 @@ def retrain(
             raise
         finally:
             journal.close()
+
+
+@dataclass
+class Judgement:
+    """What the gates made of a challenger: every check, the decision, and where it was
+    promoted through when it was."""
+
+    offline: OfflineComparison
+    shadow: ShadowResult | None
+    checks: list[Check]
+    decision: Decision
+    promoted_through: str | None
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+
+def _judge(
+    registry: ModelRegistry, admin: DeploymentAdmin | None, journal: Journal,
+    champion: RegisteredVersion | None, registered: RegisteredVersion,
+    fairness: FairnessPolicy, policy: RetrainingPolicy, why: str, step: StepCallback,
+) -> Judgement:  # fmt: skip
+    """Steps 2 to 4: the offline gate, the shadow (where there is a deployment), and the
+    decision; a promotion the registry's gate refuses keeps the champion. `why` opens the
+    promotion's reason."""
+    challenger = registered.version
+    step("offline")
+    offline = _offline(registry, champion, registered, fairness, policy)
+    journal.offline(offline)
+    shadow: ShadowResult | None = None
+    if admin is not None:
+        step("shadow")
+        shadow = (
+            watch_shadow(admin, challenger, policy.shadow) if offline.passed
+            else ShadowResult.skipped("the offline gate refused the challenger")
+        )  # fmt: skip
+        journal.shadow(shadow, challenger)
+    step("decide")
+    checks = offline.checks + (shadow.checks if shadow else [])
+    decision, promoted_through = decide(checks), None
+    if decision is Decision.PROMOTE:
+        reason = f"{why}: " + "; ".join(c.detail for c in checks)
+        try:
+            promoted_through = _promote(registry, admin, challenger, reason)
+        except PolicyViolation as refused:
+            checks.append(Check(name="promotion", passed=False, detail=str(refused)))
+            decision = Decision.KEEP
+    return Judgement(offline, shadow, checks, decision, promoted_through)
 
 
 def _deployment_admin(home: Home, target: TargetDescriptor) -> DeploymentAdmin:
