@@ -27,7 +27,8 @@ from assessment.result import Assessment
 from harness.deploy import MONITOR_CONFIG
 from readiness.cli import app
 from readiness.home import readiness_home
-from reference.microservice.deployment import FEATURES, down, up
+from reference.microservice.deployment import FEATURES, up
+from reference.microservice.supervision import down
 from reference.platform.deploy.profile import Profile
 
 RESULTS = Path(__file__).parent / "results"

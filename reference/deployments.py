@@ -60,9 +60,9 @@ def down(home: Home, name: str) -> bool:
     """Stop `name`; whether it was running."""
     architecture(name)
     if name == "event-driven":
-        from reference.event_driven.deployment import down as stop
+        from reference.event_driven.supervision import down as stop
     elif name == "edge":
-        from reference.edge.deployment import down as stop
+        from reference.edge.supervision import down as stop
     else:
-        from reference.microservice.deployment import down as stop
+        from reference.microservice.supervision import down as stop
     return stop(home)

@@ -41,8 +41,10 @@ from reference.edge.releaser import ReleaserConfig
 from reference.edge.runtime import DeviceConfig
 from reference.edge.signing import PUBLIC_KEY_FILE, ensure_keys
 from reference.edge.supervision import (
+    ARCHITECTURE,
     OWN_METRICS,
-    pid_files,
+    down,
+    folder,
     running_pids,
     start_device,
     start_link,
@@ -59,7 +61,6 @@ from reference.platform.deploy.deployment_keys import (
 from reference.platform.deploy.processes import (
     free_port,
     launch,
-    stop_recorded,
     wait_until_ready,
 )
 from reference.platform.deploy.profile import profile_of
@@ -70,7 +71,6 @@ from reference.platform.monitoring.launch import start_monitor
 from reference.platform.serving.auth import TenantKey
 from reference.platform.serving.ratelimit import RateLimit
 
-ARCHITECTURE = "edge"
 DEVICES = ("edge-1", "edge-2", "edge-3")
 EDGE_SLOS = SLOs(p99_latency_ms=50.0, error_rate=0.01, availability=0.999)
 """The whitepaper's edge class: an answer within 50 ms on the device."""
@@ -78,10 +78,6 @@ DEFAULT_LIMITS = {"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate
 """Instances a second per tenant at the fleet API (the same quotas as the other
 architectures')."""
 RELEASE_TIMEOUT_S = 60.0
-
-
-def folder(home: Home) -> Path:
-    return home.root / "deployments" / ARCHITECTURE
 
 
 def up(
@@ -301,8 +297,3 @@ def _declarations(home: Home, place: Path) -> dict[str, Any]:
         "cost": Cost(cpu_seconds_per_1k=1.0),
         **platform_declarations(home, logs),
     }  # fmt: skip
-
-
-def down(home: Home) -> bool:
-    """Stop every process of the fleet and its cloud; False when nothing was running."""
-    return stop_recorded(pid_files(folder(home)))

@@ -10,7 +10,15 @@ import time
 from pathlib import Path
 
 from readiness.errors import DeploymentFailed
-from reference.platform.deploy.processes import launch, pid_of, running, tail, wait_until_ready
+from readiness.home import Home
+from reference.platform.deploy.processes import (
+    launch,
+    pid_of,
+    running,
+    stop_recorded,
+    tail,
+    wait_until_ready,
+)
 
 READY_TIMEOUT_S = 90.0
 """A new device becomes ready once it verified its first release over its link."""
@@ -20,6 +28,18 @@ OWN_METRICS: dict[str, str | None] = {"PROMETHEUS_MULTIPROC_DIR": None,
 sets a multiprocess folder in the environment, which children must not inherit (even an
 empty value turns prometheus_client's multiprocess mode on). And no download progress bars
 in the services' logs."""
+
+
+ARCHITECTURE = "edge"
+
+
+def folder(home: Home) -> Path:
+    return home.root / "deployments" / ARCHITECTURE
+
+
+def down(home: Home) -> bool:
+    """Stop every process of the fleet and its cloud; False when nothing was running."""
+    return stop_recorded(pid_files(folder(home)))
 
 
 def pid_files(place: Path) -> list[Path]:

@@ -40,8 +40,10 @@ from reference.event_driven.ingest import IngestSettings
 from reference.event_driven.service import ServiceConfig
 from reference.event_driven.streams import ACK_WAIT_S, MAX_DELIVER, ensure_streams
 from reference.event_driven.supervision import (
+    ARCHITECTURE,
     MULTIPROC_VARIABLE,
-    pid_files,
+    down,
+    folder,
     running_pids,
     start_autoscaler,
     start_worker,
@@ -59,7 +61,6 @@ from reference.platform.deploy.deployment_keys import (
 from reference.platform.deploy.processes import (
     free_port,
     launch,
-    stop_recorded,
     wait_until_ready,
 )
 from reference.platform.deploy.profile import profile_of
@@ -70,17 +71,12 @@ from reference.platform.monitoring.launch import start_monitor
 from reference.platform.serving.auth import TenantKey
 from reference.platform.serving.ratelimit import RateLimit
 
-ARCHITECTURE = "event-driven"
 STREAMING_SLOS = SLOs(p99_latency_ms=1000.0, error_rate=0.01, availability=0.999)
 """The whitepaper's streaming class: end to end within 100 ms - 1 s."""
 DEFAULT_INSTANCES = {"enrich": 1, "infer": 2, "sink": 1, "action": 1}
 DEFAULT_LIMITS = {"demo": RateLimit(rate=500, burst=1000), "ops": RateLimit(rate=50, burst=100)}
 """Events a second per tenant at the ingest (the same quotas as the microservice's)."""
 READY_TIMEOUT_S = 60.0
-
-
-def folder(home: Home) -> Path:
-    return home.root / "deployments" / ARCHITECTURE
 
 
 def up(
@@ -256,8 +252,3 @@ def _declarations(home: Home, place: Path) -> dict[str, Any]:
         "cost": Cost(cpu_seconds_per_1k=10.0),
         **platform_declarations(home, logs),
     }  # fmt: skip
-
-
-def down(home: Home) -> bool:
-    """Stop every process of the pipeline; False when nothing was running."""
-    return stop_recorded(pid_files(folder(home)))

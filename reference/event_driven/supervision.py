@@ -7,7 +7,8 @@ fault hooks, run as commands during a scenario, start in well under a second.
 import sys
 from pathlib import Path
 
-from reference.platform.deploy.processes import launch, pid_of, running
+from readiness.home import Home
+from reference.platform.deploy.processes import launch, pid_of, running, stop_recorded
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -20,6 +21,18 @@ def start_worker(place: Path, stage: str, index: int) -> int:
     process = launch(command, log, {MULTIPROC_VARIABLE: str(place / "metrics")})
     (place / f"worker-{stage}-{index}.pid").write_text(str(process.pid))
     return process.pid
+
+
+ARCHITECTURE = "event-driven"
+
+
+def folder(home: Home) -> Path:
+    return home.root / "deployments" / ARCHITECTURE
+
+
+def down(home: Home) -> bool:
+    """Stop every process of the pipeline; False when nothing was running."""
+    return stop_recorded(pid_files(folder(home)))
 
 
 def pid_files(place: Path) -> list[Path]:

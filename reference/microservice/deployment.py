@@ -1,11 +1,11 @@
-"""`readiness up microservice` and `readiness down microservice`.
+"""`readiness up microservice` (`readiness down microservice` is `supervision.down`).
 
 `up` generates the tenants' API keys (only their hashes go into the service's
 configuration; the keys go into a private credentials file named by the descriptor),
 starts the service as its own process session on a free loopback port, waits until it is
 ready, starts the monitor service beside it (production: drift, data quality, performance
 and fairness monitors with the alert hierarchy, acting through the admin routes with a key
-of its own), and writes the target descriptor. `down` stops both process sessions by PID.
+of its own), and writes the target descriptor.
 """
 
 import os
@@ -32,6 +32,7 @@ from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
 from reference.microservice.gateway import GatewaySettings, Switches
 from reference.microservice.service import ReplicaOptions, ServiceConfig
+from reference.microservice.supervision import ARCHITECTURE, down, folder, running_pid
 from reference.platform.deploy.declarations import platform_declarations
 from reference.platform.deploy.deployment_keys import (
     ADMIN_KEY_ENV,
@@ -44,8 +45,6 @@ from reference.platform.deploy.deployment_keys import (
 from reference.platform.deploy.processes import (
     free_port,
     launch,
-    running,
-    stop_session,
     wait_until_ready,
 )
 from reference.platform.deploy.profile import Profile
@@ -56,9 +55,7 @@ from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
 from reference.platform.serving.ratelimit import RateLimit
 
-ARCHITECTURE = "microservice"
 SERVICE_MODULE = "reference.microservice.service"
-PROCESSES = ("service", "monitor")
 READY_TIMEOUT_S = {Profile.PRODUCTION: 180.0, Profile.PROTOTYPE: 60.0}
 SWITCHES = {"auth": "auth", "rate-limit": "rate_limit", "validation": "validation",
             "cache": "cache", "metrics": "metrics", "audit": "prediction_log",
@@ -69,10 +66,6 @@ FEATURES = (*SWITCHES, "batching", "rollback")
 tests and benchmark): the gateway's switches, the batcher, the monitors' automatic
 rollback."""
 PRODUCTION_SLOS = SLOs(p99_latency_ms=100.0, error_rate=0.01, availability=0.999)
-
-
-def folder(home: Home) -> Path:
-    return home.root / "deployments" / ARCHITECTURE
 
 
 def up(
@@ -111,7 +104,7 @@ def up(
         monitor_config = _without_rollback(monitor_config, place)
     if profile is Profile.PRODUCTION:
         _require_alias(home, alias)
-    running = _running_pid(place)
+    running = running_pid(place)
     if running is not None:
         raise InvalidInput(
             f"the microservice is already running (pid {running}); "
@@ -151,20 +144,6 @@ def up(
     hooks = _fault_hooks(base) if faults else []
     descriptor = _descriptor(profile, base, credentials, home, hooks, monitor)
     return descriptor.write(place / "target.yaml")
-
-
-def down(home: Home) -> bool:
-    """Stop the microservice's process sessions (service, monitor); False when nothing was
-    running."""
-    place = folder(home)
-    stopped = False
-    for name in PROCESSES:
-        pid = _running_pid(place, name)
-        (place / f"{name}.pid").unlink(missing_ok=True)
-        if pid is not None:
-            stop_session(pid)
-            stopped = True
-    return stopped
 
 
 def _without_rollback(config: Path | None, place: Path) -> Path:
@@ -273,11 +252,3 @@ def _require_alias(home: Home, alias: str) -> None:
         raise InvalidInput(
             f"the registry has no {SERVED_MODEL}@{alias}: train and approve a version first"
         ) from error
-
-
-def _running_pid(place: Path, name: str = "service") -> int | None:
-    try:
-        pid = int((place / f"{name}.pid").read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if running(pid) else None

@@ -146,14 +146,11 @@ def _production_app(config: ServiceConfig, schema: FeatureSchema) -> FastAPI:
     features = FeastFeatures(open_store(config.feature_repo), schema)
     recorder = _recorder(config, registry, artifact.version)
     serving = Serving(backend, router, features, log, control, recorder, hashes)
-    app = create_app(schema, serving, config.gateway)
-
-    def stop_ray() -> None:
-        serve.shutdown()  # type: ignore[no-untyped-call]
-        ray.shutdown()
-
-    app.router.on_shutdown.append(stop_ray)
-    return app
+    # No shutdown hook for Ray: after uvicorn has answered what it accepted and run the
+    # lifespan's end, it raises SIGTERM again, and the handler ray.init installed exits,
+    # so Ray's own atexit shutdown stops the replicas (an on_shutdown hook never runs
+    # beside a lifespan).
+    return create_app(schema, serving, config.gateway)
 
 
 def _recorder(

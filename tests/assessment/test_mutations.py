@@ -20,7 +20,8 @@ from assessment.result import Assessment
 from harness.deploy import MONITOR_CONFIG
 from readiness.cli import app
 from readiness.home import Home
-from reference.microservice.deployment import down, up
+from reference.microservice.deployment import up
+from reference.microservice.supervision import down
 from reference.platform.deploy.profile import Profile
 from tests.champions import crown_champion
 

@@ -73,13 +73,21 @@ def running(pid: int) -> bool:
     return True
 
 
-def stop_session(pid: int, grace_s: float = 30.0) -> None:
+def stop_session(pid: int, grace_s: float = 30.0, *, leader_first: bool = False) -> None:
     """SIGTERM the process session (the service and what it started); once its leader has
     shut down cleanly, SIGKILL what is left of the session (Ray's workers, which hold no
     state of ours and otherwise take many seconds to wind down); SIGKILL everything when the
-    leader overstays `grace_s`."""
+    leader overstays `grace_s`.
+
+    `leader_first` sends the SIGTERM to the leader alone, for a leader that stops what it
+    started itself: a Ray driver whose raylet and GCS are signalled with it spends seconds
+    on timeouts talking to them as it disconnects (measured: the microservice's leader
+    exits 4.0 s after its own SIGTERM, 12.5 s after its session's)."""
     try:
-        os.killpg(pid, signal.SIGTERM)
+        if leader_first:
+            os.kill(pid, signal.SIGTERM)
+        else:
+            os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace_s

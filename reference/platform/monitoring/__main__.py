@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if service.config.retention.enabled:
         prune_on_schedule(args.audit_url, service.config.retention, stopping)
     sys.stderr.write("monitor: running\n")
-    service.run(stopping.is_set)
+    service.run(stopping)
     return 0
 
 

@@ -15,6 +15,7 @@ delays the fallback's judgement too.
 
 import logging
 import statistics
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -127,17 +128,18 @@ class MonitorService:
         if self.gateway is not None:
             self._judge_fallback(self.gateway)
 
-    def run(self, stop: Callable[[], bool]) -> None:
-        """Poll until `stop()`. A poll that fails is logged and the next one goes on: one
-        bad window must not leave the deployment unwatched."""
-        while not stop():
+    def run(self, stop: threading.Event) -> None:
+        """Poll until `stop` is set, which ends the wait between polls at once. A poll that
+        fails is logged and the next one goes on: one bad window must not leave the
+        deployment unwatched."""
+        while not stop.is_set():
             started = self.clock()
             try:
                 self.step()
             except Exception:
                 self.metrics.failures.inc()
                 LOG.exception("monitor poll failed; the next poll goes on")
-            time.sleep(max(0.0, self.config.poll_seconds - (self.clock() - started)))
+            stop.wait(max(0.0, self.config.poll_seconds - (self.clock() - started)))
 
     def _judge_fallback(self, gateway: Scrape) -> None:
         """The CPU fallback's share of each model's answers since the previous poll. It is

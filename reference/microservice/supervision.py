@@ -1,0 +1,37 @@
+"""Where the processes of a microservice deployment are, and how they stop.
+
+Kept apart from `deployment` (which imports the gateway, the registry and the feature
+store: 7 s of imports measured) so `readiness down microservice` stops it in seconds.
+"""
+
+from pathlib import Path
+
+from readiness.home import Home
+from reference.platform.deploy.processes import pid_of, running, stop_session
+
+ARCHITECTURE = "microservice"
+PROCESSES = ("service", "monitor")
+"""In stopping order: the service (gateway and Ray) first, so the monitor sees it go."""
+
+
+def folder(home: Home) -> Path:
+    return home.root / "deployments" / ARCHITECTURE
+
+
+def running_pid(place: Path, name: str = "service") -> int | None:
+    pid = pid_of(place / f"{name}.pid")
+    return pid if pid is not None and running(pid) else None
+
+
+def down(home: Home) -> bool:
+    """Stop the microservice's process sessions (service, monitor); False when nothing was
+    running. The service stops Ray itself, so it alone gets the first signal."""
+    place = folder(home)
+    stopped = False
+    for name in PROCESSES:
+        pid = running_pid(place, name)
+        (place / f"{name}.pid").unlink(missing_ok=True)
+        if pid is not None:
+            stop_session(pid, leader_first=name == "service")
+            stopped = True
+    return stopped
