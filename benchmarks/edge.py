@@ -52,6 +52,7 @@ from readiness.descriptor import load_descriptor
 from readiness.home import Home
 from reference.edge import deployment as edge
 from reference.edge import faults as edge_faults
+from reference.edge import supervision
 from reference.platform.deploy.deployment_keys import API_KEY_ENV
 from reference.platform.deploy.request_rows import client_rows
 from reference.platform.model.evaluation import Predict, Quality, measure_cost, measure_quality
@@ -208,7 +209,7 @@ def sync_section(console: Console, args: argparse.Namespace) -> dict[str, Any]:
             console.print(f"store and forward: {args.outage} answers on a device cut off ...")
             drained = _time_drain(home, args.outage)
         finally:
-            edge.down(home)
+            supervision.down(home)
     found = [s for s in seconds if s is not None]
     results: dict[str, Any] = {"devices": len(edge.DEVICES), "promotions": len(seconds),
                                "seconds": seconds,
@@ -233,7 +234,7 @@ def sync_section(console: Console, args: argparse.Namespace) -> dict[str, Any]:
 def _time_drain(home: Home, answers: int) -> dict[str, Any]:
     """Answers given by a device cut off, then the seconds from restoring its link until the
     cloud holds every one (its outbox drained through the forwarder)."""
-    place = edge.folder(home)
+    place = supervision.folder(home)
     descriptor = load_descriptor(place / "target.yaml")
     base = descriptor.endpoints.health.removesuffix("/healthz")
     keys = dict(line.split("=", 1) for line in (place / "credentials.env").read_text().splitlines())
@@ -275,9 +276,9 @@ def _time_promotion(home: Home, registry: ModelRegistry, version: str) -> float 
     champion = registry.champion(SERVED_MODEL)
     if champion is not None and champion.version == version:
         return None
-    fleet_url = load_descriptor(edge.folder(home) / "target.yaml").endpoints.health.removesuffix(
-        "/healthz"
-    )
+    fleet_url = load_descriptor(
+        supervision.folder(home) / "target.yaml"
+    ).endpoints.health.removesuffix("/healthz")
     started = time.perf_counter()
     registry.promote(SERVED_MODEL, version)
     deadline = started + 60

@@ -39,7 +39,7 @@ from rich.table import Table
 from benchmarks.common import bench_home, print_checks
 from readiness.descriptor import load_descriptor
 from readiness.home import Home
-from reference.event_driven import deployment
+from reference.event_driven import deployment, supervision
 from reference.event_driven.messages import ApplicationEvent
 from reference.event_driven.streams import DUPLICATE_WINDOW_S
 from reference.platform.deploy.broker import start_broker
@@ -119,7 +119,7 @@ class Pipeline:
         # fixed workers (no autoscaler) and no tenant quota: the pipeline's own capacity
         path = deployment.up(self.home, instances={"infer": infer}, limits={})
         self.descriptor = load_descriptor(path)
-        place = deployment.folder(self.home)
+        place = supervision.folder(self.home)
         keys = dict(line.split("=", 1) for line in (place / "credentials.env").read_text()
                     .splitlines())  # fmt: skip
         self.headers = {"x-api-key": keys[API_KEY_ENV]}
@@ -131,7 +131,7 @@ class Pipeline:
         self.sent = 0
 
     def stop(self) -> None:
-        deployment.down(self.home)
+        supervision.down(self.home)
 
     def _body(self) -> dict[str, Any]:
         self.sent += 1

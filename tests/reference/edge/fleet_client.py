@@ -9,7 +9,7 @@ import httpx
 
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
-from reference.edge import deployment
+from reference.edge import supervision
 from reference.platform.deploy.deployment_keys import API_KEY_ENV
 from reference.platform.deploy.request_rows import client_rows
 
@@ -17,11 +17,11 @@ ROWS = [instance for instance, _ in client_rows()[:2000]]
 
 
 def descriptor_of(home: Home) -> TargetDescriptor:
-    return load_descriptor(deployment.folder(home) / "target.yaml")
+    return load_descriptor(supervision.folder(home) / "target.yaml")
 
 
 def _headers(home: Home) -> dict[str, str]:
-    credentials = deployment.folder(home) / "credentials.env"
+    credentials = supervision.folder(home) / "credentials.env"
     if not credentials.exists():
         return {}
     keys = dict(line.split("=", 1) for line in credentials.read_text().splitlines())

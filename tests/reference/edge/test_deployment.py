@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from readiness.home import Home
-from reference.edge import deployment
+from reference.edge import deployment, supervision
 from reference.edge.faults import run_hook
 from reference.platform.deploy.deployment_keys import API_KEY_ENV
 from reference.platform.model.lifecycle import SERVED_MODEL
@@ -32,7 +32,7 @@ def production(champion_home: Home, tmp_path_factory: pytest.TempPathFactory) ->
     try:
         yield home
     finally:
-        deployment.down(home)
+        supervision.down(home)
 
 
 def champion(home: Home) -> str:
@@ -49,7 +49,7 @@ def test_every_device_serves_the_champion_it_verified_with_its_pinned_key(
     assert {d["version"] for d in devices.values()} == {champion(production)}
     assert all(d["link"] == "up" for d in devices.values())
     for device in deployment.DEVICES:
-        pinned = deployment.folder(production) / "devices" / device / "release-signing.pub"
+        pinned = supervision.folder(production) / "devices" / device / "release-signing.pub"
         assert pinned.is_file()
     hooks = {hook.name for hook in descriptor_of(production).fault_hooks}
     assert {"cut-link-edge-1", "push-corrupt-model", "push-slow-model", "cold-start"} <= hooks
@@ -58,7 +58,7 @@ def test_every_device_serves_the_champion_it_verified_with_its_pinned_key(
 def test_a_device_cut_off_answers_and_its_telemetry_arrives_once_when_the_link_returns(
     production: Home,
 ) -> None:
-    place = deployment.folder(production)
+    place = supervision.folder(production)
     run_hook(place, "cut-link", "edge-1")
     try:
         assert wait_for(lambda: fleet(production)["edge-1"]["link"] == "down", 10)
@@ -78,7 +78,7 @@ def test_a_device_cut_off_answers_and_its_telemetry_arrives_once_when_the_link_r
 def test_corrupt_unsigned_and_broken_releases_are_refused_and_the_champion_keeps_serving(
     production: Home,
 ) -> None:
-    place = deployment.folder(production)
+    place = supervision.folder(production)
     refusals = "readiness_edge_release_refusals_total"
     try:
         for kind in ("corrupt", "unsigned", "broken"):
@@ -97,7 +97,7 @@ def test_corrupt_unsigned_and_broken_releases_are_refused_and_the_champion_keeps
 def test_a_signed_release_too_slow_for_the_device_is_rolled_back_on_every_device(
     production: Home,
 ) -> None:
-    place = deployment.folder(production)
+    place = supervision.folder(production)
     before = metric_total(production, "readiness_edge_rollbacks_total")
     run_hook(place, "push-model", "slow")
     try:
@@ -115,7 +115,7 @@ def test_a_signed_release_too_slow_for_the_device_is_rolled_back_on_every_device
 
 
 def test_a_replaced_device_serves_a_verified_model_after_its_cold_start(production: Home) -> None:
-    done = run_hook(deployment.folder(production), "cold-start", "edge-3")
+    done = run_hook(supervision.folder(production), "cold-start", "edge-3")
     assert done["serving_after_s"] < 60
     assert fleet(production)["edge-3"]["version"] == champion(production)
 
@@ -124,7 +124,7 @@ def test_a_device_refuses_an_applicant_id_it_has_no_features_for_and_names_the_f
     production: Home,
 ) -> None:
     descriptor = descriptor_of(production)
-    credentials = deployment.folder(production) / "credentials.env"
+    credentials = supervision.folder(production) / "credentials.env"
     key = dict(line.split("=", 1) for line in credentials.read_text().splitlines())
     answer = httpx.post(descriptor.endpoints.predict.format(model=descriptor.model),
                         json={"instances": [{"applicant_id": "A0000123"}]},

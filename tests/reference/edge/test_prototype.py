@@ -8,7 +8,7 @@ import pytest
 
 from readiness.errors import InvalidInput
 from readiness.home import Home
-from reference.edge import deployment
+from reference.edge import deployment, supervision
 from reference.edge.link import cut, restore
 from reference.edge.supervision import control_file
 from tests.reference.edge.fleet_client import descriptor_of, fleet, logged, predict, wait_for
@@ -22,7 +22,7 @@ def prototype(champion_home: Home, tmp_path_factory: pytest.TempPathFactory) -> 
     try:
         yield home
     finally:
-        deployment.down(home)
+        supervision.down(home)
 
 
 def test_the_prototype_serves_a_hand_copied_file_without_keys_monitors_or_hooks(
@@ -34,7 +34,7 @@ def test_the_prototype_serves_a_hand_copied_file_without_keys_monitors_or_hooks(
     assert descriptor.fault_hooks == []
     assert descriptor.endpoints.monitor_metrics is None
     assert {d["version"] for d in fleet(prototype).values()} == {"copied-by-hand"}
-    place = deployment.folder(prototype)
+    place = supervision.folder(prototype)
     assert not (place / "releaser.pid").exists()
     assert not list((place / "devices").glob("*/release-signing.pub"))
 
@@ -42,7 +42,7 @@ def test_the_prototype_serves_a_hand_copied_file_without_keys_monitors_or_hooks(
 def test_the_prototype_loses_what_a_device_answered_while_its_link_was_down(
     prototype: Home,
 ) -> None:
-    control = control_file(deployment.folder(prototype), "edge-2")
+    control = control_file(supervision.folder(prototype), "edge-2")
     online = [a["request_id"] for a in predict(prototype, 20, device="edge-2")]
     assert wait_for(lambda: set(logged(prototype, online).values()) == {1}, 30)
     cut(control)

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 from readiness.audit import tables
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import Home
-from reference.event_driven import deployment
+from reference.event_driven import supervision
 from reference.event_driven.action import actions
 from reference.platform.deploy.deployment_keys import API_KEY_ENV
 from reference.platform.deploy.request_rows import client_rows
@@ -21,7 +21,7 @@ RETRIES = 40
 
 
 def descriptor_of(home: Home) -> TargetDescriptor:
-    return load_descriptor(deployment.folder(home) / "target.yaml")
+    return load_descriptor(supervision.folder(home) / "target.yaml")
 
 
 ROWS = [instance for instance, _ in client_rows()[:2000]]
@@ -30,7 +30,7 @@ that all look alike would rightly raise the data-quality alert and pause batches
 
 
 def api_key(home: Home) -> str:
-    return dict(line.split("=", 1) for line in (deployment.folder(home) / "credentials.env")
+    return dict(line.split("=", 1) for line in (supervision.folder(home) / "credentials.env")
                 .read_text().splitlines())[API_KEY_ENV]  # fmt: skip
 
 
@@ -38,7 +38,7 @@ def send(home: Home, requests: int, per_request: int = 10, pause_s: float = 0.0)
     """Requests of `per_request` real rows, each retried with its idempotency key while the
     ingest answers 503 (the broker away), as a client should; the event ids accepted."""
     descriptor = descriptor_of(home)
-    key = api_key(home) if (deployment.folder(home) / "credentials.env").exists() else ""
+    key = api_key(home) if (supervision.folder(home) / "credentials.env").exists() else ""
     url = descriptor.endpoints.predict.format(model=descriptor.model)
     accepted: set[str] = set()
     with httpx.Client(headers={"x-api-key": key} if key else {}, timeout=30) as client:
@@ -65,7 +65,7 @@ def counted(home: Home, accepted: set[str]) -> tuple[int, int]:
     query = select(func.count()).select_from(logged).where(logged.c.request_id.in_(requests))
     with create_engine(home.audit_url).connect() as connection:
         predictions = connection.execute(query).scalar_one()
-    store = deployment.folder(home) / "actions.db"
+    store = supervision.folder(home) / "actions.db"
     if not store.exists():
         return 0, int(predictions)
     query = select(func.count()).select_from(actions).where(actions.c.event_id.in_(accepted))

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select
 
 from readiness.home import Home
-from reference.event_driven import deployment, faults
+from reference.event_driven import deployment, faults, supervision
 from reference.event_driven.action import actions
 from reference.event_driven.messages import ActionTaken
 from reference.event_driven.streams import ACTIONS
@@ -34,11 +34,11 @@ def pipeline(champion_home: Home, tmp_path_factory: pytest.TempPathFactory) -> I
     try:
         yield home
     finally:
-        deployment.down(home)
+        supervision.down(home)
 
 
 def _pid(home: Home, name: str) -> int:
-    return int((deployment.folder(home) / f"{name}.pid").read_text())
+    return int((supervision.folder(home) / f"{name}.pid").read_text())
 
 
 def test_every_accepted_event_gets_one_prediction_and_one_action(pipeline: Home) -> None:
@@ -48,7 +48,7 @@ def test_every_accepted_event_gets_one_prediction_and_one_action(pipeline: Home)
 
 
 def test_a_consumer_killed_mid_batch_loses_and_duplicates_nothing(pipeline: Home) -> None:
-    place = deployment.folder(pipeline)
+    place = supervision.folder(pipeline)
     with ThreadPoolExecutor(1) as background:
         sending = background.submit(send, pipeline, 60, 1, 0.05)  # about 3 s of events
         time.sleep(0.5)
@@ -63,7 +63,7 @@ def test_a_consumer_killed_mid_batch_loses_and_duplicates_nothing(pipeline: Home
 
 
 def test_a_restarted_broker_loses_and_duplicates_nothing(pipeline: Home) -> None:
-    place = deployment.folder(pipeline)
+    place = supervision.folder(pipeline)
     accepted = send(pipeline, requests=10)
     restarted = faults.restart_broker(place, down_s=1.0)
     assert restarted["started"]
@@ -90,7 +90,7 @@ def test_each_event_is_predicted_before_it_is_acted_on(pipeline: Home) -> None:
     between events."""
     accepted = send(pipeline, requests=5)
     settled(pipeline, accepted)
-    with create_engine(f"sqlite:///{deployment.folder(pipeline) / 'actions.db'}").connect() as c:
+    with create_engine(f"sqlite:///{supervision.folder(pipeline) / 'actions.db'}").connect() as c:
         rows = c.execute(select(actions).where(actions.c.event_id.in_(accepted))).all()
     assert len(rows) == len(accepted)
     assert all(row.event_time <= row.acted_at for row in rows)
@@ -133,7 +133,7 @@ def test_the_results_route_says_what_became_of_each_request(pipeline: Home) -> N
 
 async def _action_messages(home: Home) -> dict[str, int]:
     """How many messages the actions stream holds for each event id."""
-    client = await nats.connect(load_config(deployment.folder(home) / "pipeline.yaml").broker_url)
+    client = await nats.connect(load_config(supervision.folder(home) / "pipeline.yaml").broker_url)
     js = client.jetstream()
     info = await js.stream_info(ACTIONS.name)
     counted: dict[str, int] = {}

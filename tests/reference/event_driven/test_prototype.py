@@ -13,7 +13,7 @@ import pytest
 
 from readiness.errors import InvalidInput
 from readiness.home import Home
-from reference.event_driven import deployment
+from reference.event_driven import deployment, supervision
 from reference.event_driven.streams import EVENTS
 from reference.event_driven.worker import load_config
 from tests.reference.event_driven.client import descriptor_of, send, settled
@@ -27,13 +27,13 @@ def prototype(champion_home: Home, tmp_path_factory: pytest.TempPathFactory) -> 
     try:
         yield home
     finally:
-        deployment.down(home)
+        supervision.down(home)
 
 
 def test_the_prototype_is_one_process_beside_its_broker_without_keys_monitors_or_hooks(
     prototype: Home,
 ) -> None:
-    place = deployment.folder(prototype)
+    place = supervision.folder(prototype)
     assert sorted(p.name for p in place.glob("*.pid")) == ["broker.pid", "ingest.pid"]
     descriptor = descriptor_of(prototype)
     assert descriptor.profile == "prototype"
@@ -50,7 +50,7 @@ def test_the_prototype_acts_on_every_event_while_nothing_goes_wrong(prototype: H
 
 
 def test_a_poison_event_is_dropped_with_a_log_line_and_nothing_else(prototype: Home) -> None:
-    place = deployment.folder(prototype)
+    place = supervision.folder(prototype)
     asyncio.run(_publish(load_config(place / "pipeline.yaml").broker_url, b"\xff not an event"))
     log = place / "ingest.log"
     deadline = time.monotonic() + 10
@@ -86,5 +86,5 @@ def test_a_start_that_fails_half_way_leaves_nothing_running(
     monkeypatch.setattr(deployment, "_start_ingest", broken)
     with pytest.raises(ValueError, match="did not validate"):
         deployment.up(home, "prototype")
-    place = deployment.folder(home)
+    place = supervision.folder(home)
     assert not list(place.glob("*.pid"))  # the broker it had started was stopped
