@@ -56,9 +56,9 @@ from reference.edge import supervision
 from reference.platform.deploy.deployment_keys import API_KEY_ENV
 from reference.platform.deploy.request_rows import client_rows
 from reference.platform.model.evaluation import Predict, Quality, measure_cost, measure_quality
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
 from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.served import SERVED_MODEL
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).parent.parent

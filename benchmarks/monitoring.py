@@ -32,9 +32,9 @@ from reference.platform.alerting.engine import AlertEngine
 from reference.platform.alerting.rules import load_rules
 from reference.platform.model.artifacts import fetch_by_alias
 from reference.platform.model.dataset import AdultDataset, load_adult
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
 from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.monitoring.config import MonitorConfig
 from reference.platform.monitoring.drift import drift
 from reference.platform.monitoring.drift_report import render_drift_report

@@ -36,14 +36,13 @@ from rich.table import Table
 from benchmarks.common import bench_home, print_checks
 from benchmarks.loadgen import LoadResult, in_processes, run_load
 from readiness.home import Home
-from reference.microservice.gateway import GatewaySettings, Switches
-from reference.microservice.service import ReplicaOptions, ServiceConfig
+from reference.microservice.settings import GatewaySettings, ReplicaOptions, ServiceConfig, Switches
 from reference.platform.deploy.processes import free_port, launch, stop_session, wait_until_ready
 from reference.platform.deploy.profile import Profile
 from reference.platform.model.artifacts import fetch_by_alias
 from reference.platform.model.dataset import load_adult
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.serving.auth import Role, TenantKey, hash_key, new_key
 from reference.platform.serving.ratelimit import RateLimit
 

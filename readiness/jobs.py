@@ -88,8 +88,8 @@ def _readiness_step(arguments: list[str]) -> None:
 
 def approved_versions(tracking_uri: str) -> tuple[str | None, list[str]]:
     """(the champion's version, the other approved versions) of the served model."""
-    from reference.platform.model.lifecycle import SERVED_MODEL
     from reference.platform.model.registry import APPROVED_BY, ModelRegistry
+    from reference.platform.model.served import SERVED_MODEL
 
     quiet_libraries()
     registry = ModelRegistry(tracking_uri)

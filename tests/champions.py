@@ -8,13 +8,13 @@ def register_approved_copy(home: Home) -> str:
     """Register the session model's artifact (version 1) again, approved: the quick model
     fails the whitepaper fairness policy, which is not what these tests are about. The new
     version's number."""
-    from reference.platform.model.lifecycle import SERVED_MODEL
     from reference.platform.model.registry import (
         FAIRNESS_TAG,
         SCHEMA_TAG,
         SEMVER_TAG,
         ModelRegistry,
     )
+    from reference.platform.model.served import SERVED_MODEL
 
     registry = ModelRegistry(f"sqlite:///{home.mlflow_db}")
     first = registry.client.get_model_version(SERVED_MODEL, "1")
@@ -34,8 +34,8 @@ def register_approved_copy(home: Home) -> str:
 
 def crown_champion(home: Home) -> str:
     """An approved copy of the session model, promoted; the champion's version."""
-    from reference.platform.model.lifecycle import SERVED_MODEL
     from reference.platform.model.registry import ModelRegistry
+    from reference.platform.model.served import SERVED_MODEL
 
     version = register_approved_copy(home)
     ModelRegistry(f"sqlite:///{home.mlflow_db}").promote(SERVED_MODEL, version)

@@ -149,7 +149,8 @@ def retrain(
     """Train a challenger, judge it against the champion offline (and in shadow with a
     target), promote it if as good and fair, else keep the champion and alert."""
     needs("reference", "readiness retrain")
-    from reference.platform.model.lifecycle import SERVED_MODEL, TrainOptions
+    from reference.platform.model.lifecycle import TrainOptions
+    from reference.platform.model.served import SERVED_MODEL
     from reference.platform.retraining.outcome import RetrainingSkipped
     from reference.platform.retraining.pipeline import STEPS
     from reference.platform.retraining.pipeline import retrain as run_retraining

@@ -64,8 +64,8 @@ from reference.platform.deploy.processes import (
     wait_until_ready,
 )
 from reference.platform.deploy.profile import profile_of
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
 from reference.platform.serving.auth import TenantKey

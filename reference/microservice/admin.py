@@ -27,7 +27,8 @@ from reference.platform.serving.auth import Identity, Role
 from reference.platform.serving.problems import read_body
 
 if TYPE_CHECKING:
-    from reference.microservice.gateway import GatewaySettings, Serving
+    from reference.microservice.gateway import Serving
+    from reference.microservice.settings import GatewaySettings
 
 Identify = Callable[[Request, Role, str | None], Identity | None]
 ADMIN = "/v1/admin/models/{model}"

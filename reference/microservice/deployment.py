@@ -30,8 +30,7 @@ from readiness.descriptor import (
 )
 from readiness.errors import DeploymentFailed, InvalidInput
 from readiness.home import Home
-from reference.microservice.gateway import GatewaySettings, Switches
-from reference.microservice.service import ReplicaOptions, ServiceConfig
+from reference.microservice.settings import GatewaySettings, ReplicaOptions, ServiceConfig, Switches
 from reference.microservice.supervision import ARCHITECTURE, down, folder, running_pid
 from reference.platform.deploy.declarations import platform_declarations
 from reference.platform.deploy.deployment_keys import (
@@ -49,8 +48,8 @@ from reference.platform.deploy.processes import (
 )
 from reference.platform.deploy.profile import Profile
 from reference.platform.deploy.request_rows import declare_adult
-from reference.platform.model.lifecycle import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.served import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.monitoring.config import load_config
 from reference.platform.monitoring.launch import start_monitor
 from reference.platform.serving.ratelimit import RateLimit

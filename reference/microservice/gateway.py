@@ -4,8 +4,8 @@ Checks run in that order on purpose: an unauthenticated caller learns nothing ab
 body's rules, and a limited tenant costs nothing past the token bucket. Every refusal is a
 4xx whose body names the problem. The router picks the version (champion, canary, a
 tenant's pin) per request and, in shadow mode, mirrors the request to the challenger
-after the answer is sent. Each production feature can be switched off alone (`Switches`),
-which the prototype profile does all at once.
+after the answer is sent. Each production feature can be switched off alone
+(`settings.Switches`), which the prototype profile does all at once.
 """
 
 import asyncio
@@ -36,6 +36,7 @@ from reference.microservice.control import ModelControl
 from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.payloads import Prediction, PredictResponse
 from reference.microservice.routing import Router
+from reference.microservice.settings import GatewaySettings
 from reference.microservice.stages import (
     Admission,
     BatchPause,
@@ -56,10 +57,9 @@ from reference.platform.explain.counterfactual import Counterfactual
 from reference.platform.model.evaluation import DECISION_THRESHOLD
 from reference.platform.model.schema import FeatureSchema, RecordEncoder
 from reference.platform.monitoring.recorder import SketchRecorder
-from reference.platform.serving.auth import Identity, KeyStore, Role, TenantKey
+from reference.platform.serving.auth import Identity, KeyStore, Role
 from reference.platform.serving.group_commit import GroupCommit
 from reference.platform.serving.instances import (
-    DEFAULT_MAX_BATCH,
     openapi_body,
     predict_request_model,
 )
@@ -68,39 +68,9 @@ from reference.platform.serving.problems import (
     read_body,
     read_json,
 )
-from reference.platform.serving.ratelimit import RateLimit, TenantLimiter
+from reference.platform.serving.ratelimit import TenantLimiter
 
 API_KEY_HEADER = "x-api-key"
-
-
-class Switches(BaseModel):
-    """Each production feature, on or off alone."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    auth: bool = True
-    rate_limit: bool = True
-    validation: bool = True
-    cache: bool = True
-    metrics: bool = True
-    prediction_log: bool = True
-    admin: bool = True
-    explain: bool = True
-    """The explain and counterfactual routes."""
-    monitoring: bool = True
-    """Sketches of every prediction and refusal for the monitors."""
-
-
-class GatewaySettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    tenants: list[TenantKey] = []
-    limits: dict[str, RateLimit] = {}
-    max_batch: int = Field(default=DEFAULT_MAX_BATCH, ge=1)
-    max_explain_batch: int = Field(default=16, ge=1)
-    max_body_bytes: int = Field(default=1_000_000, ge=1)
-    cache_ttl_s: float = Field(default=300.0, gt=0)
-    switches: Switches = Switches()
 
 
 @dataclass

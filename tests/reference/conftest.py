@@ -13,8 +13,9 @@ import pytest
 from readiness.home import Home
 from reference.platform.deploy.broker import Broker, start_broker
 from reference.platform.deploy.processes import stop_session
-from reference.platform.model.lifecycle import SERVED_MODEL, TrainingSummary
+from reference.platform.model.lifecycle import TrainingSummary
 from reference.platform.model.registry import FAIRNESS_TAG, SCHEMA_TAG, SEMVER_TAG, ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 from tests.champions import register_approved_copy
 from tests.reference.microservice.running import artifact_folder
 

@@ -60,7 +60,7 @@ def answering_descriptor(
     (predict, health, readiness, metrics, OpenAPI, feedback, results; admin in
     production): the production one when `credentials` are given, else the prototype's."""
     from reference.platform.deploy.deployment_keys import ADMIN_KEY_ENV, API_KEY_ENV
-    from reference.platform.model.lifecycle import SERVED_MODEL
+    from reference.platform.model.served import SERVED_MODEL
 
     production = credentials is not None
     profile = "production" if production else "prototype"

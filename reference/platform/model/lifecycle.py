@@ -54,6 +54,7 @@ from reference.platform.model.fairness import (
 from reference.platform.model.quantise import QuantisationMode, quantise
 from reference.platform.model.registry import FAIRNESS_TAG, ModelRegistry, RegisteredVersion
 from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.served import SERVED_MODEL, SERVED_VARIANT
 from reference.platform.model.tracking import experiment_id
 from reference.platform.model.training import (
     ProgressCallback,
@@ -67,9 +68,6 @@ from reference.platform.model.training import (
 from reference.platform.monitoring.reference_store import REFERENCE_SHA_TAG, log_monitor_reference
 from reference.platform.monitoring.training_reference import MonitorReference, fit_reference
 
-SERVED_MODEL = "adult-income"
-SERVED_VARIANT = "student_int8"
-"""The variant registered and served: the statically quantised student."""
 EXPERIMENT = "adult-income"
 STAGES = ("data", "features", "teacher", "student", "export", "evaluate", "register")
 

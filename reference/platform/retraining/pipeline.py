@@ -33,8 +33,9 @@ from reference.platform.alerting.actions import Sinks
 from reference.platform.model.artifacts import fetch_version
 from reference.platform.model.dataset import load_adult
 from reference.platform.model.fairness import FairnessPolicy, default_policy_path, load_policy
-from reference.platform.model.lifecycle import SERVED_MODEL, StageCallback, TrainOptions, train
+from reference.platform.model.lifecycle import StageCallback, TrainOptions, train
 from reference.platform.model.registry import ModelRegistry, RegisteredVersion
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.model.training import ProgressCallback
 from reference.platform.retraining.admin import DeploymentAdmin, admin_from_descriptor
 from reference.platform.retraining.alerts import alert_refusal, default_sinks

@@ -13,9 +13,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.home import Home
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
 from reference.platform.model.schema import FeatureSchema, load_schema
+from reference.platform.model.served import SERVED_MODEL
 
 
 class TriggerKind(StrEnum):

@@ -12,8 +12,8 @@ from readiness.home import Home
 from reference.edge import deployment, supervision
 from reference.edge.faults import run_hook
 from reference.platform.deploy.deployment_keys import API_KEY_ENV
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 from tests.reference.edge.fleet_client import (
     descriptor_of,
     fleet,

@@ -15,9 +15,10 @@ from reference.edge.models import ModelStore
 from reference.edge.release import Release
 from reference.edge.releaser import build_release, canaries
 from reference.platform.model.artifacts import fetch_version
-from reference.platform.model.lifecycle import SERVED_MODEL, TrainingSummary
+from reference.platform.model.lifecycle import TrainingSummary
 from reference.platform.model.registry import ModelRegistry
 from reference.platform.model.schema import FeatureSchema
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.monitoring.reference_store import RegistryReferences
 from tests.reference.edge.support import KeyPair
 

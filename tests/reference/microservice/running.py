@@ -13,8 +13,8 @@ import httpx
 
 from readiness.descriptor import TargetDescriptor, load_descriptor
 from readiness.home import HOME_VARIABLE, MLFLOW_VARIABLE, Home
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 from tests.examples import VALID_ROW
 
 ROW = VALID_ROW

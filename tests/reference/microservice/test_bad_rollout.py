@@ -16,9 +16,10 @@ from readiness.home import Home
 from reference.microservice.degraded import DEGRADED_TAG, invert_probability
 from reference.platform.model.dataset import AdultDataset
 from reference.platform.model.evaluation import DECISION_THRESHOLD
-from reference.platform.model.lifecycle import SERVED_MODEL, SERVED_VARIANT, TrainingSummary
+from reference.platform.model.lifecycle import TrainingSummary
 from reference.platform.model.registry import ModelRegistry
 from reference.platform.model.runtime import OnnxModel
+from reference.platform.model.served import SERVED_MODEL, SERVED_VARIANT
 from tests.reference.microservice.running import ROW, Api
 
 MONITOR_ACCURACY_FLOOR = 0.75

@@ -8,14 +8,9 @@ import torch
 from fastapi.testclient import TestClient
 
 from reference.microservice.backends import LocalBackend
-from reference.microservice.gateway import (
-    API_KEY_HEADER,
-    GatewaySettings,
-    Serving,
-    Switches,
-    create_app,
-)
+from reference.microservice.gateway import API_KEY_HEADER, Serving, create_app
 from reference.microservice.routing import ModelRoutes, Router
+from reference.microservice.settings import GatewaySettings, Switches
 from reference.platform.audit.pii import PiiRedactor, load_pii_policy
 from reference.platform.audit.prediction_log import PredictionLog
 from reference.platform.model.architectures import InputSpec, TabularNet

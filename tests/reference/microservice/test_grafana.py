@@ -7,8 +7,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from reference.microservice.backends import LocalBackend
-from reference.microservice.gateway import GatewaySettings, Serving, create_app
+from reference.microservice.gateway import Serving, create_app
 from reference.microservice.routing import Router
+from reference.microservice.settings import GatewaySettings
 from reference.platform.model.dataset import AdultDataset
 
 DASHBOARD = (

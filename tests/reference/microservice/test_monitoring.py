@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 from readiness.cli import app
 from readiness.home import Home
 from reference.platform.model.dataset import AdultDataset
-from reference.platform.model.lifecycle import SERVED_MODEL, TrainOptions
+from reference.platform.model.lifecycle import TrainOptions
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.model.training import TrainingConfig
 from reference.platform.monitoring.store import MonitorStore
 from reference.platform.retraining.outcome import Decision

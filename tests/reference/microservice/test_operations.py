@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from reference.platform.model.dataset import AdultDataset
-from reference.platform.model.lifecycle import SERVED_MODEL
+from reference.platform.model.served import SERVED_MODEL
 from tests.examples import VALID_ROW
 from tests.reference.microservice.running import Api
 

@@ -13,8 +13,8 @@ from reference.platform.audit.pii import PiiRedactor, load_pii_key, load_pii_pol
 from reference.platform.audit.prediction_log import Answer, PredictionLog
 from reference.platform.explain.scheduled_report import ChampionReport, report_on_schedule
 from reference.platform.model.dataset import AdultDataset
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 
 
 def log_traffic(home: Home, adult: AdultDataset, rows: int) -> None:

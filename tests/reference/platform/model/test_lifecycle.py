@@ -13,8 +13,9 @@ from readiness.cli import app
 from readiness.home import HOME_VARIABLE, Home
 from readiness.provenance import sha256_file
 from reference.platform.audit.lineage import lineage_of
-from reference.platform.model.lifecycle import EXPERIMENT, SERVED_MODEL, TrainingSummary
+from reference.platform.model.lifecycle import EXPERIMENT, TrainingSummary
 from reference.platform.model.registry import CHALLENGER, ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 
 Trained = tuple[Home, TrainingSummary]
 runner = CliRunner()

@@ -6,9 +6,10 @@ from fastapi.testclient import TestClient
 from prometheus_client import generate_latest
 
 from reference.microservice.backends import LocalBackend, Predictions
-from reference.microservice.gateway import GatewaySettings, Serving, Switches, create_app
+from reference.microservice.gateway import Serving, create_app
 from reference.microservice.metrics import GatewayMetrics
 from reference.microservice.routing import Router
+from reference.microservice.settings import GatewaySettings, Switches
 from reference.platform.model.dataset import AdultDataset
 from reference.platform.monitoring.fallback import (
     Counters,

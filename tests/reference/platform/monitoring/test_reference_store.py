@@ -5,8 +5,9 @@ import pytest
 
 from readiness.errors import IntegrityFailed, RegistryUnavailable
 from readiness.home import Home
-from reference.platform.model.lifecycle import SERVED_MODEL, TrainingSummary
+from reference.platform.model.lifecycle import TrainingSummary
 from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.monitoring.reference_store import (
     REFERENCE_ARTIFACT,
     REFERENCE_SHA_TAG,

@@ -21,8 +21,9 @@ from readiness.descriptor import Credentials, Endpoints, Registry, TargetDescrip
 from readiness.errors import InvalidDescriptor, OperationFailed
 from readiness.home import MLFLOW_VARIABLE, Home
 from reference.platform.audit.prediction_log import PredictionLog
-from reference.platform.model.lifecycle import SERVED_MODEL, TrainingSummary, TrainOptions, train
+from reference.platform.model.lifecycle import TrainingSummary, TrainOptions, train
 from reference.platform.model.registry import ModelRegistry
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.model.training import TrainingConfig
 from reference.platform.retraining.alerts import RUNBOOK
 from reference.platform.retraining.journal import EXPERIMENT

@@ -6,9 +6,9 @@ import mlflow
 import pytest
 
 from readiness.home import Home
-from reference.platform.model.lifecycle import SERVED_MODEL
 from reference.platform.model.registry import FAIRNESS_TAG, ModelRegistry
 from reference.platform.model.schema import FeatureSchema, load_schema
+from reference.platform.model.served import SERVED_MODEL
 from reference.platform.retraining.triggers import TriggerKind, fire, schema_trigger
 
 
