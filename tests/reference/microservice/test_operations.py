@@ -5,6 +5,11 @@ from the CPU fallback, all through its HTTP interface.
 The session's trained home is copied, and approved versions 2 and 3 (the same artifact,
 registered again) and a tampered version 4 are added to the copy, so the shared home is
 left as other tests expect it. The service runs with its fault hooks enabled.
+
+Last, the `bad-rollout` fault hook and its undo `restore`: a degraded copy of the champion
+(its probability inverted) is registered, approved and promoted like any release, so the
+monitors' critical alert has something to roll back; `restore` rolls back only such a
+version. Version 2 serves, so the degraded copy becomes version 5.
 """
 
 import itertools
@@ -18,7 +23,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from readiness.home import Home
+from reference.microservice.degraded import DEGRADED_TAG
 from reference.platform.model.dataset import AdultDataset
+from reference.platform.model.registry import ModelRegistry
 from reference.platform.model.served import SERVED_MODEL
 from tests.examples import VALID_ROW
 from tests.reference.microservice.running import Api
@@ -268,3 +276,70 @@ def test_the_metrics_count_running_replicas(api: Api) -> None:
     assert api.descriptor.endpoints.metrics is not None
     text = httpx.get(api.descriptor.endpoints.metrics, timeout=10).text
     assert f'readiness_replicas{{model="{SERVED_MODEL}",version="2"}}' in text
+
+
+# --- the bad-rollout fault hook and its undo ----------------------------------------------
+
+
+def test_the_descriptor_undoes_a_bad_rollout_with_restore(api: Api) -> None:
+    hooks = {hook.name: hook for hook in api.descriptor.fault_hooks}
+    assert (hooks["bad-rollout"].payload, hooks["bad-rollout"].undo) == (
+        {"fault": "bad_rollout"}, "restore",
+    )  # fmt: skip
+    assert (hooks["restore"].payload, hooks["restore"].undo) == ({"fault": "restore"}, None)
+    assert hooks["slow-replica"].undo == "clear"
+
+
+def test_a_bad_rollout_promotes_an_approved_degraded_version_that_inverts_predictions(
+    api: Api, operated_home: Home
+) -> None:
+    before = api.predict(ROW).json()["predictions"][0]
+    assert before["version"] == "2"
+    rolled_out = api.fault("bad-rollout")
+    assert rolled_out.status_code == 200, rolled_out.text
+    assert rolled_out.json() == {
+        "done": f"promoted version 5 of {SERVED_MODEL}, a degraded copy of version 2 "
+        "(probability inverted)",
+        "version": "5",
+    }
+    after = api.predict(ROW).json()["predictions"][0]
+    assert after["version"] == "5"
+    assert after["probability"] == pytest.approx(1 - before["probability"], abs=1e-5)
+    registry = ModelRegistry(f"sqlite:///{operated_home.mlflow_db}")
+    degraded = registry.describe(SERVED_MODEL, "5")
+    assert degraded.aliases == ["champion"]
+    assert degraded.approval is not None
+    assert degraded.approval.approved_by == "ops"
+    assert "deliberate fault injection" in degraded.approval.reason
+    tags = registry.client.get_model_version(SERVED_MODEL, "5").tags
+    assert tags[DEGRADED_TAG] == "bad_rollout of version 2: probability inverted (1 - p)"
+    log = api.admin_call("GET", "deployments").json()
+    assert [(e["action"], e["from_version"], e["to_version"]) for e in log[:2]] == [
+        ("fault", None, "5"), ("promote", "2", "5"),
+    ]  # fmt: skip
+
+
+def test_a_second_bad_rollout_is_refused_while_one_serves(api: Api) -> None:
+    refused = api.fault("bad-rollout")
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "detail": f"champion version 5 of {SERVED_MODEL} is already degraded; restore it first"
+    }
+    assert api.served_version() == "5"
+
+
+def test_restore_brings_back_the_previous_champion_and_then_does_nothing(api: Api) -> None:
+    restored = api.fault("restore")
+    assert restored.status_code == 200, restored.text
+    assert restored.json() == {
+        "done": f"rolled back degraded version 5 of {SERVED_MODEL} to version 2",
+        "version": "2",
+    }
+    assert api.served_version() == "2"
+    again = api.fault("restore")
+    assert again.status_code == 200, again.text
+    assert again.json() == {
+        "done": f"nothing to restore: champion version 2 of {SERVED_MODEL} is not degraded",
+        "version": "2",
+    }
+    assert api.served_version() == "2"
