@@ -7,7 +7,7 @@ store: 7 s of imports measured) so `readiness down microservice` stops it in sec
 from pathlib import Path
 
 from readiness.home import Home
-from reference.platform.deploy.processes import pid_of, running, stop_session
+from reference.platform.deploy.processes import pid_of, running, stop_recorded
 
 ARCHITECTURE = "microservice"
 PROCESSES = ("service", "monitor")
@@ -27,11 +27,5 @@ def down(home: Home) -> bool:
     """Stop the microservice's process sessions (service, monitor); False when nothing was
     running. The service stops Ray itself, so it alone gets the first signal."""
     place = folder(home)
-    stopped = False
-    for name in PROCESSES:
-        pid = running_pid(place, name)
-        (place / f"{name}.pid").unlink(missing_ok=True)
-        if pid is not None:
-            stop_session(pid, leader_first=name == "service")
-            stopped = True
-    return stopped
+    files = [place / f"{name}.pid" for name in PROCESSES]
+    return stop_recorded(files, leaders_first={place / "service.pid"})

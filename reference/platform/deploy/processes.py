@@ -12,7 +12,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from pathlib import Path
 
 import httpx
@@ -129,14 +129,15 @@ def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> Non
     asyncio.run(supervised())
 
 
-def stop_recorded(pid_files: list[Path]) -> bool:
+def stop_recorded(pid_files: list[Path], leaders_first: Collection[Path] = ()) -> bool:
     """Stop the process session named in each pid file, in that order, and remove the
-    files; False when none was running."""
+    files; False when none was running. The sessions of `leaders_first` are stopped with
+    `stop_session(leader_first=True)`."""
     stopped = False
     for path in pid_files:
         pid = pid_of(path)
         path.unlink(missing_ok=True)
         if pid is not None and running(pid):
-            stop_session(pid)
+            stop_session(pid, leader_first=path in leaders_first)
             stopped = True
     return stopped
