@@ -7,6 +7,7 @@ from typing import Any
 from assessment.facts import Fact, FactProvenance, FactStatus
 from assessment.probes import Evidence, ProbeFunction, Verdict
 from assessment.rubric import rubric
+from readiness.bundle import Outcome
 
 
 def stamp(collector: str = "live") -> FactProvenance:
@@ -45,3 +46,15 @@ def verdict(probe: ProbeFunction, facts: dict[str, Any]) -> Verdict:
     stamped = [unavailable(fact, value.reason) if isinstance(value, Missing)
                else collected(fact, value) for fact, value in facts.items()]  # fmt: skip
     return probe(evidence_of(name, declared, *stamped))
+
+
+Case = tuple[ProbeFunction, dict[str, Any], Outcome, str]
+"""A row of a probe table: the probe, its facts (as `verdict` takes them), the outcome it
+must reach, and a part of the detail it must say."""
+
+
+def judged_as_expected(case: Case) -> None:
+    probe, facts, outcome, detail = case
+    found = verdict(probe, facts)
+    assert found.outcome is outcome, found.detail
+    assert detail in found.detail

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from assessment.probes import Evidence, ProbeFunction
+from assessment.probes import Evidence
 from assessment.probes.architecture import (
     cost_per_prediction_measured,
     declares_pattern_and_slos,
@@ -19,7 +19,13 @@ from assessment.probes.architecture import (
     predicts_within_slo_at_low_load,
 )
 from readiness.bundle import Outcome
-from tests.assessment.probes.facts import Missing, collected, evidence_of, verdict
+from tests.assessment.probes.facts import (
+    Case,
+    Missing,
+    collected,
+    evidence_of,
+    judged_as_expected,
+)
 
 DESCRIPTOR = {"slos": {"p99_latency_ms": 100}}
 REFUSAL = '400 {"message": "unknown category"}'
@@ -66,7 +72,7 @@ def test_the_low_load_probe_says_what_was_sent_and_measured(case: str) -> None:
 
 
 STREAMING = {"pattern": "streaming", "slos": {"p99_latency_ms": 500}}
-PATTERN_CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
+PATTERN_CASES: dict[str, Case] = {
     "a pattern and a p99 SLO": (
         declares_pattern_and_slos,
         {"descriptor": {"pattern": "real-time", "slos": {"p99_latency_ms": 100,
@@ -130,7 +136,4 @@ PATTERN_CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
 
 @pytest.mark.parametrize("case", PATTERN_CASES, ids=list(PATTERN_CASES))
 def test_each_architecture_probe_judges_its_evidence(case: str) -> None:
-    probe, facts, outcome, detail = PATTERN_CASES[case]
-    found = verdict(probe, facts)
-    assert found.outcome is outcome, found.detail
-    assert detail in found.detail
+    judged_as_expected(PATTERN_CASES[case])

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from assessment.probes import ProbeFunction
 from assessment.probes.governance import (
     attributions_are_locally_accurate,
     audit_tampering_detected,
@@ -18,7 +17,7 @@ from assessment.probes.governance import (
     training_fairness_within_policy,
 )
 from readiness.bundle import Outcome
-from tests.assessment.probes.facts import Missing, verdict
+from tests.assessment.probes.facts import Case, Missing, judged_as_expected
 
 POLICY = {"fairness_policy": {"found": True, "file": "fairness.yaml", "rules": 2}}
 NO_POLICY = {"fairness_policy": {"found": False, "problem": "fairness.yaml: no such file"}}
@@ -40,7 +39,7 @@ def audit(**changes: Any) -> dict[str, Any]:
 
 
 SERVED = {"low_load": {"versions": ["3"]}}
-CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
+CASES: dict[str, Case] = {
     "a policy file and a retention period are declared": (
         declares_fairness_and_retention_policy,
         {"descriptor": {"governance": {"retention_years": 7}}, "governance_files": POLICY},
@@ -139,7 +138,4 @@ CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_each_governance_probe_judges_its_evidence(case: str) -> None:
-    probe, facts, outcome, detail = CASES[case]
-    found = verdict(probe, facts)
-    assert found.outcome is outcome, found.detail
-    assert detail in found.detail
+    judged_as_expected(CASES[case])

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from assessment.probes import ProbeFunction
 from assessment.probes.mlops import (
     approval_recorded_before_promotion,
     declares_registry,
@@ -19,7 +18,7 @@ from assessment.probes.mlops import (
     served_version_resolves_in_registry,
 )
 from readiness.bundle import Outcome
-from tests.assessment.probes.facts import Missing, verdict
+from tests.assessment.probes.facts import Case, Missing, judged_as_expected
 
 LINEAGE = {"code_version": "c0ffee" * 4, "dataset_digest": "da7a" * 6, "artifact_sha256": "ab12"}
 APPROVAL = {"approval.by": "ana", "approval.at": "2026-12-01T10:00:00+00:00",
@@ -40,7 +39,7 @@ SERVED = {"low_load": {"versions": ["3"]}}
 INFO = {"model_info": [{"version": "3", "sha256": "ab12"}]}
 MLFLOW_OWN = {"tags": {"mlflow.source.git.commit": "be57" * 5},
               "datasets": [{"digest": "d1g3"}]} | RUN  # fmt: skip
-CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
+CASES: dict[str, Case] = {
     "a registry is declared": (
         declares_registry, {"descriptor": {"registry": {"uri": "http://mlflow", "model": "c"}}},
         Outcome.PASS, "registry http://mlflow, model c"),
@@ -149,7 +148,4 @@ CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_each_mlops_probe_judges_its_evidence(case: str) -> None:
-    probe, facts, outcome, detail = CASES[case]
-    found = verdict(probe, facts)
-    assert found.outcome is outcome, found.detail
-    assert detail in found.detail
+    judged_as_expected(CASES[case])

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from assessment.collectors.live import parse_families
-from assessment.probes import ProbeFunction
 from assessment.probes.observability import (
     alert_rules_cover_four_severities,
     declares_metrics_endpoint,
@@ -17,7 +16,7 @@ from assessment.probes.observability import (
     exports_model_quality,
 )
 from readiness.bundle import Outcome
-from tests.assessment.probes.facts import Missing, verdict
+from tests.assessment.probes.facts import Case, Missing, judged_as_expected
 
 MONITOR = parse_families("""# TYPE feature_psi gauge
 feature_psi{feature="age"} 0.02
@@ -41,7 +40,7 @@ def rules(*severities: str) -> dict[str, Any]:
     }
 
 
-CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
+CASES: dict[str, Case] = {
     "a metrics endpoint is declared": (
         declares_metrics_endpoint, {"descriptor": {"endpoints": {"metrics": "http://h/metrics"}}},
         Outcome.PASS, "metrics at http://h/metrics"),
@@ -98,7 +97,4 @@ CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_each_observability_probe_judges_its_evidence(case: str) -> None:
-    probe, facts, outcome, detail = CASES[case]
-    found = verdict(probe, facts)
-    assert found.outcome is outcome, found.detail
-    assert detail in found.detail
+    judged_as_expected(CASES[case])

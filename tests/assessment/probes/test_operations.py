@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from assessment.collectors.live import parse_families
-from assessment.probes import Evidence, ProbeFunction
+from assessment.probes import Evidence
 from assessment.probes.operations import (
     accelerator_busy_at_nominal_load,
     batching_effective,
@@ -24,7 +24,13 @@ from assessment.probes.operations import (
     replicas_or_autoscaling_configured,
 )
 from readiness.bundle import Outcome
-from tests.assessment.probes.facts import Missing, collected, evidence_of, verdict
+from tests.assessment.probes.facts import (
+    Case,
+    Missing,
+    collected,
+    evidence_of,
+    judged_as_expected,
+)
 
 APPROVED = {"tags": {"approval.by": "ana"}}
 
@@ -91,7 +97,7 @@ COLD_CACHE = parse_families('# TYPE c_cache_total counter\nc_cache_total{result=
 IDLE_BATCHER = parse_families("# TYPE b_batch_calls gauge\nb_batch_calls 0\n"
                        "# TYPE b_batch_requests gauge\nb_batch_requests 0\n")  # fmt: skip
 UNSCRAPED = Missing("the metrics endpoint answered 404")
-OPERATIONS_CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
+OPERATIONS_CASES: dict[str, Case] = {
     "a daily volume and a peak": (
         declares_scale, {"descriptor": {"scale": {"requests_per_day": 80_000, "peak_rps": 40}}},
         Outcome.PASS, "80,000 requests/day, peak 40 req/s"),
@@ -183,7 +189,4 @@ OPERATIONS_CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] 
 
 @pytest.mark.parametrize("case", OPERATIONS_CASES, ids=list(OPERATIONS_CASES))
 def test_each_operations_probe_judges_its_evidence(case: str) -> None:
-    probe, facts, outcome, detail = OPERATIONS_CASES[case]
-    found = verdict(probe, facts)
-    assert found.outcome is outcome, found.detail
-    assert detail in found.detail
+    judged_as_expected(OPERATIONS_CASES[case])

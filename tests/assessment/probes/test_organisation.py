@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from assessment.probes import ProbeFunction
 from assessment.probes.organisation import (
     declares_owners,
     declares_regime,
@@ -19,7 +18,7 @@ from assessment.probes.organisation import (
     runbook_for_every_alert_severity,
 )
 from readiness.bundle import Outcome
-from tests.assessment.probes.facts import Missing, verdict
+from tests.assessment.probes.facts import Case, Missing, judged_as_expected
 
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -41,7 +40,7 @@ def audit(oldest: datetime, prunes: int = 1) -> dict[str, Any]:
 
 
 REGULATED = {"compliance": {"regime": "regulated"}}
-CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
+CASES: dict[str, Case] = {
     "owners are declared": (
         declares_owners, {"descriptor": {"team": {"owners": ["ana", "bo"]}}},
         Outcome.PASS, "owned by ana, bo"),
@@ -126,7 +125,4 @@ CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_each_organisation_probe_judges_its_evidence(case: str) -> None:
-    probe, facts, outcome, detail = CASES[case]
-    found = verdict(probe, facts)
-    assert found.outcome is outcome, found.detail
-    assert detail in found.detail
+    judged_as_expected(CASES[case])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from assessment.facts import Fact, FactStatus
-from assessment.probes import Evidence, ProbeFunction
+from assessment.probes import Evidence
 from assessment.probes.security import (
     admin_routes_need_admin_role,
     artifact_integrity_verified,
@@ -24,7 +24,14 @@ from assessment.probes.security import (
     refuses_another_tenants_model,
 )
 from readiness.bundle import Outcome
-from tests.assessment.probes.facts import Missing, collected, evidence_of, stamp, verdict
+from tests.assessment.probes.facts import (
+    Case,
+    Missing,
+    collected,
+    evidence_of,
+    judged_as_expected,
+    stamp,
+)
 
 PASSED_OVER = ["open-inference: the model metadata declares no inputs",
                "openapi: no openapi endpoint declared"]  # fmt: skip
@@ -83,7 +90,7 @@ def access(**checks: tuple[str, str, int | None]) -> dict[str, Any]:
 
 REGISTERED = {"model": "credit", "versions": {"3": {"tags": {"artifact_sha256": "ab12"}}}}
 SCAN = {"sources": ["gateway.log"], "lines": 1200, "findings": [], "personal_columns": ["name"]}
-ACCESS_CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
+ACCESS_CASES: dict[str, Case] = {
     "an API key variable is declared": (
         declares_credentials, {"descriptor": {"credentials": {"api_key_env": "CREDIT_KEY"}}},
         Outcome.PASS, "API key from $CREDIT_KEY"),
@@ -172,7 +179,4 @@ ACCESS_CASES: dict[str, tuple[ProbeFunction, dict[str, Any], Outcome, str]] = {
 
 @pytest.mark.parametrize("case", ACCESS_CASES, ids=list(ACCESS_CASES))
 def test_each_security_probe_judges_its_evidence(case: str) -> None:
-    probe, facts, outcome, detail = ACCESS_CASES[case]
-    found = verdict(probe, facts)
-    assert found.outcome is outcome, found.detail
-    assert detail in found.detail
+    judged_as_expected(ACCESS_CASES[case])
