@@ -1,10 +1,8 @@
 """Proof that the scorer discriminates: the production microservice, assessed live, then
 deployed again with one production feature switched off. The dimension the feature serves
-must drop, and no other may move. Every feature, with the scenarios that concern it, is in
-`benchmarks/mutation.py`; here four whose effect live collection shows, one per layer that
-serves a dimension (the gateway's auth and cache, Ray Serve's batcher, the audit store), at
-about 40 s a deployment. The rate limit's and validation's probes are judged by their
-tables in `tests/assessment/probes/test_security.py`.
+must drop, and no other may move. (Every feature, with the scenarios that concern it, is
+in `benchmarks/mutation.py`; here six whose effect live collection shows, at about 40 s
+a deployment.)
 
 The baseline and every mutant are collected the same way (`readiness run --no-scenarios`):
 what differs is only the feature."""
@@ -31,6 +29,8 @@ runner = CliRunner()
 
 DROPS = {
     "auth": {"security", "compliance"},
+    "rate-limit": {"security"},
+    "validation": {"security", "compliance"},
     "cache": {"cost"},
     "batching": {"cost"},
     "audit": {"governance", "compliance"},
@@ -41,10 +41,10 @@ when the reference's control mapping names the feature's probes as a control."""
 
 QUIET_WINDOWS = {"rows": 20_000, "seconds": 30, "min_rows": 20_000}
 """Monitor windows no collection fills: drift is never judged during one. The shipped ones
-(1,000 rows, PSI from 500) were filled by the mutant without a rate limit (in the benchmark
-now), whose burst of 50 batches was all admitted (6,691 rows, a window judged, drift per
-feature exported: observability up a level) in some runs and not in others, as the
-monitor's poll met the scrape; the baseline admits 4 of the batches and judged no window."""
+(1,000 rows, PSI from 500) were filled by the mutant without a rate limit, whose burst of
+50 batches was all admitted (6,691 rows, a window judged, drift per feature exported:
+observability up a level) in some runs and not in others, as the monitor's poll met the
+scrape; the baseline admits 4 of the batches and judged no window."""
 
 
 def monitor_config(home: Home) -> Path:

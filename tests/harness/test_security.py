@@ -204,9 +204,9 @@ def test_the_prototype_report_shows_it_validates_nothing(prototype: Probed) -> N
 
 
 def test_the_same_seed_generates_the_same_requests(plan: FuzzPlan) -> None:
-    first = generate_fuzz_cases(plan, 20, seed=7)
-    assert first == generate_fuzz_cases(plan, 20, seed=7)
-    assert first != generate_fuzz_cases(plan, 20, seed=8)
+    first = generate_fuzz_cases(plan, 60, seed=7)
+    assert first == generate_fuzz_cases(plan, 60, seed=7)
+    assert first != generate_fuzz_cases(plan, 60, seed=8)
 
 
 DIGEST = """
