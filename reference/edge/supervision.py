@@ -1,6 +1,6 @@
 """Where the processes of an edge deployment are, and how a device and its link start.
 
-Kept apart from `deployment` (which imports the registry and the feature store) so the fault
+Kept apart from `deployment` (which imports the registry and the fairness policy) so the fault
 hooks, run as commands during a scenario, start in well under a second.
 """
 

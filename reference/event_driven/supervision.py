@@ -1,6 +1,6 @@
 """Where the processes of an event-driven deployment are, and how to start a worker again.
 
-Kept apart from `deployment` (which imports the registry and the feature store) so the
+Kept apart from `deployment` (which imports the registry and the fairness policy) so the
 fault hooks, run as commands during a scenario, start in well under a second.
 """
 
